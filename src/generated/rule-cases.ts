@@ -1,0 +1,300 @@
+/* Generated from schemas/rule-cases.schema.json by src/tools/generate-types.ts. Do not edit: run npm run types:generate. */
+
+/**
+ * The test cases bundled with one rule-set version: each is a referral (a patch on the file's base referral) and the route it must get.
+ */
+export interface RuleCases {
+  $schema?: string;
+  ruleset: string;
+  version: string;
+  /**
+   * the date every case is evaluated at, unless the case names its own, so that ages never drift
+   */
+  evaluationDate: string;
+  baseReferral: Referral;
+  /**
+   * @minItems 1
+   * @maxItems 2000
+   */
+  cases: [Case, ...Case[]];
+}
+/**
+ * a complete, valid referral that each case changes
+ */
+export interface Referral {
+  /**
+   * the referring system's own id for this referral
+   */
+  externalReference?: string;
+  patient: {
+    /**
+     * NHS number: 10 digits with a valid Modulus 11 check digit, sent as a string
+     */
+    nhsNumber: string;
+    /**
+     * date of birth, YYYY-MM-DD, not in the future, age at most 120
+     */
+    dateOfBirth: string;
+    sex: 'female' | 'male' | 'other' | 'unknown';
+  };
+  referrer: {
+    /**
+     * ODS code of the referring GP practice
+     */
+    odsCode: string;
+    clinicianName?: string;
+  };
+  complaint: {
+    /**
+     * main site of the problem
+     */
+    bodySite:
+      | 'lumbar-spine'
+      | 'thoracic-spine'
+      | 'cervical-spine'
+      | 'shoulder'
+      | 'elbow'
+      | 'wrist-hand'
+      | 'hip'
+      | 'knee'
+      | 'ankle-foot'
+      | 'multiple-joints';
+    side: 'left' | 'right' | 'bilateral' | 'not-applicable';
+    /**
+     * how long the current episode has lasted, in weeks
+     */
+    durationWeeks: number;
+    onset: 'gradual' | 'sudden' | 'injury';
+    /**
+     * numeric rating scale, worst in the last week
+     */
+    painScore: number;
+  };
+  /**
+   * the red-flag checklist: every item must be answered true or false
+   */
+  redFlags: {
+    /**
+     * numbness in the saddle, perianal or genital area
+     */
+    saddleAnaesthesia: boolean;
+    /**
+     * new or worsening retention, hesitancy, incontinence or altered sensation
+     */
+    bladderOrBowelDysfunction: boolean;
+    /**
+     * pain, numbness or weakness in both legs
+     */
+    bilateralLegSymptoms: boolean;
+    /**
+     * worsening limb weakness, numbness or gait
+     */
+    progressiveNeurologicalDeficit: boolean;
+    /**
+     * past or current cancer
+     */
+    historyOfCancer: boolean;
+    /**
+     * unexplained weight loss
+     */
+    unexplainedWeightLoss: boolean;
+    /**
+     * non-mechanical pain that wakes the patient at night
+     */
+    nightPain: boolean;
+    /**
+     * fever or systemically unwell
+     */
+    feverOrSystemicallyUnwell: boolean;
+    /**
+     * immunosuppressed, including long-term oral steroids
+     */
+    immunosuppressed: boolean;
+    /**
+     * intravenous drug use
+     */
+    intravenousDrugUse: boolean;
+    /**
+     * suspected fracture
+     */
+    suspectedFracture: boolean;
+    /**
+     * a hot, swollen, tender joint with restricted movement
+     */
+    hotSwollenJoint: boolean;
+    /**
+     * unreduced dislocation
+     */
+    unreducedDislocation: boolean;
+    /**
+     * an unexplained lump or swelling, especially if growing
+     */
+    unexplainedMass: boolean;
+    /**
+     * new headache, jaw claudication, scalp tenderness or visual disturbance
+     */
+    giantCellArteritisSymptoms: boolean;
+  };
+  /**
+   * examination findings; absent items mean false
+   */
+  findings?: {
+    /**
+     * cannot actively raise the arm above 90°
+     */
+    cannotAbductArm?: boolean;
+    /**
+     * cannot fully extend the knee, mechanical block
+     */
+    lockedKnee?: boolean;
+    /**
+     * thenar wasting
+     */
+    thenarWasting?: boolean;
+    /**
+     * constant numbness in the median nerve distribution
+     */
+    constantNumbness?: boolean;
+    /**
+     * unable to weight-bear
+     */
+    unableToWeightBear?: boolean;
+  };
+  inflammatory?: {
+    /**
+     * clinically swollen joints
+     */
+    swollenJointCount?: number;
+    /**
+     * swelling of small joints of hands or feet (MCP, PIP, MTP)
+     */
+    smallJointsHandsFeet?: boolean;
+    morningStiffnessMinutes?: number;
+    /**
+     * features of axial spondyloarthritis present (NICE NG65 §1.1)
+     *
+     * @maxItems 7
+     */
+    axialSpaFeatures?: (
+      | 'onset-before-35'
+      | 'wakes-second-half-of-night'
+      | 'buttock-pain'
+      | 'improves-with-movement'
+      | 'improves-with-nsaids-within-48h'
+      | 'first-degree-relative-with-spa'
+      | 'arthritis-enthesitis-or-psoriasis'
+    )[];
+  };
+  /**
+   * Keele STarT Back Tool answers; required when complaint.bodySite is lumbar-spine
+   */
+  startBack?: {
+    /**
+     * leg pain
+     */
+    legPain: boolean;
+    /**
+     * shoulder or neck pain
+     */
+    shoulderOrNeckPain: boolean;
+    /**
+     * only walked short distances because of back pain
+     */
+    walkedShortDistancesOnly: boolean;
+    /**
+     * dressed more slowly than usual because of back pain
+     */
+    dressedMoreSlowly: boolean;
+    /**
+     * not really safe for a person with this condition to be physically active
+     */
+    notSafeToBeActive: boolean;
+    /**
+     * worrying thoughts going through the mind a lot of the time
+     */
+    worryingThoughts: boolean;
+    /**
+     * feels back pain is terrible and will never get any better
+     */
+    painTerribleNeverBetter: boolean;
+    /**
+     * in general has not enjoyed all the things used to enjoy
+     */
+    notEnjoyedThings: boolean;
+    bothersomeness: 'not-at-all' | 'slightly' | 'moderately' | 'very-much' | 'extremely';
+  };
+  history: {
+    /**
+     * weeks of exercise therapy, physiotherapy or other core non-surgical treatment already tried
+     */
+    nonSurgicalCareWeeks: number;
+    previousInjection: boolean;
+    /**
+     * impact on quality of life, work, sleep
+     */
+    impactOnLife: 'none' | 'mild' | 'moderate' | 'substantial';
+    /**
+     * patient would consider surgery and wants an opinion
+     */
+    wantsSurgicalOpinion: boolean;
+  };
+  /**
+   * recorded only: no rule may route on it (NICE NG226 §1.11)
+   */
+  bmi?: number;
+  /**
+   * recorded only: no rule may route on it
+   */
+  smoker?: boolean;
+  /**
+   * free text; never evaluated by rules, never logged
+   */
+  notes?: string;
+}
+/**
+ * This interface was referenced by `RuleCases`'s JSON-Schema
+ * via the `definition` "case".
+ */
+export interface Case {
+  id: string;
+  description: string;
+  evaluationDate?: string;
+  /**
+   * a JSON Merge Patch (RFC 7386) applied to baseReferral: give only what differs; null removes a field
+   */
+  referral: {};
+  expect: Expectation;
+}
+/**
+ * This interface was referenced by `RuleCases`'s JSON-Schema
+ * via the `definition` "expectation".
+ */
+export interface Expectation {
+  outcome?: 'rule' | 'default';
+  /**
+   * where the patient goes
+   */
+  pathway: 'physio' | 'gp' | 'community' | 'secondary';
+  /**
+   * emergency = same day; urgent = within 2 weeks; soon = within 6 weeks; routine
+   */
+  urgency: 'emergency' | 'urgent' | 'soon' | 'routine';
+  /**
+   * finer destination named by the winning rule, in kebab-case
+   */
+  service?: string;
+  reviewRequired: boolean;
+  winningRule?: string;
+  /**
+   * exactly the rules that must fire, in any order
+   *
+   * @maxItems 500
+   */
+  rulesFired?: string[];
+  /**
+   * rules that must not fire (near misses)
+   *
+   * @maxItems 500
+   */
+  rulesNotFired?: string[];
+}

@@ -1,0 +1,118 @@
+/**
+ * One rule-set version, validated and prepared once when it is loaded, and its evaluation.
+ *
+ * json-rules-engine keeps one run status per Engine: a run that finishes while another run on the
+ * same engine awaits a fact makes the other silently skip its lower-priority rules
+ * (../shared/reference/rule-engines.md §7). So an engine here serves one run at a time: runs take
+ * an idle engine from the pool, or build one from the prepared rule properties, and give it back.
+ */
+import { Engine, type RuleProperties, type RuleResult } from 'json-rules-engine';
+import type { Decision, FiredRule } from '../generated/decision.js';
+import type { Referral } from '../generated/referral.js';
+import type { Rule, RuleSet } from '../generated/ruleset.js';
+import type { IsoDate } from '../referrals/calendar.js';
+import { explainCondition } from './condition-explanation.js';
+import { contentHash } from './content-hash.js';
+import { factMap } from './derived-facts.js';
+import { OPERATORS } from './operators.js';
+import { chooseRoute } from './route-choice.js';
+
+/** Evaluation could not give a route. The referral must go to manual triage, never to a default. */
+export class EvaluationError extends Error {
+  override readonly name = 'EvaluationError';
+}
+
+const MAX_IDLE_ENGINES = 32;
+
+const noJsonPath = (): never => {
+  throw new EvaluationError('conditions may not use path: facts are named by their dotted path');
+};
+
+export class CompiledRuleSet {
+  readonly id: string;
+  readonly version: string;
+  readonly sha256: string;
+  private readonly ruleProperties: readonly RuleProperties[];
+  private readonly rulesById: ReadonlyMap<string, Rule>;
+  private readonly fileOrder: ReadonlyMap<string, number>;
+  private readonly idle: Engine[] = [];
+
+  constructor(readonly document: Readonly<RuleSet>) {
+    this.id = document.id;
+    this.version = document.version;
+    this.sha256 = contentHash(document);
+    this.rulesById = new Map(document.rules.map((rule) => [rule.id, rule]));
+    this.fileOrder = new Map(document.rules.map((rule, index) => [rule.id, index]));
+    this.ruleProperties = document.rules.map((rule) => ({
+      name: rule.id,
+      priority: 1,
+      conditions: structuredClone(rule.conditions) as RuleProperties['conditions'],
+      event: { type: 'rule-fired', params: { ruleId: rule.id } },
+    }));
+    this.release(this.buildEngine());
+  }
+
+  private buildEngine(): Engine {
+    const engine = new Engine(this.ruleProperties as RuleProperties[], {
+      allowUndefinedFacts: false,
+      pathResolver: noJsonPath,
+    });
+    for (const operator of OPERATORS) engine.addOperator(operator);
+    return engine;
+  }
+
+  private release(engine: Engine): void {
+    if (this.idle.length < MAX_IDLE_ENGINES) this.idle.push(engine);
+  }
+
+  /** Runs the engine and returns the fired rules' results, in the rule set's file order. */
+  private async run(referral: Referral, evaluationDate: IsoDate): Promise<RuleResult[]> {
+    const facts = factMap(referral, evaluationDate);
+    const engine = this.idle.pop() ?? this.buildEngine();
+    let results: RuleResult[];
+    try {
+      ({ results } = await engine.run(facts));
+    } catch (error) {
+      // An engine whose run failed is not trusted again.
+      throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
+    }
+    this.release(engine);
+    return results
+      .filter((result) => result.result)
+      .sort((a, b) => (this.fileOrder.get(a.name) ?? 0) - (this.fileOrder.get(b.name) ?? 0));
+  }
+
+  async evaluate(referral: Referral, evaluationDate: IsoDate): Promise<Decision> {
+    const results = await this.run(referral, evaluationDate);
+    const fired = results.map((result) => {
+      const rule = this.rulesById.get(result.name);
+      if (!rule) throw new EvaluationError(`the engine reported an unknown rule`);
+      return { rule, result };
+    });
+    const choice = chooseRoute(
+      fired.map(({ rule }) => rule),
+      this.document.defaultRoute,
+    );
+    const resultByRule = new Map(fired.map(({ rule, result }) => [rule, result]));
+    const firedRules: FiredRule[] = choice.ordered.map((rule) => ({
+      id: rule.id,
+      title: rule.title,
+      route: { ...rule.route },
+      reviewRequired: rule.reviewRequired === true,
+      evidence: rule.evidence.map((evidence) => ({ ...evidence })),
+      advice: rule.advice,
+      conditions: explainCondition(resultByRule.get(rule)?.conditions as Parameters<typeof explainCondition>[0]),
+    }));
+    return {
+      outcome: choice.outcome,
+      ...choice.route,
+      reviewRequired: choice.reviewRequired,
+      ruleset: { id: this.id, version: this.version, sha256: this.sha256 },
+      evaluationDate,
+      winningRule: choice.winningRule?.id ?? null,
+      firedRules,
+      advice: choice.outcome === 'default' ? [this.document.defaultRoute.advice] : firedRules.map((rule) => rule.advice),
+      explanation: choice.explanation,
+    };
+  }
+}

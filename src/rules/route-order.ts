@@ -1,0 +1,13 @@
+/**
+ * The coded values of a route, most urgent and highest acuity first. Their order is the policy's
+ * (msk-policy-v1.md, steps 2 and 3); a test checks they list exactly the schema's enums.
+ */
+import type { Pathway, Urgency } from '../generated/decision.js';
+
+export type { Pathway, Urgency };
+
+export const URGENCIES = ['emergency', 'urgent', 'soon', 'routine'] as const satisfies readonly Urgency[];
+export const PATHWAYS = ['secondary', 'community', 'physio', 'gp'] as const satisfies readonly Pathway[];
+
+export const urgencyRank = (urgency: Urgency): number => URGENCIES.indexOf(urgency);
+export const pathwayRank = (pathway: Pathway): number => PATHWAYS.indexOf(pathway);

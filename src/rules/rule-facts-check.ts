@@ -1,0 +1,83 @@
+/**
+ * Load-time checks of every condition of a rule set against the fact catalogue: the fact exists and
+ * may be routed on, the operator suits the fact's type, and the value has the fact's type and lies in
+ * its enum. A rule set that fails any of these never loads.
+ */
+import type { ValidateFunction } from 'ajv';
+import { ajv } from '../schemas/schema-registry.js';
+import type { Condition, Leaf, Rule } from '../generated/ruleset.js';
+import { FACTS, FACTS_BY_NAME, NOT_FACTS } from './fact-catalogue.js';
+import { ARRAY_FACT_OPERATORS, LIST_OPERATORS, NUMERIC_OPERATORS } from './operators.js';
+
+export interface RuleProblem {
+  ruleId: string;
+  /** JSON Pointer into the rule, e.g. /conditions/all/0 */
+  path: string;
+  message: string;
+}
+
+const valueValidators = new Map<string, ValidateFunction>(
+  FACTS.map((fact) => [fact.name, ajv.compile(fact.schema)] as const),
+);
+const itemValidators = new Map<string, ValidateFunction>(
+  FACTS.filter((fact) => fact.schema.type === 'array').map(
+    (fact) => [fact.name, ajv.compile(fact.schema.items as object)] as const,
+  ),
+);
+
+const show = (value: unknown) => JSON.stringify(value);
+
+function allowedValues(factName: string): string {
+  const schema = FACTS_BY_NAME.get(factName)?.schema;
+  const enumeration = (schema?.type === 'array' ? schema.items?.enum : schema?.enum) as unknown[] | undefined;
+  if (enumeration) return `one of ${enumeration.map(show).join(', ')}`;
+  return String(schema?.type === 'array' ? schema.items?.type : schema?.type);
+}
+
+function checkLeaf(leaf: Leaf): string[] {
+  const fact = FACTS_BY_NAME.get(leaf.fact);
+  if (!fact) {
+    const reason = NOT_FACTS.get(leaf.fact);
+    return [reason ? `fact "${leaf.fact}" ${reason}` : `unknown fact "${leaf.fact}": not a referral field or derived fact`];
+  }
+  const isArrayFact = fact.schema.type === 'array';
+  const isNumericFact = fact.schema.type === 'integer' || fact.schema.type === 'number';
+  const op = leaf.operator;
+  if (NUMERIC_OPERATORS.has(op)) {
+    if (!isNumericFact) return [`operator ${op} needs a numeric fact; "${leaf.fact}" is ${String(fact.schema.type)}`];
+    if (typeof leaf.value !== 'number') return [`operator ${op} on "${leaf.fact}" needs a number, not ${show(leaf.value)}`];
+    return [];
+  }
+  if (ARRAY_FACT_OPERATORS.has(op)) {
+    if (!isArrayFact) return [`operator ${op} needs a list fact; "${leaf.fact}" is ${String(fact.schema.type)}`];
+    return itemValidators.get(leaf.fact)?.(leaf.value)
+      ? []
+      : [`value ${show(leaf.value)} is not a possible item of "${leaf.fact}": must be ${allowedValues(leaf.fact)}`];
+  }
+  if (isArrayFact) return [`operator ${op} cannot compare the list fact "${leaf.fact}"; use contains or doesNotContain`];
+  const values = LIST_OPERATORS.has(op) ? leaf.value : [leaf.value];
+  if (!Array.isArray(values)) return [`operator ${op} needs a list of values, not ${show(leaf.value)}`];
+  if (!LIST_OPERATORS.has(op) && Array.isArray(leaf.value)) return [`operator ${op} needs a single value, not a list`];
+  const validate = valueValidators.get(leaf.fact);
+  return values
+    .filter((value) => !validate?.(value))
+    .map((value) => `value ${show(value)} is not a possible value of "${leaf.fact}": must be ${allowedValues(leaf.fact)}`);
+}
+
+function walk(condition: Condition, path: string, ruleId: string, problems: RuleProblem[]): void {
+  if ('all' in condition) condition.all.forEach((child, i) => walk(child, `${path}/all/${i}`, ruleId, problems));
+  else if ('any' in condition) condition.any.forEach((child, i) => walk(child, `${path}/any/${i}`, ruleId, problems));
+  else if ('not' in condition) walk(condition.not, `${path}/not`, ruleId, problems);
+  else for (const message of checkLeaf(condition)) problems.push({ ruleId, path, message });
+}
+
+export function checkRuleFacts(rules: readonly Rule[]): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    if (seen.has(rule.id)) problems.push({ ruleId: rule.id, path: '', message: `rule id ${rule.id} is used twice` });
+    seen.add(rule.id);
+    walk(rule.conditions, '/conditions', rule.id, problems);
+  }
+  return problems;
+}

@@ -1,0 +1,149 @@
+/**
+ * Loads every rule-set version under rules/<ruleset-id>/<version>/: validates ruleset.json against
+ * its schema, checks every condition against the fact catalogue, compiles it, and runs its bundled
+ * cases.json. Any problem in any version stops the load with every problem listed, each naming the
+ * file and the rule or case.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { RuleCases } from '../generated/rule-cases.js';
+import type { RuleSet } from '../generated/ruleset.js';
+import { issuesFrom } from '../schemas/schema-issues.js';
+import { validateRuleCases, validateRuleSet } from '../schemas/schema-registry.js';
+import { CompiledRuleSet } from './compiled-rule-set.js';
+import { runCases, type CaseResult } from './rule-cases.js';
+import { checkRuleFacts } from './rule-facts-check.js';
+
+export const RULESET_FILE = 'ruleset.json';
+export const CASES_FILE = 'cases.json';
+
+export interface LoadProblem {
+  file: string;
+  ruleId?: string;
+  caseId?: string;
+  path?: string;
+  message: string;
+}
+
+export function formatProblem(problem: LoadProblem): string {
+  const where = [
+    problem.ruleId ? `rule ${problem.ruleId}` : undefined,
+    problem.caseId ? `case ${problem.caseId}` : undefined,
+    problem.path || undefined,
+  ].filter(Boolean);
+  return `${problem.file}: ${where.length > 0 ? where.join(' ') + ': ' : ''}${problem.message}`;
+}
+
+export class RuleSetLoadError extends Error {
+  override readonly name = 'RuleSetLoadError';
+  constructor(readonly problems: readonly LoadProblem[]) {
+    super(`rule sets failed to load:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+  }
+}
+
+export interface LoadedVersion {
+  compiled: CompiledRuleSet;
+  cases: RuleCases;
+  caseResults: CaseResult[];
+  /** the version's folder, relative to the working directory */
+  dir: string;
+}
+
+async function readJson(file: string, display: string, problems: LoadProblem[]): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    problems.push({ file: display, message: 'is missing or cannot be read' });
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    problems.push({ file: display, message: `is not valid JSON: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
+const ruleIdAt = (document: unknown, pointer: string): string | undefined => {
+  const match = /^\/rules\/(\d+)/.exec(pointer);
+  if (!match) return undefined;
+  const rules = (document as { rules?: { id?: unknown }[] }).rules;
+  const id = rules?.[Number(match[1])]?.id;
+  return typeof id === 'string' ? id : undefined;
+};
+
+/** Loads one version folder; problems are appended, and undefined is returned when it cannot load. */
+export async function loadVersion(dir: string, problems: LoadProblem[]): Promise<LoadedVersion | undefined> {
+  const display = (file: string) => path.relative(process.cwd(), path.join(dir, file)) || file;
+  const rulesetFile = display(RULESET_FILE);
+  const casesFile = display(CASES_FILE);
+  const before = problems.length;
+
+  const document = await readJson(path.join(dir, RULESET_FILE), rulesetFile, problems);
+  const casesDocument = await readJson(path.join(dir, CASES_FILE), casesFile, problems);
+  if (document === undefined || casesDocument === undefined) return undefined;
+
+  if (!validateRuleSet(document)) {
+    for (const issue of issuesFrom(validateRuleSet.errors)) {
+      problems.push({ file: rulesetFile, ruleId: ruleIdAt(document, issue.path), path: issue.path, message: issue.message });
+    }
+    return undefined;
+  }
+  const ruleSet: RuleSet = document;
+  const [folderVersion, folderId] = [path.basename(dir), path.basename(path.dirname(dir))];
+  if (ruleSet.id !== folderId || ruleSet.version !== folderVersion) {
+    problems.push({
+      file: rulesetFile,
+      message: `declares ${ruleSet.id} ${ruleSet.version} but lives in the folder for ${folderId} ${folderVersion}`,
+    });
+  }
+  for (const problem of checkRuleFacts(ruleSet.rules)) {
+    problems.push({ file: rulesetFile, ruleId: problem.ruleId, path: problem.path, message: problem.message });
+  }
+  if (!validateRuleCases(casesDocument)) {
+    for (const issue of issuesFrom(validateRuleCases.errors)) problems.push({ file: casesFile, path: issue.path, message: issue.message });
+    return undefined;
+  }
+  const cases: RuleCases = casesDocument;
+  if (cases.ruleset !== ruleSet.id || cases.version !== ruleSet.version) {
+    problems.push({ file: casesFile, message: `is for ${cases.ruleset} ${cases.version}, not ${ruleSet.id} ${ruleSet.version}` });
+  }
+  if (problems.length > before) return undefined;
+
+  const compiled = new CompiledRuleSet(Object.freeze(ruleSet));
+  const caseResults = await runCases(compiled, cases);
+  for (const result of caseResults.filter((r) => !r.passed)) {
+    for (const failure of result.failures) problems.push({ file: casesFile, caseId: result.id, message: failure });
+  }
+  if (problems.length > before) return undefined;
+  return { compiled, cases, caseResults, dir };
+}
+
+async function subfolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+}
+
+/** Loads every version of every rule set under `rulesDir`; throws RuleSetLoadError on any problem. */
+export async function loadRuleSets(rulesDir: string): Promise<LoadedVersion[]> {
+  const problems: LoadProblem[] = [];
+  const loaded: LoadedVersion[] = [];
+  let ids: string[];
+  try {
+    ids = await subfolders(rulesDir);
+  } catch {
+    throw new RuleSetLoadError([{ file: rulesDir, message: 'is not a readable folder of rule sets' }]);
+  }
+  for (const id of ids) {
+    for (const version of await subfolders(path.join(rulesDir, id))) {
+      const result = await loadVersion(path.join(rulesDir, id, version), problems);
+      if (result) loaded.push(result);
+    }
+  }
+  if (loaded.length === 0 && problems.length === 0) {
+    problems.push({ file: rulesDir, message: 'holds no rule-set version (expected <ruleset-id>/<version>/ruleset.json)' });
+  }
+  if (problems.length > 0) throw new RuleSetLoadError(problems);
+  return loaded;
+}

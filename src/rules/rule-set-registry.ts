@@ -1,0 +1,88 @@
+/**
+ * The loaded rule-set versions and which one of each rule set is active. Exactly one version per
+ * rule set carries status `active`, unless the configuration pins another loaded version.
+ */
+import type { CompiledRuleSet } from './compiled-rule-set.js';
+import { RuleSetLoadError, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
+
+export interface VersionSummary {
+  version: string;
+  status: string;
+  effectiveFrom: string;
+  title: string;
+  sha256: string;
+  active: boolean;
+}
+
+export interface RuleSetSummary {
+  id: string;
+  activeVersion: string;
+  versions: VersionSummary[];
+}
+
+export class RuleSetRegistry {
+  private readonly versions = new Map<string, Map<string, LoadedVersion>>();
+  private readonly activeVersions = new Map<string, string>();
+
+  /** `pins` maps a rule-set id to the loaded version to use as active instead of the file status. */
+  constructor(loaded: readonly LoadedVersion[], pins: Readonly<Record<string, string>> = {}) {
+    for (const version of loaded) {
+      const byVersion = this.versions.get(version.compiled.id) ?? new Map<string, LoadedVersion>();
+      byVersion.set(version.compiled.version, version);
+      this.versions.set(version.compiled.id, byVersion);
+    }
+    const problems: LoadProblem[] = [];
+    for (const [id, byVersion] of this.versions) {
+      const pinned = pins[id];
+      if (pinned !== undefined) {
+        if (byVersion.has(pinned)) this.activeVersions.set(id, pinned);
+        else problems.push({ file: id, message: `the pinned version ${pinned} is not loaded` });
+        continue;
+      }
+      const active = [...byVersion.values()].filter((v) => v.compiled.document.status === 'active');
+      if (active.length === 1) this.activeVersions.set(id, active[0]?.compiled.version as string);
+      else {
+        problems.push({
+          file: `rules/${id}`,
+          message: `exactly one version must have status active; found ${active.length === 0 ? 'none' : active.map((v) => v.compiled.version).join(', ')}`,
+        });
+      }
+    }
+    for (const id of Object.keys(pins)) {
+      if (!this.versions.has(id)) problems.push({ file: id, message: `the pinned rule set ${id} is not loaded` });
+    }
+    if (problems.length > 0) throw new RuleSetLoadError(problems);
+  }
+
+  active(id: string): CompiledRuleSet | undefined {
+    const version = this.activeVersions.get(id);
+    return version === undefined ? undefined : this.get(id, version);
+  }
+
+  get(id: string, version: string): CompiledRuleSet | undefined {
+    return this.versions.get(id)?.get(version)?.compiled;
+  }
+
+  loaded(id: string, version: string): LoadedVersion | undefined {
+    return this.versions.get(id)?.get(version);
+  }
+
+  has(id: string): boolean {
+    return this.versions.has(id);
+  }
+
+  summaries(): RuleSetSummary[] {
+    return [...this.versions.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([id, byVersion]) => ({
+      id,
+      activeVersion: this.activeVersions.get(id) as string,
+      versions: [...byVersion.values()].map(({ compiled }) => ({
+        version: compiled.version,
+        status: compiled.document.status,
+        effectiveFrom: compiled.document.effectiveFrom,
+        title: compiled.document.title,
+        sha256: compiled.sha256,
+        active: this.activeVersions.get(id) === compiled.version,
+      })),
+    }));
+  }
+}

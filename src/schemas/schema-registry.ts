@@ -1,0 +1,58 @@
+/**
+ * The one ajv instance of the service. Every schema in schemas/ is added and compiled here, once,
+ * at start-up; a broken schema stops start-up with ajv's message naming the file.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type AnySchemaObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import ajvErrorsModule from 'ajv-errors';
+import { isValidNhsNumber } from '../referrals/nhs-number.js';
+import { isAcceptableDateOfBirth } from '../referrals/calendar.js';
+import type { Referral } from '../generated/referral.js';
+import type { RuleSet } from '../generated/ruleset.js';
+import type { RuleCases } from '../generated/rule-cases.js';
+import type { Decision } from '../generated/decision.js';
+
+const addFormats = addFormatsModule.default;
+const ajvErrors = ajvErrorsModule.default;
+
+export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
+export const SCHEMA_BASE = 'https://msk-triage.example/schemas/';
+
+// strictRequired is off: the contract's if/then requires startBack, defined at the top level, from a subschema.
+export const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+addFormats(ajv, ['date', 'uri']);
+ajvErrors(ajv);
+ajv.addFormat('nhs-number', { type: 'string', validate: isValidNhsNumber });
+ajv.addFormat('date-of-birth', { type: 'string', validate: (value: string) => isAcceptableDateOfBirth(value) });
+
+/** The schema documents as read from schemas/, by file name. */
+export const schemaDocuments: ReadonlyMap<string, AnySchemaObject> = new Map(
+  readdirSync(SCHEMAS_DIR)
+    .filter((file) => file.endsWith('.schema.json'))
+    .sort()
+    .map((file) => {
+      const schema = JSON.parse(readFileSync(path.join(SCHEMAS_DIR, file), 'utf8')) as AnySchemaObject;
+      ajv.addSchema(schema);
+      return [file, schema] as const;
+    }),
+);
+
+function compiled<T>(file: string): ValidateFunction<T> {
+  const validate = ajv.getSchema<T>(SCHEMA_BASE + file);
+  if (!validate) throw new Error(`schemas/${file} is missing or has no matching $id`);
+  return validate;
+}
+
+export const validateReferral = compiled<Referral>('referral.schema.json');
+export const validateRuleSet = compiled<RuleSet>('ruleset.schema.json');
+export const validateRuleCases = compiled<RuleCases>('rule-cases.schema.json');
+export const validateDecision = compiled<Decision>('decision.schema.json');
+
+export function schemaDocument(file: string): AnySchemaObject {
+  const schema = schemaDocuments.get(file);
+  if (!schema) throw new Error(`schemas/${file} is missing`);
+  return schema;
+}
