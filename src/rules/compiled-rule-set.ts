@@ -1,12 +1,8 @@
 /**
- * One rule-set version, validated and prepared once when it is loaded, and its evaluation.
- *
- * json-rules-engine keeps one run status per Engine: a run that finishes while another run on the
- * same engine awaits a fact makes the other silently skip its lower-priority rules
- * (../shared/reference/rule-engines.md §7). So an engine here serves one run at a time: runs take
- * an idle engine from the pool, or build one from the prepared rule properties, and give it back.
+ * One rule-set version, validated and prepared once when it is loaded, and its evaluation on a pool
+ * of engines in which each engine serves one run at a time (see engine-pool.ts).
  */
-import { Engine, type RuleProperties, type RuleResult } from 'json-rules-engine';
+import type { RuleProperties, RuleResult } from 'json-rules-engine';
 import type { Decision, FiredRule } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
@@ -14,6 +10,7 @@ import type { IsoDate } from '../referrals/calendar.js';
 import { explainCondition } from './condition-explanation.js';
 import { contentHash } from './content-hash.js';
 import { factMap } from './derived-facts.js';
+import { EnginePool } from './engine-pool.js';
 import { OPERATORS } from './operators.js';
 import { chooseRoute } from './route-choice.js';
 
@@ -21,8 +18,6 @@ import { chooseRoute } from './route-choice.js';
 export class EvaluationError extends Error {
   override readonly name = 'EvaluationError';
 }
-
-const MAX_IDLE_ENGINES = 32;
 
 const noJsonPath = (): never => {
   throw new EvaluationError('conditions may not use path: facts are named by their dotted path');
@@ -32,10 +27,9 @@ export class CompiledRuleSet {
   readonly id: string;
   readonly version: string;
   readonly sha256: string;
-  private readonly ruleProperties: readonly RuleProperties[];
   private readonly rulesById: ReadonlyMap<string, Rule>;
   private readonly fileOrder: ReadonlyMap<string, number>;
-  private readonly idle: Engine[] = [];
+  private readonly engines: EnginePool;
 
   constructor(readonly document: Readonly<RuleSet>) {
     this.id = document.id;
@@ -43,40 +37,23 @@ export class CompiledRuleSet {
     this.sha256 = contentHash(document);
     this.rulesById = new Map(document.rules.map((rule) => [rule.id, rule]));
     this.fileOrder = new Map(document.rules.map((rule, index) => [rule.id, index]));
-    this.ruleProperties = document.rules.map((rule) => ({
+    const ruleProperties: RuleProperties[] = document.rules.map((rule) => ({
       name: rule.id,
       priority: 1,
       conditions: structuredClone(rule.conditions) as RuleProperties['conditions'],
       event: { type: 'rule-fired', params: { ruleId: rule.id } },
     }));
-    this.release(this.buildEngine());
-  }
-
-  private buildEngine(): Engine {
-    const engine = new Engine(this.ruleProperties as RuleProperties[], {
-      allowUndefinedFacts: false,
-      pathResolver: noJsonPath,
-    });
-    for (const operator of OPERATORS) engine.addOperator(operator);
-    return engine;
-  }
-
-  private release(engine: Engine): void {
-    if (this.idle.length < MAX_IDLE_ENGINES) this.idle.push(engine);
+    this.engines = new EnginePool(ruleProperties, { allowUndefinedFacts: false, pathResolver: noJsonPath }, OPERATORS);
   }
 
   /** Runs the engine and returns the fired rules' results, in the rule set's file order. */
   private async run(referral: Referral, evaluationDate: IsoDate): Promise<RuleResult[]> {
-    const facts = factMap(referral, evaluationDate);
-    const engine = this.idle.pop() ?? this.buildEngine();
     let results: RuleResult[];
     try {
-      ({ results } = await engine.run(facts));
+      results = await this.engines.run(factMap(referral, evaluationDate));
     } catch (error) {
-      // An engine whose run failed is not trusted again.
       throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
     }
-    this.release(engine);
     return results
       .filter((result) => result.result)
       .sort((a, b) => (this.fileOrder.get(a.name) ?? 0) - (this.fileOrder.get(b.name) ?? 0));

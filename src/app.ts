@@ -1,0 +1,41 @@
+/** createApp(deps): middleware, then one line per router, then the error handler. */
+import express, { type Express } from 'express';
+import { errorHandler, notFound } from './http/error-handler.js';
+import { healthRouter, type Readiness } from './http/health-router.js';
+import { openApiDocument } from './http/openapi.js';
+import { requestLogging, routeTemplate } from './http/request-logging.js';
+import { rulesetsRouter } from './http/rulesets-router.js';
+import { triageRouter } from './http/triage-router.js';
+import type { Config } from './config.js';
+import type { Logger } from './log/logger.js';
+import type { RuleSetRegistry } from './rules/rule-set-registry.js';
+
+export interface AppDeps {
+  config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'>;
+  registry: RuleSetRegistry;
+  logger: Logger;
+  clock?: () => Date;
+  readiness?: Readiness;
+}
+
+export const API_VERSION = '1.0.0';
+
+export function createApp(deps: AppDeps): Express {
+  const { config, registry, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const readiness = deps.readiness ?? { shuttingDown: false };
+  const openApi = openApiDocument(API_VERSION);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLogging(logger));
+  app.use(healthRouter(registry, config.rulesetId, readiness));
+  app.get('/openapi.json', routeTemplate, (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/api/v1', triageRouter({ registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes }));
+  app.use('/api/v1', rulesetsRouter(registry));
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

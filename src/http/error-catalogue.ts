@@ -1,0 +1,55 @@
+/**
+ * Every error the API answers, with its stable code, HTTP status and message: the one catalogue.
+ * The README's error table is checked against it by a test.
+ */
+import type { Issue } from '../schemas/schema-issues.js';
+
+export const ERRORS = {
+  REFERRAL_INVALID: { status: 400, message: 'The referral does not match the referral contract.' },
+  JSON_MALFORMED: { status: 400, message: 'The request body is not valid JSON.' },
+  JSON_TOO_DEEP: { status: 400, message: 'The request body is nested more deeply than any request of this API can be.' },
+  QUERY_INVALID: { status: 400, message: 'A query parameter is not valid.' },
+  NOT_FOUND: { status: 404, message: 'There is nothing at this address.' },
+  RULESET_NOT_FOUND: { status: 404, message: 'No rule set with this id is loaded.' },
+  RULESET_VERSION_NOT_FOUND: { status: 404, message: 'This version of the rule set is not loaded.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This address does not accept this method.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the service accepts.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the request body as JSON: Content-Type application/json, in UTF-8.' },
+  EVALUATION_FAILED: {
+    status: 500,
+    message: 'The referral could not be evaluated, so no route is given: it needs manual triage by a clinician.',
+  },
+  INTERNAL_ERROR: { status: 500, message: 'Something went wrong on our side. The request id identifies it in our logs.' },
+  NOT_READY: { status: 503, message: 'The service is not ready: it has no valid active rule set, or it is shutting down.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error the API answers on purpose: a catalogue code and, for input errors, every issue. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly issues: readonly Issue[] = [],
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(ERRORS[code].message);
+    this.status = ERRORS[code].status;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; issues?: Issue[]; requestId?: string };
+}
+
+export function errorBody(error: ApiError, requestId: string | undefined): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.issues.length > 0 ? { issues: [...error.issues] } : {}),
+      ...(requestId ? { requestId } : {}),
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The last middleware: every error becomes the documented shape. Known errors map to their catalogue
+ * code; anything else is logged with its request id and answered 500 without internals.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../log/logger.js';
+import { currentRequestId } from '../log/request-context.js';
+import { EvaluationError } from '../rules/compiled-rule-set.js';
+import { ApiError, errorBody, type ErrorCode } from './error-catalogue.js';
+import { JsonTooDeepError } from './json-body.js';
+
+/** body-parser's error types (https://github.com/expressjs/body-parser#errors). */
+const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
+  'entity.parse.failed': 'JSON_MALFORMED',
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'request.aborted': 'JSON_MALFORMED',
+  'request.size.invalid': 'JSON_MALFORMED',
+};
+
+function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof EvaluationError) return new ApiError('EVALUATION_FAILED');
+  const { type, cause } = (error ?? {}) as { type?: unknown; cause?: unknown };
+  if (type === 'entity.verify.failed' && (error instanceof JsonTooDeepError || cause instanceof JsonTooDeepError)) {
+    return new ApiError('JSON_TOO_DEEP');
+  }
+  if (error instanceof JsonTooDeepError) return new ApiError('JSON_TOO_DEEP');
+  const code = typeof type === 'string' ? PARSER_ERRORS[type] : undefined;
+  return code ? new ApiError(code) : undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    let apiError = toApiError(error);
+    if (!apiError) {
+      apiError = new ApiError('INTERNAL_ERROR');
+      const { name, stack } = error instanceof Error ? error : { name: typeof error, stack: undefined };
+      logger.error('unexpected error', { event: 'http.unexpected-error', errorName: name, stack });
+    } else if (apiError.code === 'EVALUATION_FAILED') {
+      const cause = (error as Error).cause;
+      logger.error('evaluation failed', {
+        event: 'triage.evaluation-failed',
+        causeName: cause instanceof Error ? cause.name : undefined,
+        stack: cause instanceof Error ? cause.stack : undefined,
+      });
+    }
+    res.locals.errorCode = apiError.code;
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(apiError.status).set(apiError.headers).json(errorBody(apiError, currentRequestId()));
+  };
+}
+
+export const notFound: RequestHandler = () => {
+  throw new ApiError('NOT_FOUND');
+};
+
+export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
+  return () => {
+    throw new ApiError('METHOD_NOT_ALLOWED', [], { Allow: allowed.join(', ') });
+  };
+}

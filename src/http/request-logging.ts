@@ -1,0 +1,51 @@
+/**
+ * A request id for every request (a caller's X-Request-Id when it is a plain token, else a new
+ * UUID), carried by AsyncLocalStorage, echoed in the response, and one `http.request` event when
+ * the response is finished: route template, status, timing, error code and the decision's route.
+ * Never the URL's values, the query, headers or the body.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from '../log/logger.js';
+import { requestContext } from '../log/request-context.js';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** What a handler may add to its request's log event: ids, codes and coded values only. */
+export interface RequestLogFields {
+  rulesetId?: string;
+  rulesetVersion?: string;
+  pathway?: string;
+  urgency?: string;
+  reviewRequired?: boolean;
+  outcome?: string;
+}
+
+export function requestLogging(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const offered = req.get('x-request-id');
+    const requestId = offered && SAFE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    const started = process.hrtime.bigint();
+    res.setHeader('X-Request-Id', requestId);
+    res.on('finish', () => {
+      const route = (res.locals.route as string | undefined) ?? 'unmatched';
+      logger.info('request', {
+        event: 'http.request',
+        requestId,
+        method: req.method,
+        route,
+        status: res.statusCode,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        errorCode: res.locals.errorCode as string | undefined,
+        ...(res.locals.logFields as RequestLogFields | undefined),
+      });
+    });
+    requestContext.run({ requestId }, next);
+  };
+}
+
+/** Records the matched route's template (`/api/v1/triage`) for the request's log event. */
+export const routeTemplate: RequestHandler = (req, res, next) => {
+  res.locals.route = `${req.baseUrl}${String((req.route as { path: string } | undefined)?.path ?? '')}`;
+  next();
+};

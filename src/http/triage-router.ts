@@ -1,0 +1,38 @@
+/** POST /api/v1/triage: evaluate a referral against the active (or a named) rule-set version. */
+import { Router } from 'express';
+import { triageReferral, type TriageDeps } from '../referrals/triage-referral.js';
+import { ApiError } from './error-catalogue.js';
+import { methodNotAllowed } from './error-handler.js';
+import { routeTemplate } from './request-logging.js';
+import { jsonBody } from './json-body.js';
+import type { RequestLogFields } from './request-logging.js';
+
+const VERSION = /^\d{1,6}\.\d{1,6}\.\d{1,6}$/;
+
+export function versionQuery(query: unknown): string | undefined {
+  const version = (query as Record<string, unknown>).version;
+  if (version === undefined) return undefined;
+  if (typeof version === 'string' && VERSION.test(version)) return version;
+  throw new ApiError('QUERY_INVALID', [{ path: '/version', message: 'must be one rule-set version such as 1.0.0' }]);
+}
+
+export function triageRouter(deps: TriageDeps & { bodyLimitBytes: number }): Router {
+  const router = Router();
+  router
+    .route('/triage')
+    .all(routeTemplate)
+    .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
+      const decision = await triageReferral(deps, req.body, versionQuery(req.query));
+      res.locals.logFields = {
+        rulesetId: decision.ruleset.id,
+        rulesetVersion: decision.ruleset.version,
+        pathway: decision.pathway,
+        urgency: decision.urgency,
+        reviewRequired: decision.reviewRequired,
+        outcome: decision.outcome,
+      } satisfies RequestLogFields;
+      res.json(decision);
+    })
+    .all(methodNotAllowed(['POST']));
+  return router;
+}

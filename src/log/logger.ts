@@ -1,0 +1,47 @@
+/**
+ * Structured JSON logs: one object a line, each an event with ids, codes and timings, and the id of
+ * the request it belongs to. Patient data is never logged on purpose; the redaction format is only a
+ * backstop that masks anything shaped like an NHS number or a date should a value slip through.
+ */
+import winston from 'winston';
+import { currentRequestId } from './request-context.js';
+
+export type Logger = winston.Logger;
+
+const NHS_NUMBER_LIKE = /\b\d{3}[ -]?\d{3}[ -]?\d{4}\b/g;
+const DATE_LIKE = /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/g;
+const UNREDACTED_KEYS = new Set(['level', 'timestamp', 'message', 'event', 'requestId', 'durationMs', 'status']);
+const MAX_DEPTH = 8;
+
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(NHS_NUMBER_LIKE, '[REDACTED-NHS]').replace(DATE_LIKE, '[REDACTED-DATE]');
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[TRUNCATED]';
+  if (Array.isArray(value)) return value.slice(0, 50).map((item) => redactValue(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value).slice(0, 50)) copy[key] = redactValue(item, depth + 1);
+  return copy;
+}
+
+/** Copies, never mutates: winston only shallow-copies metadata, which belongs to the caller. */
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (!UNREDACTED_KEYS.has(key)) info[key] = redactValue(info[key]);
+  }
+  if (typeof info.message === 'string') info.message = redactValue(info.message) as string;
+  return info;
+});
+
+const withRequestId = winston.format((info) => {
+  const requestId = currentRequestId();
+  if (requestId && info.requestId === undefined) info.requestId = requestId;
+  return info;
+});
+
+export function createLogger(options: { level: string; silent?: boolean }): Logger {
+  return winston.createLogger({
+    level: options.level,
+    format: winston.format.combine(withRequestId(), redact(), winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.Console({ silent: options.silent === true })],
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * Start-up and shutdown: read the configuration, load every rule-set version (any failure stops
+ * start-up, naming the file and the problem), listen, and drain on SIGTERM.
+ */
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log/logger.js';
+import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
+import { RuleSetRegistry } from './rules/rule-set-registry.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`msk-triage: configuration error: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+
+  let registry: RuleSetRegistry;
+  try {
+    const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
+    registry = new RuleSetRegistry(await loadRuleSets(config.rulesDir), pins);
+  } catch (error) {
+    if (error instanceof RuleSetLoadError) {
+      process.stderr.write(`msk-triage: ${error.message}\n`);
+      logger.error('rule sets failed to load', { event: 'startup.rulesets-invalid', problems: error.problems.length });
+      process.exit(1);
+    }
+    throw error;
+  }
+  for (const summary of registry.summaries()) {
+    logger.info('rule set loaded', {
+      event: 'startup.ruleset-loaded',
+      rulesetId: summary.id,
+      activeVersion: summary.activeVersion,
+      versions: summary.versions.map((v) => v.version),
+    });
+  }
+  if (!registry.active(config.rulesetId)) {
+    process.stderr.write(`msk-triage: RULESET_ID ${config.rulesetId} names no loaded rule set\n`);
+    process.exit(1);
+  }
+
+  const readiness = { shuttingDown: false };
+  const app = createApp({ config, registry, logger, readiness });
+  const server: Server = app.listen(config.port, config.host);
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = config.headersTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.on('listening', () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info('listening', { event: 'startup.listening', host: config.host, port });
+  });
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    logger.error('server error', { event: 'startup.listen-failed', code: error.code });
+    process.exit(1);
+  });
+
+  const shutdown = (signal: string) => {
+    if (readiness.shuttingDown) return;
+    readiness.shuttingDown = true;
+    logger.info('shutting down', { event: 'shutdown.started', signal });
+    const force = setTimeout(() => {
+      logger.warn('shutdown grace period over; closing open connections', { event: 'shutdown.forced' });
+      server.closeAllConnections();
+    }, config.shutdownGraceMs);
+    force.unref();
+    server.close(() => {
+      logger.info('stopped', { event: 'shutdown.finished' });
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();
