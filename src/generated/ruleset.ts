@@ -1,17 +1,60 @@
 /* Generated from schemas/ruleset.schema.json by src/tools/generate-types.ts. Do not edit: run npm run types:generate. */
 
 /**
- * the root of a rule's conditions: all, any or not
+ * the root of a rule's conditions: all, any or not (json-rules-engine's rule format)
+ */
+export type TopCondition = Condition;
+/**
+ * one condition in json-rules-engine's own format: all / any / not of other conditions, or a fact compared with a value
  *
  * This interface was referenced by `RuleSet`'s JSON-Schema
  * via the `definition` "topCondition".
  */
-export type TopCondition = All | Any | Not;
+export type Condition = {
+  all?: Condition[];
+  any?: Condition[];
+  not?: Condition;
+  fact?: string;
+  operator?: Operator;
+  value?: ConditionValue;
+};
 /**
+ * one condition in json-rules-engine's own format: all / any / not of other conditions, or a fact compared with a value
+ *
  * This interface was referenced by `RuleSet`'s JSON-Schema
  * via the `definition` "condition".
  */
-export type Condition = All | Any | Not | Leaf;
+export type Condition1 = {
+  all?: Condition[];
+  any?: Condition[];
+  not?: Condition;
+  fact?: string;
+  operator?: Operator;
+  value?: ConditionValue;
+};
+/**
+ * This interface was referenced by `RuleSet`'s JSON-Schema
+ * via the `definition` "operator".
+ */
+export type Operator =
+  | 'equal'
+  | 'notEqual'
+  | 'lessThan'
+  | 'lessThanInclusive'
+  | 'greaterThan'
+  | 'greaterThanInclusive'
+  | 'in'
+  | 'notIn'
+  | 'contains'
+  | 'doesNotContain';
+/**
+ * the value to compare with: a boolean, number or string, or a list of them for in / notIn
+ *
+ * This interface was referenced by `RuleSet`'s JSON-Schema
+ * via the `definition` "conditionValue".
+ */
+export type ConditionValue =
+  boolean | number | string | [boolean | number | string, ...(boolean | number | string)[]];
 
 /**
  * One version of a triage rule set, as clinical leads write it: governance header, default route and rules whose conditions use json-rules-engine's own format.
@@ -132,60 +175,6 @@ export interface Rule {
 export interface Evidence {
   citation: string;
   url?: string;
-}
-/**
- * This interface was referenced by `RuleSet`'s JSON-Schema
- * via the `definition` "all".
- */
-export interface All {
-  /**
-   * @minItems 1
-   * @maxItems 50
-   */
-  all: [Condition, ...Condition[]];
-}
-/**
- * This interface was referenced by `RuleSet`'s JSON-Schema
- * via the `definition` "any".
- */
-export interface Any {
-  /**
-   * @minItems 1
-   * @maxItems 50
-   */
-  any: [Condition, ...Condition[]];
-}
-/**
- * This interface was referenced by `RuleSet`'s JSON-Schema
- * via the `definition` "not".
- */
-export interface Not {
-  not: Condition;
-}
-/**
- * This interface was referenced by `RuleSet`'s JSON-Schema
- * via the `definition` "leaf".
- */
-export interface Leaf {
-  /**
-   * a referral field as a dotted path (redFlags.saddleAnaesthesia) or a derived fact (age)
-   */
-  fact: string;
-  operator:
-    | 'equal'
-    | 'notEqual'
-    | 'lessThan'
-    | 'lessThanInclusive'
-    | 'greaterThan'
-    | 'greaterThanInclusive'
-    | 'in'
-    | 'notIn'
-    | 'contains'
-    | 'doesNotContain';
-  /**
-   * the value to compare with: a boolean, number or string, or a list of them for in / notIn
-   */
-  value: boolean | number | string | [boolean | number | string, ...(boolean | number | string)[]];
 }
 export interface Route {
   /**

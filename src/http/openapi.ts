@@ -22,6 +22,7 @@ function rewriteRefs(node: unknown): unknown {
   if (node === null || typeof node !== 'object') return node;
   const out: Json = {};
   for (const [key, value] of Object.entries(node)) {
+    if (key === 'tsType') continue;
     if (key === '$ref' && typeof value === 'string') {
       const [file, pointer] = value.split('#');
       const def = pointer?.startsWith('/$defs/') ? pointer.slice('/$defs/'.length) : undefined;

@@ -5,7 +5,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import { ajv } from '../schemas/schema-registry.js';
-import type { Condition, Leaf, Rule } from '../generated/ruleset.js';
+import type { Condition, Rule } from '../generated/ruleset.js';
 import { FACTS, FACTS_BY_NAME, NOT_FACTS } from './fact-catalogue.js';
 import { ARRAY_FACT_OPERATORS, LIST_OPERATORS, NUMERIC_OPERATORS } from './operators.js';
 
@@ -26,6 +26,9 @@ const itemValidators = new Map<string, ValidateFunction>(
 );
 
 const show = (value: unknown) => JSON.stringify(value);
+
+/** A fact condition: the schema guarantees fact, operator and value come together. */
+type Leaf = Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
 
 function allowedValues(factName: string): string {
   const schema = FACTS_BY_NAME.get(factName)?.schema;
@@ -65,10 +68,10 @@ function checkLeaf(leaf: Leaf): string[] {
 }
 
 function walk(condition: Condition, path: string, ruleId: string, problems: RuleProblem[]): void {
-  if ('all' in condition) condition.all.forEach((child, i) => walk(child, `${path}/all/${i}`, ruleId, problems));
-  else if ('any' in condition) condition.any.forEach((child, i) => walk(child, `${path}/any/${i}`, ruleId, problems));
-  else if ('not' in condition) walk(condition.not, `${path}/not`, ruleId, problems);
-  else for (const message of checkLeaf(condition)) problems.push({ ruleId, path, message });
+  if (condition.all) condition.all.forEach((child, i) => walk(child, `${path}/all/${i}`, ruleId, problems));
+  else if (condition.any) condition.any.forEach((child, i) => walk(child, `${path}/any/${i}`, ruleId, problems));
+  else if (condition.not) walk(condition.not, `${path}/not`, ruleId, problems);
+  else for (const message of checkLeaf(condition as Leaf)) problems.push({ ruleId, path, message });
 }
 
 export function checkRuleFacts(rules: readonly Rule[]): RuleProblem[] {

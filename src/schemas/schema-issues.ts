@@ -38,6 +38,11 @@ function messageFor(error: ErrorObject): Issue {
   switch (error.keyword) {
     case 'required':
       return { path: at + pointerSegment(String(params.missingProperty)), message: 'is required' };
+    case 'dependentRequired':
+      return {
+        path: at + pointerSegment(String(params.missingProperty)),
+        message: `is required when ${String(params.property)} is given`,
+      };
     case 'additionalProperties':
       return {
         path: at + pointerSegment(String(params.additionalProperty)),

@@ -25,6 +25,8 @@ export const SCHEMA_BASE = 'https://msk-triage.example/schemas/';
 export const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 addFormats(ajv, ['date', 'uri']);
 ajvErrors(ajv);
+// tsType is an annotation for the type generator (json-schema-to-typescript), not a validation keyword.
+ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
 ajv.addFormat('nhs-number', { type: 'string', validate: isValidNhsNumber });
 ajv.addFormat('date-of-birth', { type: 'string', validate: (value: string) => isAcceptableDateOfBirth(value) });
 

@@ -1,0 +1,44 @@
+/**
+ * The app as tests use it: the real rule sets from rules/, loaded once per run, and a logger whose
+ * every output line is captured so that tests can read exactly what would have been written.
+ */
+import { Writable } from 'node:stream';
+import winston from 'winston';
+import type { Express } from 'express';
+import { createApp, type AppDeps } from '../../src/app.js';
+import { createLogger, type Logger } from '../../src/log/logger.js';
+import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
+import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
+
+export const loadedVersions = await loadRuleSets('rules');
+export const registry = new RuleSetRegistry(loadedVersions);
+
+export function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString('utf8').trimEnd());
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'debug', silent: true });
+  logger.add(new winston.transports.Stream({ stream }));
+  return { logger, lines };
+}
+
+export interface TestApp {
+  app: Express;
+  logLines: string[];
+}
+
+export function testApp(overrides: Partial<AppDeps> = {}): TestApp {
+  const { logger, lines } = capturingLogger();
+  const app = createApp({
+    config: { rulesetId: 'msk-triage', bodyLimitBytes: 64 * 1024 },
+    registry,
+    logger,
+    clock: () => new Date('2026-11-22T12:00:00Z'),
+    ...overrides,
+  });
+  return { app, logLines: lines };
+}
