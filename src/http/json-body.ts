@@ -33,8 +33,14 @@ export function exceedsDepth(bytes: Uint8Array, maxDepth: number): boolean {
   return false;
 }
 
+/** JSON exchanged between systems is UTF-8 (RFC 8259 §8.1); body-parser would also decode UTF-16. */
+function charsetIsUtf8(contentType: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+}
+
 const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is(JSON_TYPES)) throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
+  if (!req.is(JSON_TYPES) || !charsetIsUtf8(req.get('content-type'))) throw new ApiError('UNSUPPORTED_MEDIA_TYPE');
   next();
 };
 

@@ -10,7 +10,8 @@ export type Logger = winston.Logger;
 
 const NHS_NUMBER_LIKE = /\b\d{3}[ -]?\d{3}[ -]?\d{4}\b/g;
 const DATE_LIKE = /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/g;
-const UNREDACTED_KEYS = new Set(['level', 'timestamp', 'message', 'event', 'requestId', 'durationMs', 'status']);
+// requestId is redacted too: a caller could send an NHS number as its X-Request-Id.
+const UNREDACTED_KEYS = new Set(['level', 'timestamp', 'message', 'event', 'durationMs', 'status']);
 const MAX_DEPTH = 8;
 
 export function redactValue(value: unknown, depth = 0): unknown {

@@ -1,0 +1,186 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { validateDecision } from '../../src/schemas/schema-registry.js';
+import { expectError, issuesOf } from '../support/error-shape.js';
+import { aKneeReferral, aReferral } from '../support/referral-factory.js';
+import { testApp } from '../support/test-app.js';
+
+const { app } = testApp();
+const triage = (body: unknown, query = '') => request(app).post(`/api/v1/triage${query}`).send(body as object);
+
+describe('POST /api/v1/triage', () => {
+  describe('when the referral is valid', () => {
+    it('answers 200 with a decision that matches the decision schema', async () => {
+      const res = await triage(aReferral());
+      expect(res.status).to.equal(200);
+      expect(validateDecision(res.body), JSON.stringify(validateDecision.errors)).to.equal(true);
+      expect(res.body).to.deep.include({ pathway: 'physio', urgency: 'routine', service: 'physiotherapy', reviewRequired: false, winningRule: 'MSK-R05', evaluationDate: '2026-11-22' });
+    });
+
+    it('routes suspected cauda equina to same-day spinal care, explaining why', async () => {
+      const res = await triage(aReferral({ redFlags: { saddleAnaesthesia: true } }));
+      expect(res.body).to.deep.include({ pathway: 'secondary', urgency: 'emergency', service: 'emergency-spinal' });
+      expect(res.body.firedRules[0].id).to.equal('MSK-E01');
+      expect(res.body.explanation.join(' ')).to.contain('MSK-E01');
+    });
+
+    it('computes age at today’s date in London: GCA symptoms fire only over 50', async () => {
+      const at = (dateOfBirth: string) => triage(aKneeReferral({ complaint: { bodySite: 'shoulder' }, patient: { dateOfBirth }, redFlags: { giantCellArteritisSymptoms: true } }));
+      expect((await at('1975-11-22')).body.urgency).to.equal('emergency'); // 51 today
+      expect((await at('1976-11-22')).body.urgency).to.equal('routine'); // 50 today
+    });
+
+    it('stores nothing and changes nothing: the same referral twice gets the same answer', async () => {
+      const [a, b] = await Promise.all([triage(aReferral()), triage(aReferral())]);
+      expect(a.body).to.deep.equal(b.body);
+    });
+
+    it('evaluates against another loaded version with ?version=', async () => {
+      const res = await triage(aReferral(), '?version=1.0.0');
+      expect(res.status).to.equal(200);
+      expect(res.body.ruleset.version).to.equal('1.0.0');
+    });
+  });
+
+  describe('when the referral breaks the contract', () => {
+    it('lists every problem with its JSON Pointer path', async () => {
+      const res = await triage(aReferral({ redFlags: { saddleAnaesthesia: null, nightPain: 'no' }, complaint: { painScore: 11 }, patient: { sex: 'f' } }));
+      expectError(res, 400, 'REFERRAL_INVALID');
+      expect(issuesOf(res)).to.deep.include.members([
+        { path: '/redFlags/saddleAnaesthesia', message: 'is required' },
+        { path: '/redFlags/nightPain', message: 'must be true or false' },
+        { path: '/complaint/painScore', message: 'must be at most 10' },
+        { path: '/patient/sex', message: 'must be one of: female, male, other, unknown' },
+      ]);
+    });
+
+    it('never treats a missing red flag as no', async () => {
+      const res = await triage(aReferral({ redFlags: { hotSwollenJoint: null } }));
+      expectError(res, 400, 'REFERRAL_INVALID');
+      expect(issuesOf(res)).to.deep.equal([{ path: '/redFlags/hotSwollenJoint', message: 'is required' }]);
+    });
+
+    it('requires startBack for lumbar-spine and only there', async () => {
+      const res = await triage(aReferral({ startBack: null }));
+      expect(issuesOf(res)).to.deep.equal([{ path: '/startBack', message: 'is required when complaint.bodySite is lumbar-spine' }]);
+      expect((await triage(aKneeReferral())).status).to.equal(200);
+    });
+
+    it('requires all nine STarT Back answers when startBack is present', async () => {
+      const res = await triage(aReferral({ startBack: { bothersomeness: null } }));
+      expect(issuesOf(res)).to.deep.equal([{ path: '/startBack/bothersomeness', message: 'is required' }]);
+    });
+
+    it('checks the NHS number’s Modulus 11 check digit and that it is a string of 10 digits', async () => {
+      for (const nhsNumber of ['9434765918', '943476591', 9434765919, '943 476 5919']) {
+        const res = await triage(aReferral({ patient: { nhsNumber } }));
+        expect(issuesOf(res), String(nhsNumber)).to.deep.equal([{ path: '/patient/nhsNumber', message: 'must be a 10-digit NHS number with a valid check digit, sent as a string' }]);
+      }
+    });
+
+    it('refuses a date of birth in the future, over 120 years ago, or not a real date', async () => {
+      for (const dateOfBirth of ['2099-01-01', '1890-01-01', '1990-02-30', '14/03/1958']) {
+        const res = await triage(aReferral({ patient: { dateOfBirth } }));
+        expect(issuesOf(res).map((i) => i.path), dateOfBirth).to.deep.equal(['/patient/dateOfBirth']);
+      }
+    });
+
+    it('refuses unknown fields at every level, naming them', async () => {
+      const res = await triage(aReferral({ route: 'secondary', patient: { name: 'x' }, redFlags: { other: true }, history: { extra: 1 } }));
+      expect(issuesOf(res)).to.deep.include.members([
+        { path: '/route', message: 'is not a field of this contract; remove it' },
+        { path: '/patient/name', message: 'is not a field of this contract; remove it' },
+        { path: '/redFlags/other', message: 'is not a field of this contract; remove it' },
+        { path: '/history/extra', message: 'is not a field of this contract; remove it' },
+      ]);
+    });
+
+    it('refuses null for a required field, a fraction where a whole number is due, and lists too long', async () => {
+      const res = await triage(aReferral({ complaint: { durationWeeks: 2.5 }, history: { impactOnLife: null }, inflammatory: { axialSpaFeatures: ['buttock-pain', 'buttock-pain'] } }));
+      expect(issuesOf(res)).to.deep.include.members([
+        { path: '/complaint/durationWeeks', message: 'must be a whole number' },
+        { path: '/history/impactOnLife', message: 'is required' },
+        { path: '/inflammatory/axialSpaFeatures', message: 'must not list the same item twice' },
+      ]);
+    });
+
+    it('refuses a body that is not an object', async () => {
+      const res = await triage([aReferral()]);
+      expectError(res, 400, 'REFERRAL_INVALID');
+      expect(issuesOf(res)).to.deep.equal([{ path: '/', message: 'must be an object' }]);
+    });
+
+    it('lists every required field when the JSON body is empty', async () => {
+      const empty = await request(app).post('/api/v1/triage').set('content-type', 'application/json');
+      expectError(empty, 400, 'REFERRAL_INVALID');
+      expect(issuesOf(empty).map((i) => i.path)).to.deep.equal(['/patient', '/referrer', '/complaint', '/redFlags', '/history']);
+    });
+
+    it('never echoes a submitted value in the error', async () => {
+      const res = await triage(aReferral({ patient: { nhsNumber: '9434765918', dateOfBirth: '2099-12-31' }, notes: 12345 }));
+      const text = JSON.stringify(res.body);
+      expect(text).to.not.contain('9434765918').and.not.contain('2099-12-31').and.not.contain('12345');
+    });
+  });
+
+  describe('when the request itself is wrong', () => {
+    it('answers 400 for malformed JSON', async () => {
+      const res = await request(app).post('/api/v1/triage').set('content-type', 'application/json').send('{"patient": {"nhsNumber": "9434765919"');
+      expectError(res, 400, 'JSON_MALFORMED');
+      expect(JSON.stringify(res.body)).to.not.contain('9434765919');
+    });
+
+    it('answers 400 for JSON that is only a string, number or null', async () => {
+      for (const body of ['"x"', '42', 'null']) {
+        expectError(await request(app).post('/api/v1/triage').set('content-type', 'application/json').send(body), 400, 'JSON_MALFORMED');
+      }
+    });
+
+    it('answers 415 for anything but JSON', async () => {
+      expectError(await request(app).post('/api/v1/triage').set('content-type', 'text/plain').send('hello'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError(await request(app).post('/api/v1/triage').type('form').send({ a: '1' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError(await request(app).post('/api/v1/triage').set('content-type', 'application/json; charset=utf-16').send('{}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('answers 413 for a body over the limit', async () => {
+      const res = await triage(aReferral({ notes: 'x'.repeat(70 * 1024) }));
+      expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+    });
+
+    it('answers 400 for bodies nested thousands deep, and keeps serving', async () => {
+      for (const body of ['['.repeat(5000) + ']'.repeat(5000), '{"notes":' + '{"a":'.repeat(4000) + '1' + '}'.repeat(4001)]) {
+        expectError(await request(app).post('/api/v1/triage').set('content-type', 'application/json').send(body), 400, 'JSON_TOO_DEEP');
+      }
+      expect((await triage(aReferral())).status).to.equal(200);
+    });
+
+    it('refuses prototype-pollution payloads and leaves Object.prototype untouched', async () => {
+      const before = Object.getOwnPropertyNames(Object.prototype).sort();
+      const payloads = [
+        '{"__proto__": {"polluted": true}}',
+        '{"constructor": {"prototype": {"polluted": true}}}',
+        JSON.stringify(aReferral()).replace('{', '{"__proto__":{"polluted":true},'),
+        JSON.stringify(aReferral()).replace('"patient":{', '"patient":{"__proto__":{"isAdmin":true},'),
+      ];
+      for (const body of payloads) {
+        const res = await request(app).post('/api/v1/triage').set('content-type', 'application/json').send(body);
+        expectError(res, 400, 'REFERRAL_INVALID');
+      }
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).to.deep.equal(before);
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+      expect(({} as Record<string, unknown>).isAdmin).to.equal(undefined);
+    });
+
+    it('answers 400 for a malformed version and 404 for one that is not loaded', async () => {
+      expectError(await triage(aReferral(), '?version=latest'), 400, 'QUERY_INVALID');
+      expectError(await triage(aReferral(), '?version=1.0.0&version=1.0.0'), 400, 'QUERY_INVALID');
+      expectError(await triage(aReferral(), '?version=9.9.9'), 404, 'RULESET_VERSION_NOT_FOUND');
+    });
+
+    it('answers 405 with Allow for other methods', async () => {
+      const res = await request(app).get('/api/v1/triage');
+      expectError(res, 405, 'METHOD_NOT_ALLOWED');
+      expect(res.headers.allow).to.equal('POST');
+    });
+  });
+});
