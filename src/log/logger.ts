@@ -29,7 +29,7 @@ const redact = winston.format((info) => {
   for (const key of Object.keys(info)) {
     if (!UNREDACTED_KEYS.has(key)) info[key] = redactValue(info[key]);
   }
-  if (typeof info.message === 'string') info.message = redactValue(info.message) as string;
+  if (typeof info.message === 'string') info.message = redactValue(info.message);
   return info;
 });
 

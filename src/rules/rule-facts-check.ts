@@ -32,9 +32,9 @@ type Leaf = Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
 
 function allowedValues(factName: string): string {
   const schema = FACTS_BY_NAME.get(factName)?.schema;
-  const enumeration = (schema?.type === 'array' ? schema.items?.enum : schema?.enum) as unknown[] | undefined;
-  if (enumeration) return `one of ${enumeration.map(show).join(', ')}`;
-  return String(schema?.type === 'array' ? schema.items?.type : schema?.type);
+  const valueSchema = (schema?.type === 'array' ? schema.items : schema) as { enum?: unknown[]; type?: unknown } | undefined;
+  if (valueSchema?.enum) return `one of ${valueSchema.enum.map(show).join(', ')}`;
+  return String(valueSchema?.type);
 }
 
 function checkLeaf(leaf: Leaf): string[] {

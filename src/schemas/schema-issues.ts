@@ -80,8 +80,8 @@ function messageFor(error: ErrorObject): Issue {
       return { path: at, message: 'is not in the expected format' };
     case 'errorMessage': {
       const original = (params.errors as ErrorObject[] | undefined)?.[0];
-      const missing = original?.keyword === 'required' ? (original.params as Record<string, unknown>).missingProperty : undefined;
-      return { path: missing === undefined ? at : at + pointerSegment(String(missing)), message: error.message ?? 'is invalid' };
+      const missing = original?.keyword === 'required' ? (original.params as { missingProperty?: string }).missingProperty : undefined;
+      return { path: missing === undefined ? at : at + pointerSegment(missing), message: error.message ?? 'is invalid' };
     }
     default:
       return { path: at || '/', message: 'is invalid' };

@@ -11,8 +11,11 @@ import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
 import { loadedVersions, testApp } from '../support/test-app.js';
 
-const base = loadedVersions.find((v) => v.compiled.id === 'msk-triage' && v.compiled.version === '1.0.0');
-if (!base) throw new Error('msk-triage 1.0.0 not loaded');
+const base = (() => {
+  const found = loadedVersions.find((v) => v.compiled.id === 'msk-triage' && v.compiled.version === '1.0.0');
+  if (!found) throw new Error('msk-triage 1.0.0 not loaded');
+  return found;
+})();
 
 /** A registry whose active version is `compiled`, bypassing the loader's checks on purpose. */
 const registryWith = (compiled: CompiledRuleSet) => new RuleSetRegistry([{ ...base, compiled }]);
@@ -31,10 +34,10 @@ class ThrowingRuleSet extends CompiledRuleSet {
 
 const failures: Array<[string, CompiledRuleSet]> = [
   ['the engine meets a fact it does not know', new CompiledRuleSet(brokenDocument((doc) => {
-    doc.rules[0]!.conditions = { all: [{ fact: 'redFlags.notInTheContract', operator: 'equal', value: true }] };
+    doc.rules[0].conditions = { all: [{ fact: 'redFlags.notInTheContract', operator: 'equal', value: true }] };
   }))],
   ['the engine meets an operator it does not know', new CompiledRuleSet(brokenDocument((doc) => {
-    doc.rules[0]!.conditions = { all: [{ fact: 'spinal', operator: 'isTrue' as 'equal', value: true }] };
+    doc.rules[0].conditions = { all: [{ fact: 'spinal', operator: 'isTrue' as 'equal', value: true }] };
   }))],
   ['evaluation throws unexpectedly', new ThrowingRuleSet(base.compiled.document)],
 ];

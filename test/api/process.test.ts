@@ -42,7 +42,7 @@ describe('the service process', function () {
 
   it('refuses to start on a rule set that breaks its checks, naming the file, rule and problem', async () => {
     const rulesDir = await ruleSetCopies((copy: Copy) => {
-      copy.ruleset.rules[0]!.conditions = { all: [{ fact: 'bmi', operator: 'greaterThan', value: 40 }] };
+      copy.ruleset.rules[0].conditions = { all: [{ fact: 'bmi', operator: 'greaterThan', value: 40 }] };
     });
     const started = startService({ RULES_DIR: rulesDir });
     expect(await started.exited).to.equal(1);

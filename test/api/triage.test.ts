@@ -21,7 +21,7 @@ describe('POST /api/v1/triage', () => {
       const res = await triage(aReferral({ redFlags: { saddleAnaesthesia: true } }));
       expect(res.body).to.deep.include({ pathway: 'secondary', urgency: 'emergency', service: 'emergency-spinal' });
       expect(res.body.firedRules[0].id).to.equal('MSK-E01');
-      expect(res.body.explanation.join(' ')).to.contain('MSK-E01');
+      expect((res.body.explanation as string[]).join(' ')).to.contain('MSK-E01');
     });
 
     it('computes age at today’s date in London: GCA symptoms fire only over 50', async () => {

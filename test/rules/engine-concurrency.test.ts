@@ -51,7 +51,7 @@ describe('evaluation under concurrent requests', () => {
 
   it('is immune through the engine pool: the same interleaving keeps every rule of both runs', async () => {
     const pool = new EnginePool(RULES, {});
-    const firedInA = await interleave(async (facts) => (await pool.run(facts)).filter((r) => r.result).map((r) => r.name as string));
+    const firedInA = await interleave(async (facts) => (await pool.run(facts)).filter((r) => r.result).map((r) => r.name));
     expect(firedInA).to.have.members(['high', 'low']);
   });
 
