@@ -35,6 +35,9 @@ export interface Referral {
      * date of birth, YYYY-MM-DD, not in the future, age at most 120
      */
     dateOfBirth: string;
+    /**
+     * sex as recorded by the practice
+     */
     sex: 'female' | 'male' | 'other' | 'unknown';
   };
   referrer: {
@@ -59,11 +62,17 @@ export interface Referral {
       | 'knee'
       | 'ankle-foot'
       | 'multiple-joints';
+    /**
+     * side of the body affected
+     */
     side: 'left' | 'right' | 'bilateral' | 'not-applicable';
     /**
      * how long the current episode has lasted, in weeks
      */
     durationWeeks: number;
+    /**
+     * how the current episode began
+     */
     onset: 'gradual' | 'sudden' | 'injury';
     /**
      * numeric rating scale, worst in the last week
@@ -169,6 +178,9 @@ export interface Referral {
      * swelling of small joints of hands or feet (MCP, PIP, MTP)
      */
     smallJointsHandsFeet?: boolean;
+    /**
+     * duration of early-morning stiffness, in minutes
+     */
     morningStiffnessMinutes?: number;
     /**
      * features of axial spondyloarthritis present (NICE NG65 §1.1)
@@ -221,6 +233,9 @@ export interface Referral {
      * in general has not enjoyed all the things used to enjoy
      */
     notEnjoyedThings: boolean;
+    /**
+     * how bothersome the back pain has been in the last 2 weeks
+     */
     bothersomeness: 'not-at-all' | 'slightly' | 'moderately' | 'very-much' | 'extremely';
   };
   history: {
@@ -228,6 +243,9 @@ export interface Referral {
      * weeks of exercise therapy, physiotherapy or other core non-surgical treatment already tried
      */
     nonSurgicalCareWeeks: number;
+    /**
+     * a steroid or other injection has already been tried for this problem
+     */
     previousInjection: boolean;
     /**
      * impact on quality of life, work, sleep

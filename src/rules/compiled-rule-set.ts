@@ -8,7 +8,7 @@ import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
 import type { IsoDate } from '../referrals/calendar.js';
 import { explainCondition } from './condition-explanation.js';
-import { contentHash } from './content-hash.js';
+import { contentHash, ruleSetContent } from './content-hash.js';
 import { factMap } from './derived-facts.js';
 import { EnginePool } from './engine-pool.js';
 import { OPERATORS } from './operators.js';
@@ -34,7 +34,7 @@ export class CompiledRuleSet {
   constructor(readonly document: Readonly<RuleSet>) {
     this.id = document.id;
     this.version = document.version;
-    this.sha256 = contentHash(document);
+    this.sha256 = contentHash(ruleSetContent(document));
     this.rulesById = new Map(document.rules.map((rule) => [rule.id, rule]));
     this.fileOrder = new Map(document.rules.map((rule, index) => [rule.id, index]));
     const ruleProperties: RuleProperties[] = document.rules.map((rule) => ({

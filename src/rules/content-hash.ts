@@ -16,3 +16,13 @@ export function sha256Hex(text: string): string {
 }
 
 export const contentHash = (value: unknown): string => sha256Hex(canonicalJson(value));
+
+/**
+ * The content a rule-set version's hash covers: everything that defines it and decides, which is
+ * the whole file except its lifecycle (`status`) and its sign-offs (`approvals`). Approving,
+ * activating or retiring a version therefore keeps the hash that its decisions recorded.
+ */
+export function ruleSetContent<T extends { status?: unknown; approvals?: unknown }>(document: T): Omit<T, 'status' | 'approvals'> {
+  const { status: _status, approvals: _approvals, ...content } = document;
+  return content;
+}

@@ -32,9 +32,13 @@ type Leaf = Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
 
 function allowedValues(factName: string): string {
   const schema = FACTS_BY_NAME.get(factName)?.schema;
-  const valueSchema = (schema?.type === 'array' ? schema.items : schema) as { enum?: unknown[]; type?: unknown } | undefined;
+  const valueSchema = (schema?.type === 'array' ? schema.items : schema) as
+    | { enum?: unknown[]; type?: unknown; minimum?: number; maximum?: number }
+    | undefined;
   if (valueSchema?.enum) return `one of ${valueSchema.enum.map(show).join(', ')}`;
-  return String(valueSchema?.type);
+  const kind = valueSchema?.type === 'integer' ? 'a whole number' : valueSchema?.type === 'boolean' ? 'true or false' : `a ${String(valueSchema?.type)}`;
+  const range = valueSchema?.minimum !== undefined && valueSchema.maximum !== undefined ? ` from ${valueSchema.minimum} to ${valueSchema.maximum}` : '';
+  return kind + range;
 }
 
 function checkLeaf(leaf: Leaf): string[] {

@@ -98,6 +98,9 @@ export async function loadVersion(dir: string, problems: LoadProblem[]): Promise
       message: `declares ${ruleSet.id} ${ruleSet.version} but lives in the folder for ${folderId} ${folderVersion}`,
     });
   }
+  if (!ruleSet.changeLog.some((change) => change.version === ruleSet.version)) {
+    problems.push({ file: rulesetFile, path: '/changeLog', message: `has no entry for version ${ruleSet.version}: say what changed and why` });
+  }
   for (const problem of checkRuleFacts(ruleSet.rules)) {
     problems.push({ file: rulesetFile, ruleId: problem.ruleId, path: problem.path, message: problem.message });
   }
@@ -108,6 +111,11 @@ export async function loadVersion(dir: string, problems: LoadProblem[]): Promise
   const cases: RuleCases = casesDocument;
   if (cases.ruleset !== ruleSet.id || cases.version !== ruleSet.version) {
     problems.push({ file: casesFile, message: `is for ${cases.ruleset} ${cases.version}, not ${ruleSet.id} ${ruleSet.version}` });
+  }
+  const caseIds = new Set<string>();
+  for (const testCase of cases.cases) {
+    if (caseIds.has(testCase.id)) problems.push({ file: casesFile, caseId: testCase.id, message: `case id ${testCase.id} is used twice` });
+    caseIds.add(testCase.id);
   }
   if (problems.length > before) return undefined;
 

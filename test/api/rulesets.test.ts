@@ -13,7 +13,7 @@ describe('GET /api/v1/rulesets', () => {
     const msk = (res.body.rulesets as Array<Record<string, unknown>>).find((r) => r.id === 'msk-triage');
     expect(msk?.activeVersion).to.equal('1.0.0');
     expect(msk?.versions).to.deep.include({
-      version: '1.0.0', status: 'active', effectiveFrom: '2026-11-01', title: 'Default MSK triage policy',
+      version: '1.0.0', status: 'active', effectiveFrom: '2026-11-22', title: 'Default MSK triage policy',
       sha256: registry.active('msk-triage')?.sha256, active: true,
     });
   });

@@ -4,6 +4,8 @@
  */
 import { expect } from 'chai';
 import type { Decision } from '../../src/generated/decision.js';
+import type { RuleSet } from '../../src/generated/ruleset.js';
+import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { validateDecision } from '../../src/schemas/schema-registry.js';
 import { registry } from '../support/test-app.js';
 import { aKneeReferral, aReferral } from '../support/referral-factory.js';
@@ -91,6 +93,24 @@ describe('a decision', () => {
     const d = await evaluate(aReferral({ redFlags: { saddleAnaesthesia: true } }));
     expect(d.advice[0]).to.match(/cauda equina/i);
     expect(d.advice).to.have.length(d.firedRules.length);
+  });
+
+  it('takes the default route, with review and its advice, when no rule fires', async () => {
+    const doc: RuleSet = structuredClone(active().document);
+    doc.rules = [{ ...doc.rules[0], conditions: { all: [{ fact: 'complaint.bodySite', operator: 'equal', value: 'elbow' }] } }];
+    const d = await new CompiledRuleSet(doc).evaluate(aReferral(), '2026-11-22');
+    expect(d).to.deep.include({ outcome: 'default', pathway: 'community', urgency: 'routine', service: 'msk-triage-clinician', reviewRequired: true, winningRule: null, firedRules: [] });
+    expect(d.advice).to.deep.equal([doc.defaultRoute.advice]);
+    expect(validateDecision(d)).to.equal(true);
+  });
+
+  it('keeps its content hash when only the status or approvals change, and not when a rule does', () => {
+    const doc = structuredClone(active().document);
+    const same = new CompiledRuleSet({ ...doc, status: 'retired', approvals: [{ name: 'Dr Lead', role: 'clinical lead', date: '2026-11-23' }] });
+    expect(same.sha256).to.equal(active().sha256);
+    const changed = structuredClone(doc);
+    changed.rules[0].route.urgency = 'urgent';
+    expect(new CompiledRuleSet(changed).sha256).to.not.equal(active().sha256);
   });
 
   it('is the same for the same referral and date, every time', async () => {

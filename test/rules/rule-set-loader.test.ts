@@ -63,6 +63,7 @@ describe('loading rule sets', () => {
     ['a duplicate rule id', (copy) => { rule(copy, 'MSK-E05').id = 'MSK-E04'; }, /rule MSK-E04: rule id MSK-E04 is used twice/],
     ['a route outside the enum', (copy) => { rule(copy, 'MSK-E04').route.urgency = 'asap' as Rule['route']['urgency']; }, /rule MSK-E04 \/rules\/3\/route\/urgency: must be one of: emergency, urgent, soon, routine/],
     ['a rule without a route', (copy) => { delete (rule(copy, 'MSK-E04') as Partial<Rule>).route; }, /rule MSK-E04 \/rules\/3\/route: is required/],
+    ['a change log without this version', (copy) => { copy.ruleset.changeLog[0].version = '0.9.0'; }, /ruleset\.json: \/changeLog: has no entry for version 1\.0\.0/],
     ['a missing header field', (copy) => { delete (copy.ruleset as Partial<typeof copy.ruleset>).effectiveFrom; }, /ruleset.json: \/effectiveFrom: is required/],
   ];
 
@@ -77,6 +78,16 @@ describe('loading rule sets', () => {
   it('refuses a rule set whose bundled case fails, naming the case and expected vs actual', async () => {
     const error = await loadError(await ruleSetCopies((copy) => { rule(copy, 'MSK-E06').route.urgency = 'urgent'; }));
     expect(error.message).to.match(/cases\.json: case E06-gca-age-72: urgency: expected "emergency", got "urgent"/);
+  });
+
+  it('refuses two cases with the same id', async () => {
+    const error = await loadError(await ruleSetCopies((copy) => { const [first, second] = copy.cases.cases; if (second) second.id = first.id; }));
+    expect(error.message).to.match(/cases\.json: case base-lumbar-medium: case id base-lumbar-medium is used twice/);
+  });
+
+  it('states the allowed range when a number is out of it', async () => {
+    const error = await loadError(await ruleSetCopies(setLeaf('MSK-R01', { value: 70 })));
+    expect(error.message).to.contain('must be a whole number from 0 to 68');
   });
 
   it('refuses a version folder whose ruleset.json names another version', async () => {

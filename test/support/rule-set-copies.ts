@@ -35,5 +35,6 @@ export const unchanged = () => undefined;
 export const asVersion = (version: string, status: RuleSet['status']) => (copy: Copy) => {
   copy.ruleset.version = version;
   copy.ruleset.status = status;
+  copy.ruleset.changeLog.push({ version, date: '2026-11-22', summary: `test copy ${version}` });
   copy.cases.version = version;
 };
