@@ -1,0 +1,114 @@
+/**
+ * In-process speed: evaluations one after another on this process's one thread, so that operations
+ * per second are per core. Each measurement has a warm-up first so that the JIT has settled, and
+ * the baselines run in the same process and the same minute, so that their ratios mean something
+ * on any machine.
+ */
+import path from 'node:path';
+import { Engine } from 'json-rules-engine';
+import type { Referral } from '../../src/generated/referral.js';
+import { todayInLondon } from '../../src/referrals/calendar.js';
+import { triageReferral } from '../../src/referrals/triage-referral.js';
+import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
+import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
+import { validateReferral } from '../../src/schemas/schema-registry.js';
+import { summarise, type LatencySummary } from './latency.js';
+
+export interface Measurement {
+  name: string;
+  opsPerSecond: number;
+  latency: LatencySummary;
+}
+
+export interface InProcessResults {
+  ruleCount: number;
+  evaluate: Measurement;
+  triage: Measurement;
+  bareEngine: Measurement;
+  validateOnly: Measurement;
+}
+
+const RULESET_ID = 'msk-triage';
+
+interface Subject {
+  name: string;
+  operation: (referral: Referral) => unknown;
+}
+
+/**
+ * Measures the subjects in interleaved rounds rather than one after another, so that a burst of
+ * load from elsewhere on the machine, or a GC left over by the previous subject, falls on all of
+ * them alike and their ratios stay steady.
+ */
+async function measure(
+  subjects: readonly Subject[],
+  referrals: readonly Referral[],
+  counts: { warmUp: number; measured: number; rounds: number },
+): Promise<Measurement[]> {
+  const at = (i: number) => referrals[i % referrals.length] as Referral;
+  for (const { operation } of subjects) {
+    for (let i = 0; i < counts.warmUp; i++) await operation(at(i));
+  }
+  const perRound = Math.ceil(counts.measured / counts.rounds);
+  const tallies = subjects.map((subject) => ({ ...subject, samples: [] as number[], elapsed: 0n }));
+  for (let round = 0; round < counts.rounds; round++) {
+    for (const tally of tallies) {
+      const started = process.hrtime.bigint();
+      for (let i = round * perRound; i < (round + 1) * perRound; i++) {
+        const before = process.hrtime.bigint();
+        await tally.operation(at(i));
+        tally.samples.push(Number(process.hrtime.bigint() - before) / 1e6);
+      }
+      tally.elapsed += process.hrtime.bigint() - started;
+    }
+  }
+  return tallies.map(({ name, samples, elapsed }) => ({
+    name,
+    opsPerSecond: samples.length / (Number(elapsed) / 1e9),
+    latency: summarise(samples),
+  }));
+}
+
+/** The cheapest thing json-rules-engine can do per referral: one rule with one condition. */
+function bareEngine(): Engine {
+  return new Engine(
+    [
+      {
+        conditions: { all: [{ fact: 'painScore', operator: 'greaterThanInclusive', value: 0 }] },
+        event: { type: 'any-pain-score' },
+      },
+    ],
+    { allowUndefinedFacts: false },
+  );
+}
+
+export async function measureInProcess(
+  rootDir: string,
+  referrals: readonly Referral[],
+  counts: { warmUp: number; measured: number; rounds: number },
+): Promise<InProcessResults> {
+  const registry = new RuleSetRegistry(await loadRuleSets(path.join(rootDir, 'rules')));
+  const ruleSet = registry.active(RULESET_ID);
+  if (!ruleSet) throw new Error(`no active ${RULESET_ID} rule set under rules/`);
+  // The service dates a decision by today's date in London; so does the bench.
+  const today = todayInLondon();
+  const deps = { registry, rulesetId: RULESET_ID, clock: () => new Date() };
+  const engine = bareEngine();
+
+  const [evaluate, triage, bare, validateOnly] = (await measure(
+    [
+      { name: 'CompiledRuleSet.evaluate', operation: (referral) => ruleSet.evaluate(referral, today) },
+      { name: 'triageReferral (validate, evaluate, check)', operation: (referral) => triageReferral(deps, referral) },
+      { name: 'baseline: bare Engine, 1 rule', operation: (referral) => engine.run({ painScore: referral.complaint.painScore }) },
+      {
+        name: 'baseline: validateReferral alone',
+        operation: (referral) => {
+          if (!validateReferral(referral)) throw new Error('a synthetic referral broke the contract');
+        },
+      },
+    ],
+    referrals,
+    counts,
+  )) as [Measurement, Measurement, Measurement, Measurement];
+  return { ruleCount: ruleSet.document.rules.length, evaluate, triage, bareEngine: bare, validateOnly };
+}
