@@ -1,6 +1,6 @@
 /** createApp(deps): middleware, then one line per router, then the error handler. */
 import express, { type Express } from 'express';
-import { errorHandler, notFound } from './http/error-handler.js';
+import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { healthRouter, type Readiness } from './http/health-router.js';
 import { openApiDocument } from './http/openapi.js';
 import { requestLogging, routeTemplate } from './http/request-logging.js';
@@ -30,9 +30,13 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.use(requestLogging(logger));
   app.use(healthRouter(registry, config.rulesetId, readiness));
-  app.get('/openapi.json', routeTemplate, (_req, res) => {
-    res.json(openApi);
-  });
+  app
+    .route('/openapi.json')
+    .all(routeTemplate)
+    .get((_req, res) => {
+      res.json(openApi);
+    })
+    .all(methodNotAllowed(['GET']));
   app.use('/api/v1', triageRouter({ registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes }));
   app.use('/api/v1', rulesetsRouter(registry));
   app.use(notFound);

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.js';
 import { currentRequestId } from '../log/request-context.js';
 import { EvaluationError } from '../rules/compiled-rule-set.js';
 import { ApiError, errorBody, type ErrorCode } from './error-catalogue.js';
-import { JsonTooDeepError } from './json-body.js';
+import { JsonStructureError, structureApiError } from './json-body.js';
 
 /** body-parser's error types (https://github.com/expressjs/body-parser#errors). */
 const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
@@ -19,14 +19,16 @@ const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
   'request.size.invalid': 'JSON_MALFORMED',
 };
 
+/** A stack's frames without its first line, the message, which may repeat input. */
+const stackFrames = (stack: string | undefined) => stack?.split('\n').slice(1).join('\n');
+
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof EvaluationError) return new ApiError('EVALUATION_FAILED');
-  const { type, cause } = (error ?? {}) as { type?: unknown; cause?: unknown };
-  if (type === 'entity.verify.failed' && (error instanceof JsonTooDeepError || cause instanceof JsonTooDeepError)) {
-    return new ApiError('JSON_TOO_DEEP');
-  }
-  if (error instanceof JsonTooDeepError) return new ApiError('JSON_TOO_DEEP');
+  if (error instanceof JsonStructureError) return structureApiError(error.problem);
+  // the router's decodeURIComponent of a path parameter
+  if (error instanceof URIError) return new ApiError('URL_MALFORMED');
+  const { type } = (error ?? {}) as { type?: unknown };
   const code = typeof type === 'string' ? PARSER_ERRORS[type] : undefined;
   return code ? new ApiError(code) : undefined;
 }
@@ -37,13 +39,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (!apiError) {
       apiError = new ApiError('INTERNAL_ERROR');
       const { name, stack } = error instanceof Error ? error : { name: typeof error, stack: undefined };
-      logger.error('unexpected error', { event: 'http.unexpected-error', errorName: name, stack });
+      logger.error('unexpected error', { event: 'http.unexpected-error', errorName: name, stack: stackFrames(stack) });
     } else if (apiError.code === 'EVALUATION_FAILED') {
       const cause = (error as Error).cause;
       logger.error('evaluation failed', {
         event: 'triage.evaluation-failed',
         causeName: cause instanceof Error ? cause.name : undefined,
-        stack: cause instanceof Error ? cause.stack : undefined,
+        stack: cause instanceof Error ? stackFrames(cause.stack) : undefined,
       });
     }
     res.locals.errorCode = apiError.code;

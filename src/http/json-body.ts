@@ -1,36 +1,34 @@
 /**
- * Reading a JSON body: only `application/json` (415 otherwise), at most the configured size (413),
- * and nested at most MAX_JSON_DEPTH deep, checked on the raw bytes before JSON.parse so that no code
- * ever walks a hostile structure (400). Parser errors are mapped to catalogue codes in the error
- * handler; their messages echo input and are never logged or returned.
+ * Reading a JSON body: only `application/json` in UTF-8 (415 otherwise), at most the configured size
+ * (413), and a structure checked on the raw bytes before JSON.parse (json-structure.ts): not too
+ * deep, no list or object too long, no key twice in one object (400). Parser errors are mapped to
+ * catalogue codes in the error handler; their messages echo input and are never logged or returned.
  */
 import express, { type RequestHandler } from 'express';
 import { ApiError } from './error-catalogue.js';
+import { checkJsonStructure, type StructureProblem } from './json-structure.js';
 
-/** The deepest a referral is three levels; rule sets are deeper but never come over HTTP. */
-export const MAX_JSON_DEPTH = 16;
+/** A referral is three levels deep and its widest object has 15 keys; no request needs more. */
+export const JSON_LIMITS = { maxDepth: 16, maxWidth: 100 } as const;
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
+const JSON_TYPES = ['application/json'];
 
-export class JsonTooDeepError extends Error {
-  override readonly name = 'JsonTooDeepError';
+export class JsonStructureError extends Error {
+  override readonly name = 'JsonStructureError';
+  constructor(readonly problem: StructureProblem) {
+    super(problem.kind);
+  }
 }
 
-/** Scans JSON text for its nesting depth without parsing it; strings are skipped. */
-export function exceedsDepth(bytes: Uint8Array, maxDepth: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (inString) {
-      if (byte === 0x5c) i++; // backslash: skip the escaped character
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) inString = true;
-    else if (byte === 0x7b || byte === 0x5b) {
-      if (++depth > maxDepth) return true;
-    } else if (byte === 0x7d || byte === 0x5d) depth--;
+export function structureApiError(problem: StructureProblem): ApiError {
+  switch (problem.kind) {
+    case 'too-deep':
+      return new ApiError('JSON_TOO_DEEP');
+    case 'too-wide':
+      return new ApiError('JSON_TOO_WIDE', [{ path: problem.path, message: `has more than ${JSON_LIMITS.maxWidth} entries` }]);
+    case 'duplicate-key':
+      return new ApiError('JSON_DUPLICATE_KEY', [{ path: problem.path, message: 'appears twice in the same object: send each field once' }]);
   }
-  return false;
 }
 
 /** JSON exchanged between systems is UTF-8 (RFC 8259 §8.1); body-parser would also decode UTF-16. */
@@ -52,7 +50,8 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
       strict: true,
       type: JSON_TYPES,
       verify: (_req, _res, buffer) => {
-        if (exceedsDepth(buffer, MAX_JSON_DEPTH)) throw new JsonTooDeepError('too deep');
+        const problem = checkJsonStructure(buffer, JSON_LIMITS);
+        if (problem) throw new JsonStructureError(problem);
       },
     }),
   ];

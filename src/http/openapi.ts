@@ -5,6 +5,7 @@
 import type { AnySchemaObject } from 'ajv';
 import { schemaDocument } from '../schemas/schema-registry.js';
 import { ERRORS } from './error-catalogue.js';
+import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
 
 type Json = Record<string, unknown>;
 
@@ -95,7 +96,7 @@ export function openApiDocument(version: string): Json {
         post: {
           summary: 'Evaluate a referral without storing it',
           parameters: [
-            { name: 'version', in: 'query', required: false, description: 'evaluate against another loaded version of the rule set', schema: { type: 'string', pattern: '^\\d+\\.\\d+\\.\\d+$' } },
+            { name: 'version', in: 'query', required: false, description: 'evaluate against another loaded version of the rule set', schema: { type: 'string', pattern: VERSION_PATTERN } },
           ],
           requestBody: { required: true, ...json(ref('Referral')) },
           responses: { '200': { description: 'the decision', ...json(ref('Decision')) }, ...errors(400, 404, 405, 413, 415, 500, 503) },

@@ -2,17 +2,17 @@
 import { Router } from 'express';
 import { triageReferral, type TriageDeps } from '../referrals/triage-referral.js';
 import { ApiError } from './error-catalogue.js';
+import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
 import { methodNotAllowed } from './error-handler.js';
 import { routeTemplate } from './request-logging.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 
-const VERSION = /^\d{1,6}\.\d{1,6}\.\d{1,6}$/;
 
 export function versionQuery(query: unknown): string | undefined {
   const version = (query as Record<string, unknown>).version;
   if (version === undefined) return undefined;
-  if (typeof version === 'string' && VERSION.test(version)) return version;
+  if (typeof version === 'string' && new RegExp(VERSION_PATTERN).test(version)) return version;
   throw new ApiError('QUERY_INVALID', [{ path: '/version', message: 'must be one rule-set version such as 1.0.0' }]);
 }
 

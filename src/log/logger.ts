@@ -8,8 +8,9 @@ import { currentRequestId } from './request-context.js';
 
 export type Logger = winston.Logger;
 
-const NHS_NUMBER_LIKE = /\b\d{3}[ -]?\d{3}[ -]?\d{4}\b/g;
-const DATE_LIKE = /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b/g;
+// Digit look-arounds, not \b: an NHS number glued to letters (nhs9434765919x) is still masked.
+const NHS_NUMBER_LIKE = /(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)/g;
+const DATE_LIKE = /(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)|(?<!\d)\d{1,2}[/.]\d{1,2}[/.]\d{2,4}(?!\d)/g;
 // requestId is redacted too: a caller could send an NHS number as its X-Request-Id.
 const UNREDACTED_KEYS = new Set(['level', 'timestamp', 'message', 'event', 'durationMs', 'status']);
 const MAX_DEPTH = 8;

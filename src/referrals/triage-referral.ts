@@ -24,6 +24,7 @@ export function ruleSetFor(deps: TriageDeps, version: string | undefined): Compi
 }
 
 export async function triageReferral(deps: TriageDeps, body: unknown, version?: string): Promise<Decision> {
+  // A JSON request always has a body ({} when empty); this guards callers other than the router.
   if (body === undefined) throw new ApiError('REFERRAL_INVALID', [{ path: '/', message: 'is required: send the referral as a JSON object' }]);
   if (!validateReferral(body)) throw new ApiError('REFERRAL_INVALID', issuesFrom(validateReferral.errors));
   const ruleSet = ruleSetFor(deps, version);

@@ -79,6 +79,8 @@ export function factMap(referral: Referral, evaluationDate: IsoDate): FactMap {
     facts[fact.name] = value === undefined ? fact.whenAbsent : value;
   }
   Object.assign(facts, deriveFacts(referral, evaluationDate));
+  // The keys must exist even when the scores are absent: the engine (allowUndefinedFacts: false)
+  // throws on a fact it has never heard of, but a known fact whose value is undefined is just absent.
   facts.startBackTotal ??= undefined;
   facts.startBackPsychosocial ??= undefined;
   return facts;

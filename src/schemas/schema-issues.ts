@@ -10,11 +10,20 @@ export interface Issue {
   message: string;
 }
 
-const MAX_SEGMENT = 64;
+/** At most this many issues are listed; one more says how many were left out. */
+export const MAX_ISSUES = 50;
 
+/** A segment for a name the schema defines (required properties): always safe to repeat. */
 function pointerSegment(name: string): string {
-  const safe = name.length > MAX_SEGMENT ? `${name.slice(0, MAX_SEGMENT)}…` : name;
-  return '/' + safe.replaceAll('~', '~0').replaceAll('/', '~1');
+  return '/' + name.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/**
+ * A segment for a name the caller sent (an unknown field): repeated only when it looks like a field
+ * name, since an arbitrary key could carry personal data and errors never echo what was submitted.
+ */
+export function safePointerSegment(name: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/.test(name) ? `/${name}` : '/(unnamed)';
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -45,7 +54,7 @@ function messageFor(error: ErrorObject): Issue {
       };
     case 'additionalProperties':
       return {
-        path: at + pointerSegment(String(params.additionalProperty)),
+        path: at + safePointerSegment(String(params.additionalProperty)),
         message: 'is not a field of this contract; remove it',
       };
     case 'type':
@@ -105,5 +114,7 @@ export function issuesFrom(errors: readonly ErrorObject[] | null | undefined): I
   if (issues.length === 0 && errors && errors.length > 0) {
     issues.push({ path: errors[0]?.instancePath || '/', message: 'is invalid' });
   }
-  return issues;
+  if (issues.length <= MAX_ISSUES) return issues;
+  const more = issues.length - MAX_ISSUES;
+  return [...issues.slice(0, MAX_ISSUES), { path: '/', message: `and ${more} more problem${more === 1 ? '' : 's'}` }];
 }

@@ -79,6 +79,10 @@ describe('patient data never reaches the logs or error bodies', () => {
         request(app).post(`/api/v1/triage?nhsNumber=${c.nhsNumber}&dob=${c.dateOfBirth}&version=x`).send(referralOf(c)), // 400 query, values in URL
         request(app).get(`/api/v1/patients/${c.nhsNumber}/${c.dateOfBirth}`), // 404 with values in the path
         request(app).get('/healthz').set('x-request-id', c.nhsNumber), // NHS number as a request id
+        request(app).get(`/api/v1/rulesets/msk-triage/versions/%ZZ${c.nhsNumber}`), // 400 bad encoding, value in the path
+        request(app).get(`/api/v1/rulesets/x${c.nhsNumber}x/versions/${c.dateOfBirth}`), // 404 with values glued to letters
+        json(JSON.stringify(referralOf(c)).replace('"patient":{', `"patient":{"${c.clinicianName}":1,`)), // unknown key carrying a name
+        json(JSON.stringify(referralOf(c)).replace('"notes":', `"notes":"${c.notes}","notes":`)), // duplicate key
         request(failing.app).post('/api/v1/triage').send(referralOf(c)), // 500 evaluation failed
       ]);
       for (const res of answers) if (res.status >= 400) bodies.push(JSON.stringify(res.body));

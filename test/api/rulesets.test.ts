@@ -67,6 +67,16 @@ describe('health, readiness and the API description', () => {
     expect(res.body.paths['/api/v1/triage'].post.requestBody.content['application/json'].schema.$ref).to.equal('#/components/schemas/Referral');
   });
 
+  it('answers 405 for other methods on the API description', async () => {
+    const res = await request(app).post('/openapi.json').send({});
+    expectError(res, 405, 'METHOD_NOT_ALLOWED');
+    expect(res.headers.allow).to.equal('GET');
+  });
+
+  it('answers a badly percent-encoded address with 400, not 500', async () => {
+    expectError(await request(app).get('/api/v1/rulesets/msk-triage/versions/%ZZ1.0.0'), 400, 'URL_MALFORMED');
+  });
+
   it('answers unknown addresses with 404 in the error shape', async () => {
     expectError(await request(app).get('/api/v2/triage'), 404, 'NOT_FOUND');
     expectError(await request(app).post('/nope').send({}), 404, 'NOT_FOUND');

@@ -140,6 +140,8 @@ describe('POST /api/v1/triage', () => {
       expectError(await request(app).post('/api/v1/triage').set('content-type', 'text/plain').send('hello'), 415, 'UNSUPPORTED_MEDIA_TYPE');
       expectError(await request(app).post('/api/v1/triage').type('form').send({ a: '1' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
       expectError(await request(app).post('/api/v1/triage').set('content-type', 'application/json; charset=utf-16').send('{}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError(await request(app).post('/api/v1/triage').set('content-type', 'application/merge-patch+json').send('{}'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect((await request(app).post('/api/v1/triage').set('content-type', 'application/json; charset=UTF-8').send(aReferral())).status).to.equal(200);
     });
 
     it('answers 413 for a body over the limit', async () => {
@@ -154,6 +156,35 @@ describe('POST /api/v1/triage', () => {
       expect((await triage(aReferral())).status).to.equal(200);
     });
 
+    it('refuses a field given twice, so a later "false" can never cancel a red flag', async () => {
+      const body = JSON.stringify(aReferral({ redFlags: { saddleAnaesthesia: true } })).replace('"saddleAnaesthesia":true', '"saddleAnaesthesia":true,"saddleAnaesthesia":false');
+      const res = await request(app).post('/api/v1/triage').set('content-type', 'application/json').send(body);
+      expectError(res, 400, 'JSON_DUPLICATE_KEY');
+      expect(issuesOf(res)).to.deep.equal([{ path: '/redFlags/saddleAnaesthesia', message: 'appears twice in the same object: send each field once' }]);
+    });
+
+    it('refuses lists longer than any request needs, before validating their items', async () => {
+      const res = await triage(aReferral({ inflammatory: { axialSpaFeatures: Array(20_000).fill(1) } }));
+      expectError(res, 400, 'JSON_TOO_WIDE');
+      expect(issuesOf(res)).to.deep.equal([{ path: '/inflammatory/axialSpaFeatures', message: 'has more than 100 entries' }]);
+    });
+
+    it('lists at most 50 problems, then says how many more there are', async () => {
+      const res = await triage(Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`field${i}`, i])));
+      const issues = issuesOf(res);
+      expect(issues).to.have.length(51);
+      expect(issues.at(-1)).to.deep.equal({ path: '/', message: 'and 45 more problems' });
+    });
+
+    it('names an unknown field only when its name looks like a field name', async () => {
+      const res = await triage(aReferral({ patient: { 'Jane Smith 1958-03-14': 1, middleName: 'x' } }));
+      expect(issuesOf(res)).to.deep.include.members([
+        { path: '/patient/(unnamed)', message: 'is not a field of this contract; remove it' },
+        { path: '/patient/middleName', message: 'is not a field of this contract; remove it' },
+      ]);
+      expect(JSON.stringify(res.body)).to.not.contain('Jane');
+    });
+
     it('refuses prototype-pollution payloads and leaves Object.prototype untouched', async () => {
       const before = Object.getOwnPropertyNames(Object.prototype).sort();
       const payloads = [
@@ -164,7 +195,8 @@ describe('POST /api/v1/triage', () => {
       ];
       for (const body of payloads) {
         const res = await request(app).post('/api/v1/triage').set('content-type', 'application/json').send(body);
-        expectError(res, 400, 'REFERRAL_INVALID');
+        expect(res.status).to.equal(400);
+        expect(['REFERRAL_INVALID', 'JSON_DUPLICATE_KEY']).to.include(res.body.error.code);
       }
       expect(Object.getOwnPropertyNames(Object.prototype).sort()).to.deep.equal(before);
       expect(({} as Record<string, unknown>).polluted).to.equal(undefined);

@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { checkJsonStructure } from '../../src/http/json-structure.js';
+
+const check = (text: string, maxDepth = 16, maxWidth = 100) => checkJsonStructure(Buffer.from(text, 'utf8'), { maxDepth, maxWidth });
+
+describe('the structure of JSON text, checked on the raw bytes', () => {
+  it('lets a referral-shaped body through', () => {
+    expect(check('{"a":{"b":{"c":[1,2,{"d":[]}]}},"e":"f"}')).to.equal(undefined);
+  });
+
+  describe('depth', () => {
+    it('stops at the first level past the limit', () => {
+      expect(check('['.repeat(16) + ']'.repeat(16))).to.equal(undefined);
+      expect(check('['.repeat(17) + ']'.repeat(17))).to.deep.equal({ kind: 'too-deep' });
+      expect(check('{"a":'.repeat(5000) + '1' + '}'.repeat(5000))).to.deep.equal({ kind: 'too-deep' });
+    });
+
+    it('ignores brackets inside strings, escaped quotes included', () => {
+      expect(check(JSON.stringify({ notes: '[[[[[[[[[[[[[[[[[[[[[[[[{{{{{{{{{{{{{{{{' }))).to.equal(undefined);
+      expect(check(JSON.stringify({ notes: 'a \\" [[[[[[[[[[[[[[[[[[[[[[[[" [[[' }), 4)).to.equal(undefined);
+    });
+  });
+
+  describe('width', () => {
+    it('refuses a list or object with more entries than the limit, naming where', () => {
+      expect(check(JSON.stringify({ a: { list: Array(100).fill(1) } }))).to.equal(undefined);
+      expect(check(JSON.stringify({ a: { list: Array(101).fill(1) } }))).to.deep.equal({ kind: 'too-wide', path: '/a/list' });
+      const wide = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, i]));
+      expect(check(JSON.stringify(wide))).to.deep.equal({ kind: 'too-wide', path: '/' });
+    });
+  });
+
+  describe('duplicate keys', () => {
+    it('finds a key given twice in one object, with its path', () => {
+      expect(check('{"redFlags":{"saddleAnaesthesia":true,"nightPain":false,"saddleAnaesthesia":false}}')).to.deep.equal({
+        kind: 'duplicate-key',
+        path: '/redFlags/saddleAnaesthesia',
+      });
+    });
+
+    it('sees through escapes: "\\u0061" is "a"', () => {
+      expect(check('{"a":1,"\\u0061":2}')).to.deep.equal({ kind: 'duplicate-key', path: '/a' });
+    });
+
+    it('tells keys of different objects, and keys from string values, apart', () => {
+      expect(check('{"a":{"x":1},"b":{"x":1},"c":"a","d":["a","a"]}')).to.equal(undefined);
+      expect(check('[{"a":1},{"a":2}]')).to.equal(undefined);
+    });
+
+    it('names array positions in the path, and hides names that could be personal data', () => {
+      expect(check('{"list":[{"a":1},{"a":2,"a":3}]}')).to.deep.equal({ kind: 'duplicate-key', path: '/list/1/a' });
+      expect(check('{"Jane Smith 1958":1,"Jane Smith 1958":2}')).to.deep.equal({ kind: 'duplicate-key', path: '/(unnamed)' });
+    });
+  });
+
+  it('leaves text that is not JSON for the parser to reject', () => {
+    expect(check('{"a":1,,}')).to.equal(undefined);
+    expect(check('{"a')).to.equal(undefined);
+  });
+});

@@ -1,0 +1,26 @@
+import { expect } from 'chai';
+import { redactValue } from '../../src/log/logger.js';
+
+describe('the log redaction backstop', () => {
+  it('masks NHS-number-like digits, even glued to letters or spaced', () => {
+    for (const text of ['9434765919', 'ZZ9434765919', 'nhs_9434765919x', '943 476 5919', '943-476-5919']) {
+      expect(redactValue(text), text).to.not.match(/\d{3}.?\d{3}.?\d{4}/);
+    }
+  });
+
+  it('masks dates, even glued to letters', () => {
+    for (const text of ['1958-03-14', 'dob1958-03-14', '14/03/1958', '14.3.58']) {
+      expect(redactValue(text), text).to.contain('[REDACTED-DATE]');
+    }
+  });
+
+  it('leaves longer digit runs, such as ids and hashes, alone', () => {
+    expect(redactValue('94347659190')).to.equal('94347659190');
+  });
+
+  it('walks nested values without changing the caller’s object', () => {
+    const original = { a: { b: ['9434765919'] } };
+    expect(redactValue(original)).to.deep.equal({ a: { b: ['[REDACTED-NHS]'] } });
+    expect(original.a.b[0]).to.equal('9434765919');
+  });
+});
