@@ -14,6 +14,8 @@ export interface Config {
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** On SIGTERM, how long /readyz answers 503 before the listener closes (load balancers catch up). */
+  shutdownDelayMs: number;
   shutdownGraceMs: number;
 }
 
@@ -59,6 +61,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 1000, 300_000),
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 5_000, 1000, 120_000),
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 120_000),
+    shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 60_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   });
 }

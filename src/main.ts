@@ -63,20 +63,24 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
+  // SIGTERM: /readyz answers 503 at once; after SHUTDOWN_DELAY_MS the listener closes, requests in
+  // flight finish, and after SHUTDOWN_GRACE_MS more any connection still open is closed.
   const shutdown = (signal: string) => {
     if (readiness.shuttingDown) return;
     readiness.shuttingDown = true;
     logger.info('shutting down', { event: 'shutdown.started', signal });
-    const force = setTimeout(() => {
-      logger.warn('shutdown grace period over; closing open connections', { event: 'shutdown.forced' });
-      server.closeAllConnections();
-    }, config.shutdownGraceMs);
-    force.unref();
-    server.close(() => {
-      logger.info('stopped', { event: 'shutdown.finished' });
-      process.exit(0);
-    });
-    server.closeIdleConnections();
+    setTimeout(() => {
+      const force = setTimeout(() => {
+        logger.warn('shutdown grace period over; closing open connections', { event: 'shutdown.forced' });
+        server.closeAllConnections();
+      }, config.shutdownGraceMs);
+      force.unref();
+      server.close(() => {
+        logger.info('stopped', { event: 'shutdown.finished' });
+        process.exit(0);
+      });
+      server.closeIdleConnections();
+    }, config.shutdownDelayMs);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

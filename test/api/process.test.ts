@@ -55,6 +55,16 @@ describe('the service process', function () {
     expect(started.stderr()).to.contain('PORT must be a whole number');
   });
 
+  it('answers /readyz 503 during the shutdown delay while still serving, then exits 0', async () => {
+    const started = startService({ SHUTDOWN_DELAY_MS: '1500' });
+    const port = await listeningPort(started);
+    started.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).to.equal(503);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).to.equal(200);
+    expect(await started.exited).to.equal(0);
+  });
+
   it('serves with the pinned version and exits 0 after draining on SIGTERM', async () => {
     const rulesDir = await ruleSetCopies(() => undefined, asVersion('1.1.0', 'draft'));
     const started = startService({ RULES_DIR: rulesDir, RULESET_VERSION: '1.1.0' });
