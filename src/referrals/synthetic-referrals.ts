@@ -8,6 +8,7 @@
  * take the red-flag rules, and every body site, side and onset appears.
  */
 import type { Referral } from '../generated/referral.js';
+import { RED_FLAGS } from './red-flags.js';
 
 type Random = () => number;
 type Complaint = Referral['complaint'];
@@ -105,26 +106,8 @@ function complaint(random: Random, bodySite: BodySite): Complaint {
   };
 }
 
-const RED_FLAG_ITEMS = [
-  'saddleAnaesthesia',
-  'bladderOrBowelDysfunction',
-  'bilateralLegSymptoms',
-  'progressiveNeurologicalDeficit',
-  'historyOfCancer',
-  'unexplainedWeightLoss',
-  'nightPain',
-  'feverOrSystemicallyUnwell',
-  'immunosuppressed',
-  'intravenousDrugUse',
-  'suspectedFracture',
-  'hotSwollenJoint',
-  'unreducedDislocation',
-  'unexplainedMass',
-  'giantCellArteritisSymptoms',
-] as const satisfies readonly (keyof RedFlags)[];
-
 function redFlags(random: Random): RedFlags {
-  const answers = Object.fromEntries(RED_FLAG_ITEMS.map((item) => [item, chance(random, RED_FLAG_RATE)]));
+  const answers = Object.fromEntries(RED_FLAGS.map((item) => [item, chance(random, RED_FLAG_RATE)]));
   return answers as RedFlags;
 }
 

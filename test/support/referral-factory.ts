@@ -4,24 +4,9 @@
  */
 import type { Referral } from '../../src/generated/referral.js';
 import { applyMergePatch } from '../../src/rules/merge-patch.js';
+import { RED_FLAGS } from '../../src/referrals/red-flags.js';
 
-export const RED_FLAGS = [
-  'saddleAnaesthesia',
-  'bladderOrBowelDysfunction',
-  'bilateralLegSymptoms',
-  'progressiveNeurologicalDeficit',
-  'historyOfCancer',
-  'unexplainedWeightLoss',
-  'nightPain',
-  'feverOrSystemicallyUnwell',
-  'immunosuppressed',
-  'intravenousDrugUse',
-  'suspectedFracture',
-  'hotSwollenJoint',
-  'unreducedDislocation',
-  'unexplainedMass',
-  'giantCellArteritisSymptoms',
-] as const;
+export { RED_FLAGS };
 
 export const CONTRACT_EXAMPLE: Referral = {
   externalReference: 'EMIS-2026-000123',
