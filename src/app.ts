@@ -6,13 +6,16 @@ import { openApiDocument } from './http/openapi.js';
 import { requestLogging, routeTemplate } from './http/request-logging.js';
 import { rulesetsRouter } from './http/rulesets-router.js';
 import { triageRouter } from './http/triage-router.js';
+import { referralsRouter } from './http/referrals-router.js';
 import type { Config } from './config.js';
 import type { Logger } from './log/logger.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
+import type { Database } from './store/database.js';
 
 export interface AppDeps {
   config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'>;
   registry: RuleSetRegistry;
+  db: Database;
   logger: Logger;
   clock?: () => Date;
   readiness?: Readiness;
@@ -20,8 +23,11 @@ export interface AppDeps {
 
 export const API_VERSION = '1.0.0';
 
+/** Who the audit trail names until access control identifies callers. */
+export const UNAUTHENTICATED_ACTOR = 'unauthenticated';
+
 export function createApp(deps: AppDeps): Express {
-  const { config, registry, logger } = deps;
+  const { config, registry, db, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const readiness = deps.readiness ?? { shuttingDown: false };
   const openApi = openApiDocument(API_VERSION);
@@ -29,7 +35,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLogging(logger));
-  app.use(healthRouter(registry, config.rulesetId, readiness));
+  app.use(healthRouter(registry, config.rulesetId, readiness, db));
   app
     .route('/openapi.json')
     .all(routeTemplate)
@@ -37,8 +43,10 @@ export function createApp(deps: AppDeps): Express {
       res.json(openApi);
     })
     .all(methodNotAllowed(['GET']));
-  app.use('/api/v1', triageRouter({ registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes }));
+  const triage = { registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes };
+  app.use('/api/v1', triageRouter(triage));
   app.use('/api/v1', rulesetsRouter(registry));
+  app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), actor: UNAUTHENTICATED_ACTOR }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -7,6 +7,10 @@ export interface Config {
   host: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   rulesDir: string;
+  /** Where the embedded database (PGlite) keeps its files; unused when databaseUrl is set. */
+  dataDir: string;
+  /** A PostgreSQL server to use instead of the embedded database. */
+  databaseUrl: string | undefined;
   rulesetId: string;
   /** Pins the active version of `rulesetId` to another loaded version. */
   rulesetVersion: string | undefined;
@@ -55,6 +59,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     host: matching(env, 'HOST', '127.0.0.1', /^[A-Za-z0-9.:-]{1,253}$/, 'a host name or IP address') as string,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
     rulesDir: env.RULES_DIR || 'rules',
+    dataDir: env.DATA_DIR || 'data',
+    databaseUrl: matching(env, 'DATABASE_URL', undefined, /^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// connection URL'),
     rulesetId: matching(env, 'RULESET_ID', 'msk-triage', /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a rule-set id such as msk-triage') as string,
     rulesetVersion: matching(env, 'RULESET_VERSION', undefined, /^\d+\.\d+\.\d+$/, 'a version such as 1.0.0'),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),

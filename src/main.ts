@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
 import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
 import { RuleSetRegistry } from './rules/rule-set-registry.js';
+import { openDatabase, type Database } from './store/database.js';
+import { migrate } from './store/migrations.js';
 
 async function main(): Promise<void> {
   let config;
@@ -47,8 +49,18 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  let db: Database;
+  try {
+    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const applied = await migrate(db);
+    logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied });
+  } catch (error) {
+    process.stderr.write(`msk-triage: the database could not be opened or migrated: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+
   const readiness = { shuttingDown: false };
-  const app = createApp({ config, registry, logger, readiness });
+  const app = createApp({ config, registry, db, logger, readiness });
   const server: Server = app.listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
   server.headersTimeout = config.headersTimeoutMs;
@@ -76,8 +88,10 @@ async function main(): Promise<void> {
       }, config.shutdownGraceMs);
       force.unref();
       server.close(() => {
-        logger.info('stopped', { event: 'shutdown.finished' });
-        process.exit(0);
+        void db.close().finally(() => {
+          logger.info('stopped', { event: 'shutdown.finished' });
+          process.exit(0);
+        });
       });
       server.closeIdleConnections();
     }, config.shutdownDelayMs);

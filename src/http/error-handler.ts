@@ -22,8 +22,19 @@ const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
 /** A stack's frames without its first line, the message, which may repeat input. */
 const stackFrames = (stack: string | undefined) => stack?.split('\n').slice(1).join('\n');
 
+/**
+ * The database cannot be reached: pg's connection errors, PostgreSQL's connection-exception (08),
+ * operator-intervention (57P) and no-such-database (3D000) classes, or a closed PGlite or pool. Nothing was stored; a retry may work.
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^(08|57P|3D000)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND'].includes(code))) return true;
+  return typeof message === 'string' && /PGlite is closed|Connection terminated|Cannot use a pool after calling end/.test(message);
+}
+
 function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (isDatabaseUnavailable(error)) return new ApiError('DATABASE_UNAVAILABLE');
   if (error instanceof EvaluationError) return new ApiError('EVALUATION_FAILED');
   if (error instanceof JsonStructureError) return structureApiError(error.problem);
   // the router's decodeURIComponent of a path parameter

@@ -1,6 +1,7 @@
 /** Liveness and readiness, open to anyone. Readiness needs a valid active rule set and no shutdown. */
 import { Router } from 'express';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import type { Queryable } from '../store/database.js';
 import { ApiError } from './error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
 import { routeTemplate } from './request-logging.js';
@@ -9,7 +10,19 @@ export interface Readiness {
   shuttingDown: boolean;
 }
 
-export function healthRouter(registry: RuleSetRegistry, rulesetId: string, readiness: Readiness): Router {
+const DATABASE_CHECK_MS = 2000;
+
+async function databaseAnswers(db: Queryable): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), DATABASE_CHECK_MS)));
+  try {
+    return await Promise.race([db.query('select 1').then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function healthRouter(registry: RuleSetRegistry, rulesetId: string, readiness: Readiness, db: Queryable): Router {
   const router = Router();
   router
     .route('/healthz')
@@ -21,9 +34,9 @@ export function healthRouter(registry: RuleSetRegistry, rulesetId: string, readi
   router
     .route('/readyz')
     .all(routeTemplate)
-    .get((_req, res) => {
+    .get(async (_req, res) => {
       const active = registry.active(rulesetId);
-      if (!active || readiness.shuttingDown) throw new ApiError('NOT_READY');
+      if (!active || readiness.shuttingDown || !(await databaseAnswers(db))) throw new ApiError('NOT_READY');
       res.json({ status: 'ready', ruleset: { id: active.id, version: active.version, sha256: active.sha256 } });
     })
     .all(methodNotAllowed(['GET']));

@@ -14,6 +14,7 @@ const COMPONENT_OF_FILE: Readonly<Record<string, string>> = {
   'decision.schema.json': 'Decision',
   'ruleset.schema.json': 'RuleSet',
   'rule-cases.schema.json': 'RuleCases',
+  'review.schema.json': 'Review',
 };
 
 const componentName = (def: string) => def[0]?.toUpperCase() + def.slice(1);

@@ -4,6 +4,7 @@
  * anyone relies on it. A failure anywhere after validation is an EvaluationError: never a route.
  */
 import type { Decision } from '../generated/decision.js';
+import type { Referral } from '../generated/referral.js';
 import { ApiError } from '../http/error-catalogue.js';
 import { EvaluationError, type CompiledRuleSet } from '../rules/compiled-rule-set.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
@@ -27,6 +28,11 @@ export async function triageReferral(deps: TriageDeps, body: unknown, version?: 
   // A JSON request always has a body ({} when empty); this guards callers other than the router.
   if (body === undefined) throw new ApiError('REFERRAL_INVALID', [{ path: '/', message: 'is required: send the referral as a JSON object' }]);
   if (!validateReferral(body)) throw new ApiError('REFERRAL_INVALID', issuesFrom(validateReferral.errors));
+  return evaluateReferral(deps, body, version);
+}
+
+/** Evaluates a referral already checked against the contract; any failure is an EvaluationError. */
+export async function evaluateReferral(deps: TriageDeps, body: Referral, version?: string): Promise<Decision> {
   const ruleSet = ruleSetFor(deps, version);
   let decision: Decision;
   try {

@@ -14,6 +14,7 @@ import type { Referral } from '../generated/referral.js';
 import type { RuleSet } from '../generated/ruleset.js';
 import type { RuleCases } from '../generated/rule-cases.js';
 import type { Decision } from '../generated/decision.js';
+import type { Review } from '../generated/review.js';
 
 const addFormats = addFormatsModule.default;
 const ajvErrors = ajvErrorsModule.default;
@@ -52,6 +53,7 @@ export const validateReferral = compiled<Referral>('referral.schema.json');
 export const validateRuleSet = compiled<RuleSet>('ruleset.schema.json');
 export const validateRuleCases = compiled<RuleCases>('rule-cases.schema.json');
 export const validateDecision = compiled<Decision>('decision.schema.json');
+export const validateReview = compiled<Review>('review.schema.json');
 
 export function schemaDocument(file: string): AnySchemaObject {
   const schema = schemaDocuments.get(file);

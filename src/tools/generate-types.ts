@@ -16,6 +16,7 @@ export const GENERATED_TYPES = [
   { schema: 'decision.schema.json', output: 'decision.ts' },
   { schema: 'ruleset.schema.json', output: 'ruleset.ts' },
   { schema: 'rule-cases.schema.json', output: 'rule-cases.ts' },
+  { schema: 'review.schema.json', output: 'review.ts' },
 ] as const;
 
 const banner = (schema: string) =>

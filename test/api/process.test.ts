@@ -5,6 +5,9 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { asVersion, ruleSetCopies, type Copy } from '../support/rule-set-copies.js';
 
 interface Started {
@@ -16,7 +19,7 @@ interface Started {
 
 function startService(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATA_DIR: mkdtempSync(path.join(tmpdir(), 'msk-data-')), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

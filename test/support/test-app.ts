@@ -9,9 +9,11 @@ import { createApp, type AppDeps } from '../../src/app.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
+import { testDatabase } from './test-database.js';
 
 export const loadedVersions = await loadRuleSets('rules');
 export const registry = new RuleSetRegistry(loadedVersions);
+export const db = await testDatabase();
 
 export function capturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
@@ -31,13 +33,20 @@ export interface TestApp {
   logLines: string[];
 }
 
+/** 2026-11-22 at noon in London, one millisecond later at each reading, so that order is real. */
+export function tickingClock(start = '2026-11-22T12:00:00Z'): () => Date {
+  let now = Date.parse(start);
+  return () => new Date((now += 1));
+}
+
 export function testApp(overrides: Partial<AppDeps> = {}): TestApp {
   const { logger, lines } = capturingLogger();
   const app = createApp({
     config: { rulesetId: 'msk-triage', bodyLimitBytes: 64 * 1024 },
     registry,
+    db,
     logger,
-    clock: () => new Date('2026-11-22T12:00:00Z'),
+    clock: tickingClock(),
     ...overrides,
   });
   return { app, logLines: lines };

@@ -1,0 +1,67 @@
+/**
+ * An audit event and its place in the hash chain, built by pure functions: each event stores the
+ * hash of the one before it and the hash of its own canonical content, so that editing, deleting or
+ * reordering any row breaks the chain at that row.
+ *
+ *   hash(n) = SHA-256( hash(n-1) + "\n" + canonicalJSON(content(n)) )
+ */
+import { canonicalJson, sha256Hex } from '../rules/content-hash.js';
+
+export const AUDIT_EVENT_TYPES = [
+  'referral.submitted',
+  'referral.decided',
+  'referral.evaluation-failed',
+  'referral.reviewed',
+  'referral.overridden',
+  'referral.replayed',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface RuleSetRef {
+  id: string;
+  version: string;
+  sha256: string;
+}
+
+/** What a use case says happened. */
+export interface AuditEventInput {
+  id: string;
+  referralId: string | null;
+  type: AuditEventType;
+  actor: string;
+  occurredAt: Date;
+  ruleset: RuleSetRef | null;
+  /** ids, codes and coded values only: never patient data */
+  details: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditEvent extends AuditEventInput {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+/** The content the hash covers: every column but the hashes themselves. */
+export function auditContent(event: AuditEventInput & { seq: number }): string {
+  return canonicalJson({
+    seq: event.seq,
+    id: event.id,
+    referralId: event.referralId,
+    type: event.type,
+    actor: event.actor,
+    occurredAt: event.occurredAt.toISOString(),
+    ruleset: event.ruleset,
+    details: event.details,
+  });
+}
+
+export const chainHash = (prevHash: string, content: string): string => sha256Hex(`${prevHash}\n${content}`);
+
+/** The next event of the chain after `previous` (null for the first). */
+export function chainEvent(previous: { seq: number; hash: string } | null, input: AuditEventInput): AuditEvent {
+  const seq = (previous?.seq ?? 0) + 1;
+  const prevHash = previous?.hash ?? GENESIS_HASH;
+  return { ...input, seq, prevHash, hash: chainHash(prevHash, auditContent({ ...input, seq })) };
+}

@@ -1,0 +1,137 @@
+/**
+ * The command line for operators and clinical leads. It reads the same configuration as the
+ * service (DATA_DIR or DATABASE_URL, RULES_DIR) and works on the same database. Exit codes: 0 done,
+ * 1 a check failed, 2 the command was wrong.
+ *
+ *   msk-triage audit verify [--expect-head SEQ:HASH]
+ *   msk-triage referrals replay (ID ... | --all)
+ *   msk-triage referrals generate --count N [--seed S]
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../config.js';
+import { UNAUTHENTICATED_ACTOR } from '../app.js';
+import { verifyAuditChain, verifyCoverage } from '../audit/audit-trail.js';
+import { replayReferral } from '../referrals/replay-referral.js';
+import { submitReferral } from '../referrals/submit-referral.js';
+import { syntheticReferrals } from '../referrals/synthetic-referrals.js';
+import { loadRuleSets } from '../rules/rule-set-loader.js';
+import { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import { openDatabase, type Database } from '../store/database.js';
+import { migrate } from '../store/migrations.js';
+
+const USAGE = `usage:
+  msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
+  msk-triage referrals replay (ID ... | --all)        re-evaluate stored referrals; report any that differ
+  msk-triage referrals generate --count N [--seed S]  submit N synthetic referrals (never real patient data)
+
+Reads DATA_DIR (default ./data) or DATABASE_URL, and RULES_DIR, like the service.`;
+
+class UsageError extends Error {}
+
+async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrate(db);
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function registryFor(config: Config): Promise<RuleSetRegistry> {
+  const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
+  return new RuleSetRegistry(await loadRuleSets(config.rulesDir), pins);
+}
+
+async function auditVerify(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'expect-head': { type: 'string' } } });
+  return withDatabase(config, async (db) => {
+    const chain = await verifyAuditChain(db);
+    if (!chain.ok) {
+      console.log(`audit chain BROKEN at row ${chain.brokenAt}: ${chain.reason} (${chain.rows} rows before it verify)`);
+      return 1;
+    }
+    const head = chain.head;
+    if (values['expect-head']) {
+      const [seq, hash] = values['expect-head'].split(':');
+      const [row] = await db.query<{ hash: string }>('select hash from audit_events where seq = $1', [Number(seq)]);
+      if (!row || row.hash !== hash) {
+        console.log(`audit chain BROKEN: the expected head ${values['expect-head']} is not in the chain (it was cut or rewritten)`);
+        return 1;
+      }
+    }
+    const missing = await verifyCoverage(db);
+    if (missing.length > 0) {
+      console.log(`audit trail INCOMPLETE: ${missing.join('; ')}`);
+      return 1;
+    }
+    console.log(`audit chain verified: all ${chain.rows} rows${head ? `; head ${head.seq}:${head.hash} (keep it to check later that nothing was cut)` : ''}`);
+    return 0;
+  });
+}
+
+async function referralsReplay(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' } } });
+  if (!values.all && positionals.length === 0) throw new UsageError('name referral ids, or --all');
+  const registry = await registryFor(config);
+  return withDatabase(config, async (db) => {
+    const ids = values.all
+      ? (await db.query<{ id: string }>("select distinct referral_id as id from decisions where source = 'rules'")).map((r) => r.id)
+      : positionals;
+    const counts = { matched: 0, differs: 0, unavailable: 0 };
+    for (const id of ids) {
+      const result = await replayReferral({ db, registry, clock: () => new Date(), actor: UNAUTHENTICATED_ACTOR }, id);
+      counts[result.result] += 1;
+      if (result.result !== 'matched') console.log(`${id}: ${result.result}${result.reason ? ` (${result.reason})` : ''}${result.differences ? ` in ${result.differences.join(', ')}` : ''}`);
+    }
+    console.log(`replayed ${ids.length}: ${counts.matched} matched, ${counts.differs} differ, ${counts.unavailable} unavailable`);
+    return counts.differs > 0 ? 1 : 0;
+  });
+}
+
+async function referralsGenerate(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { count: { type: 'string' }, seed: { type: 'string' } } });
+  const count = Number(values.count);
+  const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
+  if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError('--count must be a whole number from 1 to 1000000');
+  if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
+  const registry = await registryFor(config);
+  return withDatabase(config, async (db) => {
+    const deps = { db, registry, rulesetId: config.rulesetId, clock: () => new Date(), keysInFlight: new Set<string>(), actor: 'synthetic-data-generator' };
+    const started = Date.now();
+    const statuses: Record<string, number> = {};
+    for (const referral of syntheticReferrals(count, seed)) {
+      const answer = await submitReferral(deps, referral);
+      statuses[answer.body.status] = (statuses[answer.body.status] ?? 0) + 1;
+    }
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`submitted ${count} synthetic referrals (seed ${seed}) in ${seconds.toFixed(1)} s: ${JSON.stringify(statuses)}`);
+    return 0;
+  });
+}
+
+const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
+  'audit verify': auditVerify,
+  'referrals replay': referralsReplay,
+  'referrals generate': referralsGenerate,
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const command = COMMANDS[argv.slice(0, 2).join(' ')];
+  if (!command) {
+    console.error(USAGE);
+    return argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' ? 0 : 2;
+  }
+  try {
+    return await command(loadConfig(), argv.slice(2));
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`msk-triage: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`msk-triage: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));

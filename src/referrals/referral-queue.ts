@@ -1,0 +1,80 @@
+/**
+ * The review queue: referrals filtered by status, pathway and urgency, most urgent first (no route,
+ * then emergency … routine), then oldest, in pages joined by an opaque cursor.
+ */
+import { ApiError } from '../http/error-catalogue.js';
+import type { Issue } from '../schemas/schema-issues.js';
+import type { Database } from '../store/database.js';
+import { queuePage, type QueueFilter, type ReferralStatus } from '../store/referral-store.js';
+import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../rules/route-order.js';
+
+export const STATUSES: readonly ReferralStatus[] = ['routed', 'awaiting-review', 'awaiting-manual-triage', 'reviewed'];
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+const QUERY_KEYS = new Set(['status', 'pathway', 'urgency', 'limit', 'cursor']);
+
+function single(query: Record<string, unknown>, key: string, issues: Issue[]): string | undefined {
+  const value = query[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    issues.push({ path: `/${key}`, message: 'must be given once' });
+    return undefined;
+  }
+  return value;
+}
+
+export function queueFilter(query: Record<string, unknown>): QueueFilter {
+  const issues: Issue[] = [];
+  for (const key of Object.keys(query)) if (!QUERY_KEYS.has(key)) issues.push({ path: '/(unnamed)', message: `is not a query parameter of the queue: use ${[...QUERY_KEYS].join(', ')}` });
+  const status = single(query, 'status', issues);
+  const statuses = status === undefined ? [] : status.split(',');
+  if (statuses.some((s) => !STATUSES.includes(s as ReferralStatus))) issues.push({ path: '/status', message: `must be one or more of: ${STATUSES.join(', ')}, separated by commas` });
+  const pathway = single(query, 'pathway', issues);
+  if (pathway !== undefined && !PATHWAYS.includes(pathway as Pathway)) issues.push({ path: '/pathway', message: `must be one of: ${PATHWAYS.join(', ')}` });
+  const urgency = single(query, 'urgency', issues);
+  if (urgency !== undefined && !URGENCIES.includes(urgency as Urgency)) issues.push({ path: '/urgency', message: `must be one of: ${URGENCIES.join(', ')}` });
+  const limitText = single(query, 'limit', issues);
+  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: '/limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
+  const cursor = single(query, 'cursor', issues);
+  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  if (cursor !== undefined && !after) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });
+  if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
+  return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, after, limit };
+}
+
+function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
+  return Buffer.from(JSON.stringify([after.rank, after.receivedAt.toISOString(), after.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): QueueFilter['after'] {
+  try {
+    const [rank, receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
+    if (typeof rank !== 'number' || typeof receivedAt !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+    const date = new Date(receivedAt);
+    return Number.isNaN(date.getTime()) ? undefined : { rank, receivedAt: date, id };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function referralQueue(db: Database, filter: QueueFilter) {
+  const rows = await queuePage(db, { ...filter, limit: filter.limit + 1 });
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(({ referral, service, reviewRequired }) => ({
+      id: referral.id,
+      status: referral.status,
+      pathway: referral.pathway,
+      urgency: referral.urgency,
+      service,
+      reviewRequired,
+      practiceOds: referral.practiceOds,
+      bodySite: referral.referral.complaint.bodySite,
+      receivedAt: referral.receivedAt.toISOString(),
+    })),
+    nextCursor: rows.length > filter.limit && last ? encodeCursor({ rank: last.rank, receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
+  };
+}

@@ -1,0 +1,48 @@
+/** How a stored referral, its decisions and its audit events are answered over the API. */
+import type { AuditEvent } from '../audit/audit-event.js';
+import type { StoredDecision, StoredReferral } from '../store/referral-store.js';
+
+export function decisionView(d: StoredDecision) {
+  return {
+    id: d.id,
+    source: d.source,
+    pathway: d.pathway,
+    urgency: d.urgency,
+    service: d.service,
+    reviewRequired: d.reviewRequired,
+    ruleset: d.ruleset,
+    evaluationDate: d.evaluationDate,
+    replacesDecisionId: d.replacesDecisionId,
+    reason: d.reason,
+    decidedBy: d.decidedBy,
+    createdAt: d.createdAt.toISOString(),
+    ...(d.decision ? { explanation: d.decision } : {}),
+  };
+}
+
+export function referralView(referral: StoredReferral, decisions: readonly StoredDecision[]) {
+  const current = decisions.find((d) => d.id === referral.currentDecisionId);
+  return {
+    id: referral.id,
+    status: referral.status,
+    receivedAt: referral.receivedAt.toISOString(),
+    updatedAt: referral.updatedAt.toISOString(),
+    referral: referral.referral,
+    decision: current ? decisionView(current) : null,
+    decisions: decisions.map(decisionView),
+  };
+}
+
+export function auditEventView(event: AuditEvent) {
+  return {
+    seq: event.seq,
+    id: event.id,
+    type: event.type,
+    actor: event.actor,
+    occurredAt: event.occurredAt.toISOString(),
+    ruleset: event.ruleset,
+    details: event.details,
+    prevHash: event.prevHash,
+    hash: event.hash,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * A triage clinician's review: confirm the current decision, or override it with a new route and a
+ * reason. An override is a new decision linked to the one it replaces, never an update. A referral is
+ * reviewed once: a second review, or two at once, is 409 (the referral row is locked for the
+ * transaction, and the database allows one review per decision).
+ */
+import { randomUUID } from 'node:crypto';
+import { appendAuditEvents } from '../audit/audit-trail.js';
+import type { Review } from '../generated/review.js';
+import { ApiError } from '../http/error-catalogue.js';
+import { issuesFrom } from '../schemas/schema-issues.js';
+import { validateReview } from '../schemas/schema-registry.js';
+import type { Database } from '../store/database.js';
+import { findDecision, findReferral, insertDecision, insertReview, setCurrentDecision, setStatus, type StoredDecision } from '../store/referral-store.js';
+
+export interface ReviewDeps {
+  db: Database;
+  clock: () => Date;
+  actor: string;
+}
+
+export interface ReviewAnswer {
+  referralId: string;
+  reviewId: string;
+  outcome: Review['outcome'];
+  status: 'reviewed';
+  decisionId: string;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export async function reviewReferral(deps: ReviewDeps, referralId: string, body: unknown): Promise<ReviewAnswer> {
+  if (!validateReview(body)) throw new ApiError('REVIEW_INVALID', issuesFrom(validateReview.errors));
+  const review: Review = body;
+  const now = deps.clock();
+  try {
+    return await deps.db.transaction(async (tx) => {
+      const referral = await findReferral(tx, referralId, { forUpdate: true });
+      if (!referral || !referral.currentDecisionId) throw new ApiError('REFERRAL_NOT_FOUND');
+      if (referral.status === 'reviewed') throw new ApiError('ALREADY_REVIEWED');
+      const current = await findDecision(tx, referral.currentDecisionId);
+      if (!current) throw new ApiError('REFERRAL_NOT_FOUND');
+      if (review.outcome === 'confirmed' && current.source === 'evaluation-failed') throw new ApiError('NOTHING_TO_CONFIRM');
+
+      const reviewId = randomUUID();
+      let newDecision: StoredDecision | null = null;
+      if (review.outcome === 'overridden') {
+        newDecision = {
+          id: randomUUID(), referralId, source: 'override', replacesDecisionId: current.id,
+          pathway: review.pathway ?? null, urgency: review.urgency ?? null, service: review.service ?? null, reviewRequired: false,
+          ruleset: null, evaluationDate: null, decision: null, reason: review.reason ?? null, decidedBy: deps.actor, createdAt: now,
+        };
+        await insertDecision(tx, newDecision);
+      }
+      await insertReview(tx, {
+        id: reviewId, referralId, reviewedDecisionId: current.id, outcome: review.outcome, newDecisionId: newDecision?.id ?? null,
+        reason: review.reason ?? null, reviewer: deps.actor, at: now,
+      });
+      if (newDecision) await setCurrentDecision(tx, referralId, newDecision, 'reviewed', now);
+      else await setStatus(tx, referralId, 'reviewed', now);
+      await appendAuditEvents(tx, [{
+        id: randomUUID(), referralId, type: newDecision ? 'referral.overridden' : 'referral.reviewed', actor: deps.actor, occurredAt: now,
+        ruleset: current.ruleset,
+        details: {
+          reviewId, reviewedDecisionId: current.id, outcome: review.outcome, decisionId: newDecision?.id ?? current.id,
+          ...(newDecision ? { fromPathway: current.pathway, fromUrgency: current.urgency, pathway: newDecision.pathway, urgency: newDecision.urgency, service: newDecision.service } : {}),
+        },
+      }]);
+      return { referralId, reviewId, outcome: review.outcome, status: 'reviewed', decisionId: newDecision?.id ?? current.id };
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new ApiError('ALREADY_REVIEWED');
+    throw error;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Submitting a referral: validate it, evaluate it, and store the referral, its decision, the audit
+ * events and the idempotency key in one transaction; answer only after the commit. If evaluation
+ * fails, the referral is still stored, with no route, and queued for manual triage: never routed by
+ * accident.
+ *
+ * Idempotency-Key: the same key and body again get the stored answer; the same key with another body
+ * is 422; the same key while the first request is still in flight is 409 (an in-process set, and a
+ * transaction-scoped advisory lock on the key for other instances on the same PostgreSQL).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Decision } from '../generated/decision.js';
+import type { Referral } from '../generated/referral.js';
+import { ApiError } from '../http/error-catalogue.js';
+import { appendAuditEvents } from '../audit/audit-trail.js';
+import type { AuditEventInput } from '../audit/audit-event.js';
+import { EvaluationError } from '../rules/compiled-rule-set.js';
+import { contentHash } from '../rules/content-hash.js';
+import { issuesFrom } from '../schemas/schema-issues.js';
+import { validateReferral } from '../schemas/schema-registry.js';
+import type { Database } from '../store/database.js';
+import {
+  findIdempotencyRecord,
+  insertDecision,
+  insertIdempotencyRecord,
+  insertReferral,
+  setCurrentDecision,
+  tryLockKey,
+  type ReferralStatus,
+  type StoredDecision,
+} from '../store/referral-store.js';
+import { evaluateReferral, type TriageDeps } from './triage-referral.js';
+
+export interface SubmissionDeps extends TriageDeps {
+  db: Database;
+  /** Keys whose first request this process is still handling. */
+  keysInFlight: Set<string>;
+  actor: string;
+}
+
+export interface SubmissionAnswer {
+  status: 201 | 202;
+  body: { id: string; status: ReferralStatus; decision: Decision | null };
+  location: string;
+  /** true when this is the stored answer to an earlier request with the same Idempotency-Key */
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export const referralLocation = (id: string) => `/api/v1/referrals/${id}`;
+
+function replay(record: { requestSha256: string; responseStatus: number; responseBody: unknown }, requestSha256: string): SubmissionAnswer {
+  if (record.requestSha256 !== requestSha256) throw new ApiError('IDEMPOTENCY_KEY_REUSED');
+  const body = record.responseBody as SubmissionAnswer['body'];
+  return { status: record.responseStatus as 201 | 202, body, location: referralLocation(body.id), replayed: true };
+}
+
+export async function submitReferral(deps: SubmissionDeps, body: unknown, idempotencyKey?: string): Promise<SubmissionAnswer> {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ApiError('IDEMPOTENCY_KEY_INVALID', [{ path: '/', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' }]);
+  }
+  if (!validateReferral(body)) throw new ApiError('REFERRAL_INVALID', issuesFrom(validateReferral.errors));
+  const referral: Referral = body;
+  const requestSha256 = contentHash(referral);
+
+  if (idempotencyKey === undefined) return store(deps, referral, undefined, requestSha256);
+  if (deps.keysInFlight.has(idempotencyKey)) throw new ApiError('IDEMPOTENCY_IN_FLIGHT');
+  deps.keysInFlight.add(idempotencyKey);
+  try {
+    const earlier = await findIdempotencyRecord(deps.db, idempotencyKey);
+    if (earlier) return replay(earlier, requestSha256);
+    return await store(deps, referral, idempotencyKey, requestSha256);
+  } finally {
+    deps.keysInFlight.delete(idempotencyKey);
+  }
+}
+
+async function store(deps: SubmissionDeps, referral: Referral, key: string | undefined, requestSha256: string): Promise<SubmissionAnswer> {
+  const now = deps.clock();
+  const id = randomUUID();
+  let decision: Decision | null = null;
+  let failure: string | null = null;
+  try {
+    decision = await evaluateReferral(deps, referral);
+  } catch (error) {
+    if (!(error instanceof EvaluationError)) throw error;
+    failure = error.cause instanceof Error ? error.cause.name : error.name;
+  }
+  const status: ReferralStatus = decision === null ? 'awaiting-manual-triage' : decision.reviewRequired ? 'awaiting-review' : 'routed';
+  const stored: StoredDecision = {
+    id: randomUUID(),
+    referralId: id,
+    source: decision === null ? 'evaluation-failed' : 'rules',
+    replacesDecisionId: null,
+    pathway: decision?.pathway ?? null,
+    urgency: decision?.urgency ?? null,
+    service: decision?.service ?? null,
+    reviewRequired: decision?.reviewRequired ?? null,
+    ruleset: decision?.ruleset ?? null,
+    evaluationDate: decision?.evaluationDate ?? null,
+    decision,
+    reason: null,
+    decidedBy: decision === null ? 'system' : 'rules',
+    createdAt: now,
+  };
+  const answer: SubmissionAnswer = {
+    status: decision === null ? 202 : 201,
+    body: { id, status, decision },
+    location: referralLocation(id),
+    replayed: false,
+  };
+  const event = (type: AuditEventInput['type'], details: AuditEventInput['details']): AuditEventInput => ({
+    id: randomUUID(), referralId: id, type, actor: deps.actor, occurredAt: now, ruleset: decision?.ruleset ?? null, details,
+  });
+
+  return deps.db.transaction(async (tx) => {
+    if (key !== undefined) {
+      if (!(await tryLockKey(tx, key))) throw new ApiError('IDEMPOTENCY_IN_FLIGHT');
+      const earlier = await findIdempotencyRecord(tx, key);
+      if (earlier) return replay(earlier, requestSha256);
+    }
+    await insertReferral(tx, { id, practiceOds: referral.referrer.odsCode, referral, status, currentDecisionId: null, pathway: null, urgency: null, receivedAt: now, updatedAt: now });
+    await insertDecision(tx, stored);
+    await setCurrentDecision(tx, id, stored, status, now);
+    await appendAuditEvents(tx, [
+      event('referral.submitted', { practiceOds: referral.referrer.odsCode, idempotencyKeyUsed: key !== undefined }),
+      decision === null
+        ? event('referral.evaluation-failed', { decisionId: stored.id, failure })
+        : event('referral.decided', {
+            decisionId: stored.id, outcome: decision.outcome, winningRule: decision.winningRule, pathway: decision.pathway,
+            urgency: decision.urgency, service: decision.service, reviewRequired: decision.reviewRequired, evaluationDate: decision.evaluationDate,
+          }),
+    ]);
+    if (key !== undefined) {
+      await insertIdempotencyRecord(tx, key, { requestSha256, responseStatus: answer.status, responseBody: answer.body, referralId: id, at: now });
+    }
+    return answer;
+  });
+}

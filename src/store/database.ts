@@ -1,0 +1,82 @@
+/**
+ * The database behind the service: embedded PostgreSQL (PGlite) in DATA_DIR by default, or a real
+ * PostgreSQL server through `pg` when DATABASE_URL is set. One small interface over both, so that
+ * the same SQL (kept to what PostgreSQL 15 accepts) runs unchanged on either.
+ *
+ * Differences handled here, not in callers: pg returns int8 as a string (cast counts to int in SQL),
+ * and pg turns JS arrays into PostgreSQL arrays (always pass jsonb parameters through JSON.stringify).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface Queryable {
+  query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a script of several statements, without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction; inside it, use only `tx` (PGlite has a single connection). */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A DATA_DIR value that keeps the embedded database in memory (tests only). */
+export const IN_MEMORY = 'memory://';
+
+export async function openPglite(dataDir: string): Promise<Database> {
+  let location = dataDir;
+  if (dataDir !== IN_MEMORY) {
+    location = path.resolve(dataDir, 'pglite');
+    mkdirSync(location, { recursive: true });
+  }
+  const db = await PGlite.create(location === IN_MEMORY ? undefined : location);
+  return {
+    kind: 'pglite',
+    query: async <T>(sql: string, params: readonly unknown[] = []) => (await db.query<T>(sql, [...params])).rows,
+    exec: async (sql: string) => void (await db.exec(sql)),
+    transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
+      db.transaction((tx) =>
+        work({
+          query: async <R>(sql: string, params: readonly unknown[] = []) => (await tx.query<R>(sql, [...params])).rows,
+          exec: async (sql: string) => void (await tx.exec(sql)),
+        }),
+      ),
+    close: () => db.close(),
+  };
+}
+
+export function openPostgres(url: string): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client's error (the server restarted, say) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[] = []) =>
+    (await client.query(sql, [...params])).rows as T[];
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    exec: async (sql) => void (await pool.query(sql)),
+    async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await work({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+export async function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<Database> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
+}

@@ -1,0 +1,137 @@
+/**
+ * The database's versioned migrations, applied in order at start-up, each once, in one transaction
+ * under an advisory lock so that two instances starting together do not both apply them. SQL is kept
+ * to what PostgreSQL 15 accepts, so it runs unchanged on PGlite (PostgreSQL 18) and on a server.
+ */
+import type { Database } from './database.js';
+
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+const APPEND_ONLY = (table: string) => `
+create trigger ${table}_append_only before update or delete on ${table}
+  for each row execute function msk_refuse_change();
+create trigger ${table}_no_truncate before truncate on ${table}
+  for each statement execute function msk_refuse_change();`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    id: '001-referrals-decisions-audit',
+    sql: `
+create table referrals (
+  id uuid primary key,
+  practice_ods text not null,
+  referral jsonb not null,
+  status text not null check (status in ('routed', 'awaiting-review', 'awaiting-manual-triage', 'reviewed')),
+  current_decision_id uuid,
+  queue_rank smallint not null,
+  pathway text,
+  urgency text,
+  received_at timestamptz not null,
+  updated_at timestamptz not null
+);
+create index referrals_queue on referrals (queue_rank, received_at, id);
+create index referrals_status_queue on referrals (status, queue_rank, received_at, id);
+
+create table decisions (
+  id uuid primary key,
+  referral_id uuid not null references referrals (id),
+  source text not null check (source in ('rules', 'override', 'evaluation-failed')),
+  replaces_decision_id uuid references decisions (id),
+  pathway text,
+  urgency text,
+  service text,
+  review_required boolean,
+  ruleset_id text,
+  ruleset_version text,
+  ruleset_sha256 text,
+  evaluation_date date,
+  decision jsonb,
+  reason text,
+  decided_by text not null,
+  created_at timestamptz not null
+);
+create index decisions_referral on decisions (referral_id, created_at);
+alter table referrals add constraint referrals_current_decision
+  foreign key (current_decision_id) references decisions (id);
+
+create table reviews (
+  id uuid primary key,
+  referral_id uuid not null references referrals (id),
+  reviewed_decision_id uuid not null unique references decisions (id),
+  outcome text not null check (outcome in ('confirmed', 'overridden')),
+  new_decision_id uuid references decisions (id),
+  reason text,
+  reviewer text not null,
+  created_at timestamptz not null
+);
+
+create table audit_events (
+  seq bigint primary key,
+  id uuid not null unique,
+  referral_id uuid,
+  event_type text not null,
+  actor text not null,
+  occurred_at timestamptz not null,
+  ruleset_id text,
+  ruleset_version text,
+  ruleset_sha256 text,
+  details jsonb not null,
+  prev_hash text not null,
+  hash text not null
+);
+create index audit_events_referral on audit_events (referral_id, seq);
+
+create table idempotency_keys (
+  key text primary key,
+  request_sha256 text not null,
+  response_status smallint not null,
+  response_body jsonb not null,
+  referral_id uuid references referrals (id),
+  created_at timestamptz not null
+);
+
+create function msk_refuse_change() returns trigger language plpgsql as $$
+begin
+  raise exception 'msk-triage: % on % is refused: the table is append-only', tg_op, tg_table_name;
+end $$;
+${APPEND_ONLY('audit_events')}
+${APPEND_ONLY('decisions')}
+${APPEND_ONLY('reviews')}
+
+create function msk_referral_content_is_fixed() returns trigger language plpgsql as $$
+begin
+  if new.referral is distinct from old.referral or new.id is distinct from old.id
+     or new.received_at is distinct from old.received_at or new.practice_ods is distinct from old.practice_ods then
+    raise exception 'msk-triage: a submitted referral is never changed';
+  end if;
+  return new;
+end $$;
+create trigger referrals_content_fixed before update on referrals
+  for each row execute function msk_referral_content_is_fixed();
+create trigger referrals_no_delete before delete on referrals
+  for each row execute function msk_refuse_change();
+`,
+  },
+];
+
+const MIGRATION_LOCK = 7_240_001;
+
+/** Applies every migration not yet applied; returns the ids applied now. */
+export async function migrate(db: Database): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.query('create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null)');
+    const applied = new Set((await tx.query<{ id: string }>('select id from schema_migrations')).map((row) => row.id));
+    const now: string[] = [];
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.id)) continue;
+      await tx.exec(migration.sql);
+      await tx.query('insert into schema_migrations (id, applied_at) values ($1, now())', [migration.id]);
+      now.push(migration.id);
+    }
+    return now;
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * The SQL for referrals, their decisions and reviews, and idempotency keys. Rows in, records out;
+ * no clinical logic here. Decisions and reviews are insert-only (the database refuses updates).
+ */
+import type { Decision, Pathway, Urgency } from '../generated/decision.js';
+import type { Referral } from '../generated/referral.js';
+import type { Queryable } from './database.js';
+
+export type ReferralStatus = 'routed' | 'awaiting-review' | 'awaiting-manual-triage' | 'reviewed';
+export type DecisionSource = 'rules' | 'override' | 'evaluation-failed';
+
+export interface StoredReferral {
+  id: string;
+  practiceOds: string;
+  referral: Referral;
+  status: ReferralStatus;
+  currentDecisionId: string | null;
+  pathway: Pathway | null;
+  urgency: Urgency | null;
+  receivedAt: Date;
+  updatedAt: Date;
+}
+
+export interface StoredDecision {
+  id: string;
+  referralId: string;
+  source: DecisionSource;
+  replacesDecisionId: string | null;
+  pathway: Pathway | null;
+  urgency: Urgency | null;
+  service: string | null;
+  reviewRequired: boolean | null;
+  ruleset: { id: string; version: string; sha256: string } | null;
+  evaluationDate: string | null;
+  decision: Decision | null;
+  reason: string | null;
+  decidedBy: string;
+  createdAt: Date;
+}
+
+/** Queue order: no route first (manual triage), then emergency, urgent, soon, routine. */
+export function queueRank(urgency: Urgency | null): number {
+  return urgency === null ? 0 : ['emergency', 'urgent', 'soon', 'routine'].indexOf(urgency) + 1;
+}
+
+interface ReferralRow {
+  id: string;
+  practice_ods: string;
+  referral: Referral;
+  status: ReferralStatus;
+  current_decision_id: string | null;
+  pathway: Pathway | null;
+  urgency: Urgency | null;
+  received_at: Date;
+  updated_at: Date;
+}
+
+const referralFromRow = (row: ReferralRow): StoredReferral => ({
+  id: row.id,
+  practiceOds: row.practice_ods,
+  referral: row.referral,
+  status: row.status,
+  currentDecisionId: row.current_decision_id,
+  pathway: row.pathway,
+  urgency: row.urgency,
+  receivedAt: row.received_at,
+  updatedAt: row.updated_at,
+});
+
+interface DecisionRow {
+  id: string;
+  referral_id: string;
+  source: DecisionSource;
+  replaces_decision_id: string | null;
+  pathway: Pathway | null;
+  urgency: Urgency | null;
+  service: string | null;
+  review_required: boolean | null;
+  ruleset_id: string | null;
+  ruleset_version: string | null;
+  ruleset_sha256: string | null;
+  evaluation_date: string | null;
+  decision: Decision | null;
+  reason: string | null;
+  decided_by: string;
+  created_at: Date;
+}
+
+const DECISION_COLUMNS = `id, referral_id, source, replaces_decision_id, pathway, urgency, service, review_required,
+  ruleset_id, ruleset_version, ruleset_sha256, to_char(evaluation_date, 'YYYY-MM-DD') as evaluation_date, decision, reason, decided_by, created_at`;
+
+const decisionFromRow = (row: DecisionRow): StoredDecision => ({
+  id: row.id,
+  referralId: row.referral_id,
+  source: row.source,
+  replacesDecisionId: row.replaces_decision_id,
+  pathway: row.pathway,
+  urgency: row.urgency,
+  service: row.service,
+  reviewRequired: row.review_required,
+  ruleset: row.ruleset_id && row.ruleset_version && row.ruleset_sha256 ? { id: row.ruleset_id, version: row.ruleset_version, sha256: row.ruleset_sha256 } : null,
+  evaluationDate: row.evaluation_date,
+  decision: row.decision,
+  reason: row.reason,
+  decidedBy: row.decided_by,
+  createdAt: row.created_at,
+});
+
+export async function insertReferral(tx: Queryable, r: StoredReferral): Promise<void> {
+  await tx.query(
+    `insert into referrals (id, practice_ods, referral, status, current_decision_id, queue_rank, pathway, urgency, received_at, updated_at)
+     values ($1, $2, $3, $4, null, $5, $6, $7, $8, $9)`,
+    [r.id, r.practiceOds, JSON.stringify(r.referral), r.status, queueRank(r.urgency), r.pathway, r.urgency, r.receivedAt, r.updatedAt],
+  );
+}
+
+export async function insertDecision(tx: Queryable, d: StoredDecision): Promise<void> {
+  await tx.query(
+    `insert into decisions (id, referral_id, source, replaces_decision_id, pathway, urgency, service, review_required,
+       ruleset_id, ruleset_version, ruleset_sha256, evaluation_date, decision, reason, decided_by, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+    [d.id, d.referralId, d.source, d.replacesDecisionId, d.pathway, d.urgency, d.service, d.reviewRequired, d.ruleset?.id ?? null,
+      d.ruleset?.version ?? null, d.ruleset?.sha256 ?? null, d.evaluationDate, d.decision === null ? null : JSON.stringify(d.decision),
+      d.reason, d.decidedBy, d.createdAt],
+  );
+}
+
+/** Points the referral at its current decision and sets its status; the referral itself never changes. */
+export async function setCurrentDecision(tx: Queryable, referralId: string, decision: StoredDecision, status: ReferralStatus, at: Date): Promise<void> {
+  await tx.query(
+    `update referrals set current_decision_id = $2, status = $3, pathway = $4, urgency = $5, queue_rank = $6, updated_at = $7 where id = $1`,
+    [referralId, decision.id, status, decision.pathway, decision.urgency, queueRank(decision.urgency), at],
+  );
+}
+
+export async function setStatus(tx: Queryable, referralId: string, status: ReferralStatus, at: Date): Promise<void> {
+  await tx.query('update referrals set status = $2, updated_at = $3 where id = $1', [referralId, status, at]);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+export async function findReferral(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<StoredReferral | undefined> {
+  if (!isUuid(id)) return undefined;
+  const [row] = await db.query<ReferralRow>(`select * from referrals where id = $1${options.forUpdate ? ' for update' : ''}`, [id]);
+  return row ? referralFromRow(row) : undefined;
+}
+
+export async function decisionsOf(db: Queryable, referralId: string): Promise<StoredDecision[]> {
+  const rows = await db.query<DecisionRow>(`select ${DECISION_COLUMNS} from decisions where referral_id = $1 order by created_at, id`, [referralId]);
+  return rows.map(decisionFromRow);
+}
+
+export async function findDecision(db: Queryable, id: string): Promise<StoredDecision | undefined> {
+  const [row] = await db.query<DecisionRow>(`select ${DECISION_COLUMNS} from decisions where id = $1`, [id]);
+  return row ? decisionFromRow(row) : undefined;
+}
+
+export interface QueueFilter {
+  statuses: readonly ReferralStatus[];
+  pathway?: Pathway;
+  urgency?: Urgency;
+  after?: { rank: number; receivedAt: Date; id: string };
+  limit: number;
+}
+
+export interface QueueRow {
+  rank: number;
+  referral: StoredReferral;
+  service: string | null;
+  reviewRequired: boolean | null;
+}
+
+/** The review queue: most urgent first (no route before emergency), then oldest, then by id. */
+export async function queuePage(db: Queryable, filter: QueueFilter): Promise<QueueRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  if (filter.statuses.length > 0) where.push(`r.status = any(${param(filter.statuses)}::text[])`);
+  if (filter.pathway) where.push(`r.pathway = ${param(filter.pathway)}`);
+  if (filter.urgency) where.push(`r.urgency = ${param(filter.urgency)}`);
+  if (filter.after) {
+    where.push(`(r.queue_rank, r.received_at, r.id) > (${param(filter.after.rank)}::smallint, ${param(filter.after.receivedAt)}::timestamptz, ${param(filter.after.id)}::uuid)`);
+  }
+  const rows = await db.query<ReferralRow & { queue_rank: number; service: string | null; review_required: boolean | null }>(
+    `select r.*, r.queue_rank::int as queue_rank, d.service, d.review_required
+       from referrals r left join decisions d on d.id = r.current_decision_id
+      ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
+      order by r.queue_rank, r.received_at, r.id
+      limit ${param(filter.limit)}`,
+    params,
+  );
+  return rows.map((row) => ({ rank: row.queue_rank, referral: referralFromRow(row), service: row.service, reviewRequired: row.review_required }));
+}
+
+export interface IdempotencyRecord {
+  requestSha256: string;
+  responseStatus: number;
+  responseBody: unknown;
+}
+
+export async function findIdempotencyRecord(db: Queryable, key: string): Promise<IdempotencyRecord | undefined> {
+  const [row] = await db.query<{ request_sha256: string; response_status: number; response_body: unknown }>(
+    'select request_sha256, response_status, response_body from idempotency_keys where key = $1',
+    [key],
+  );
+  return row ? { requestSha256: row.request_sha256, responseStatus: row.response_status, responseBody: row.response_body } : undefined;
+}
+
+export async function insertIdempotencyRecord(tx: Queryable, key: string, record: IdempotencyRecord & { referralId: string; at: Date }): Promise<void> {
+  await tx.query(
+    'insert into idempotency_keys (key, request_sha256, response_status, response_body, referral_id, created_at) values ($1, $2, $3, $4, $5, $6)',
+    [key, record.requestSha256, record.responseStatus, JSON.stringify(record.responseBody), record.referralId, record.at],
+  );
+}
+
+/** Takes the key's transaction-scoped lock; false when another transaction holds it (in flight). */
+export async function tryLockKey(tx: Queryable, key: string): Promise<boolean> {
+  const [row] = await tx.query<{ locked: boolean }>('select pg_try_advisory_xact_lock(hashtextextended($1, 0)) as locked', [key]);
+  return row?.locked === true;
+}
+
+export async function insertReview(
+  tx: Queryable,
+  review: { id: string; referralId: string; reviewedDecisionId: string; outcome: 'confirmed' | 'overridden'; newDecisionId: string | null; reason: string | null; reviewer: string; at: Date },
+): Promise<void> {
+  await tx.query(
+    `insert into reviews (id, referral_id, reviewed_decision_id, outcome, new_decision_id, reason, reviewer, created_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [review.id, review.referralId, review.reviewedDecisionId, review.outcome, review.newDecisionId, review.reason, review.reviewer, review.at],
+  );
+}

@@ -1,0 +1,123 @@
+/**
+ * The audit trail is append-only and tamper-evident: the database refuses updates and deletes,
+ * and the verifier names the first row that was edited, deleted or reordered behind its back.
+ * These tests own a fresh database, because they tamper with it.
+ */
+import { expect } from 'chai';
+import request from 'supertest';
+import { verifyAuditChain, verifyCoverage } from '../../src/audit/audit-trail.js';
+import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
+import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
+import type { Database } from '../../src/store/database.js';
+import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { expectError } from '../support/error-shape.js';
+import { aReferral } from '../support/referral-factory.js';
+import { freshDatabase } from '../support/test-database.js';
+import { loadedVersions, testApp } from '../support/test-app.js';
+
+describe('the audit trail', function () {
+  this.timeout(60_000);
+  let db: Database;
+  let dispose: () => Promise<void>;
+  let app: ReturnType<typeof testApp>['app'];
+
+  before(async () => {
+    ({ db, dispose } = await freshDatabase());
+    ({ app } = testApp({ db }));
+    for (const referral of syntheticReferrals(300, 7)) expect((await request(app).post('/api/v1/referrals').send(referral)).status).to.equal(201);
+  });
+  after(() => dispose());
+
+  /** Runs SQL past the append-only triggers, as someone with direct database access could. */
+  async function tamper(sql: string): Promise<void> {
+    await db.transaction(async (tx) => {
+      await tx.query('alter table audit_events disable trigger user');
+      await tx.query(sql);
+      await tx.query('alter table audit_events enable trigger user');
+    });
+  }
+
+  it('verifies: every row of the chain checks out', async () => {
+    const result = await verifyAuditChain(db);
+    expect(result).to.deep.include({ ok: true, rows: 600 });
+    expect(await verifyCoverage(db)).to.deep.equal([]);
+  });
+
+  it('is refused updates, deletes and truncation by the database itself', async () => {
+    for (const sql of ["update audit_events set actor = 'someone else' where seq = 1", 'delete from audit_events where seq = 1', 'truncate audit_events']) {
+      let message = '';
+      await db.query(sql).catch((error: Error) => (message = error.message));
+      expect(message, sql).to.match(/append-only/);
+    }
+    let decisionMessage = '';
+    await db.query("update decisions set pathway = 'gp'").catch((error: Error) => (decisionMessage = error.message));
+    expect(decisionMessage).to.match(/append-only/);
+  });
+
+  it('never lets a submitted referral change', async () => {
+    let message = '';
+    await db.query(`update referrals set referral = jsonb_set(referral, '{notes}', '"changed"')`).catch((error: Error) => (message = error.message));
+    expect(message).to.match(/never changed/);
+  });
+
+  it('keeps a referral whose evaluation failed, with no route, awaiting manual triage', async () => {
+    const base = loadedVersions[0];
+    if (!base) throw new Error('no rule set');
+    class Broken extends CompiledRuleSet {
+      override evaluate(): never {
+        throw new TypeError('engine broke');
+      }
+    }
+    const { app: failing } = testApp({ db, registry: new RuleSetRegistry([{ ...base, compiled: new Broken(base.compiled.document) }]) });
+    const res = await request(failing).post('/api/v1/referrals').send(aReferral());
+    expect(res.status).to.equal(202);
+    expect(res.body).to.deep.include({ status: 'awaiting-manual-triage', decision: null });
+    const stored = await request(app).get(res.headers.location as string);
+    expect(stored.body.decision).to.include({ source: 'evaluation-failed', pathway: null, urgency: null });
+    const queue = await request(app).get('/api/v1/referrals?status=awaiting-manual-triage,routed&limit=1');
+    expect(queue.body.items[0].id).to.equal(res.body.id); // no route sorts before emergency
+    expectError(await request(app).post(`/api/v1/referrals/${res.body.id as string}/review`).send({ outcome: 'confirmed' }), 409, 'NOTHING_TO_CONFIRM');
+    const override = await request(app).post(`/api/v1/referrals/${res.body.id as string}/review`).send({ outcome: 'overridden', pathway: 'physio', urgency: 'routine', reason: 'triaged by hand' });
+    expect(override.status).to.equal(201);
+    const audit = await request(app).get(`/api/v1/referrals/${res.body.id as string}/audit`);
+    expect((audit.body.events as Array<{ type: string }>).map((e) => e.type)).to.deep.equal(['referral.submitted', 'referral.evaluation-failed', 'referral.overridden']);
+  });
+
+  it('replays 300 stored referrals, each to exactly the decision it got', async () => {
+    const rows = await db.query<{ id: string }>("select referral_id as id from decisions where source = 'rules'");
+    expect(rows.length).to.be.at.least(300);
+    for (const { id } of rows) {
+      const replay = await request(app).post(`/api/v1/referrals/${id}/replay`);
+      expect(replay.body.result, id).to.equal('matched');
+    }
+  });
+
+  describe('when someone changes the table behind its back', () => {
+    it('notices a deleted last row, through the state it recorded', async () => {
+      expect(await verifyCoverage(db)).to.deep.equal([]);
+      await request(app).post('/api/v1/referrals').send(aReferral());
+      const [last] = await db.query<{ seq: number; event_type: string }>('select seq::int as seq, event_type from audit_events order by seq desc limit 1');
+      expect(last?.event_type).to.equal('referral.decided');
+      await tamper(`delete from audit_events where seq = ${last?.seq ?? 0}`);
+      expect((await verifyAuditChain(db)).ok).to.equal(true); // the chain alone cannot see its own tail cut
+      expect((await verifyCoverage(db)).join()).to.match(/decision .* has no audit event/);
+    });
+
+    it('names a row whose content was edited', async () => {
+      await tamper("update audit_events set actor = 'mallory' where seq = 7");
+      expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: 7, reason: 'row 7 was changed after it was written' });
+    });
+
+    it('names a row edited together with its own hash, by the break in the next row', async () => {
+      await tamper("update audit_events set actor = (select actor from audit_events where seq = 6), hash = (select hash from audit_events where seq = 6) where seq = 7");
+      const result = await verifyAuditChain(db);
+      expect(result.ok).to.equal(false);
+      expect((result as { brokenAt: number }).brokenAt).to.be.at.most(8);
+    });
+
+    it('names a deleted row', async () => {
+      await tamper('delete from audit_events where seq = 5');
+      expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: 5, reason: 'row 5 is missing' });
+    });
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * The database of a test run: an in-memory PGlite by default, or, when TEST_DATABASE_URL names a
+ * PostgreSQL server, a new database created on it for this run and dropped afterwards. Opened once,
+ * on first use, and migrated like the service's own.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { IN_MEMORY, openPglite, openPostgres, type Database } from '../../src/store/database.js';
+import { migrate } from '../../src/store/migrations.js';
+
+export const usingPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
+
+/** A new, migrated, empty database that the caller owns and must close with `dispose`. */
+export async function freshDatabase(): Promise<{ db: Database; dispose: () => Promise<void> }> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    const db = await openPglite(IN_MEMORY);
+    await migrate(db);
+    return { db, dispose: () => db.close() };
+  }
+  const name = `msk_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = openPostgres(url.toString());
+  await migrate(db);
+  return {
+    db,
+    dispose: async () => {
+      await db.close();
+      const cleanup = new pg.Client({ connectionString: serverUrl });
+      await cleanup.connect();
+      await cleanup.query(`drop database if exists ${name} with (force)`);
+      await cleanup.end();
+    },
+  };
+}
+
+let shared: Promise<{ db: Database; dispose: () => Promise<void> }> | undefined;
+
+/** The run's shared database. Tests never assume it is empty: other tests write to it too. */
+export async function testDatabase(): Promise<Database> {
+  shared ??= freshDatabase();
+  return (await shared).db;
+}
+
+export async function closeTestDatabase(): Promise<void> {
+  if (shared) await (await shared).dispose();
+  shared = undefined;
+}
