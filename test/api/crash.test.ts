@@ -1,0 +1,23 @@
+/** The short crash-safety run inside npm test: one SIGKILL under load (npm run test:crash does 20). */
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCrashTest } from '../crash/crash-harness.js';
+
+describe('crash safety', function () {
+  this.timeout(120_000);
+
+  it('loses no acknowledged referral when killed with SIGKILL under load, and the audit chain verifies', async () => {
+    const report = await runCrashTest({
+      kills: 1,
+      clients: 4,
+      env: { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'msk-crash-')), DATABASE_URL: '' },
+      killAfterMs: [1500, 2500],
+    });
+    expect(report.acknowledged, 'the load produced acknowledged referrals').to.be.greaterThan(10);
+    expect(report.lost).to.deep.equal([]);
+    expect(report.retriedAnswered).to.equal(report.cutOff);
+    expect(report.auditOk, report.auditVerify).to.equal(true);
+  });
+});
