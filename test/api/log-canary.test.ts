@@ -58,6 +58,8 @@ describe('patient data never reaches the logs or error bodies', () => {
   if (!base) throw new Error('no rule set loaded');
   const failing = testApp({ registry: new RuleSetRegistry([{ ...base, compiled: new ThrowingRuleSet(base.compiled.document) }]) });
   const bodies: string[] = [];
+  /** Audit trails are answers, not logs, but they hold only ids and codes: no patient data either. */
+  const auditBodies: string[] = [];
   const all = canaries(40);
 
   before(async function () {
@@ -84,13 +86,31 @@ describe('patient data never reaches the logs or error bodies', () => {
         json(JSON.stringify(referralOf(c)).replace('"patient":{', `"patient":{"${c.clinicianName}":1,`)), // unknown key carrying a name
         json(JSON.stringify(referralOf(c)).replace('"notes":', `"notes":"${c.notes}","notes":`)), // duplicate key
         request(failing.app).post('/api/v1/triage').send(referralOf(c)), // 500 evaluation failed
+        request(app).post('/api/v1/referrals').set('Idempotency-Key', `canary-${c.externalReference}`).send(referralOf(c)), // 201 stored
+        request(app).post('/api/v1/referrals').set('Idempotency-Key', `canary-${c.externalReference}`).send(referralOf(c, { notes: 'other' })), // 422
+        request(app).post('/api/v1/referrals').send(referralOf(c, { patient: { sex: null } })), // 400, nothing stored
+        request(failing.app).post('/api/v1/referrals').send(referralOf(c)), // 202 manual triage
       ]);
+      const stored = answers.find((res) => res.status === 201 && res.headers.location?.startsWith('/api/v1/referrals/'));
+      if (stored) {
+        const location = stored.headers.location as string;
+        const more = await Promise.all([
+          request(app).get(location),
+          request(app).get(`${location}/audit`),
+          request(app).post(`${location}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon' }), // 400 no reason
+          request(app).post(`${location}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: `reviewed ${c.clinicianName}` }),
+          request(app).post(`${location}/replay`),
+          request(app).get('/api/v1/referrals?status=routed&limit=5'),
+        ]);
+        for (const res of more) if (res.status >= 400) bodies.push(JSON.stringify(res.body));
+        auditBodies.push(JSON.stringify(more[1]?.body));
+      }
       for (const res of answers) if (res.status >= 400) bodies.push(JSON.stringify(res.body));
     }
   });
 
   it('captured the request events it searches (so the search can fail)', () => {
-    expect(logLines.length).to.be.greaterThan(all.length * 12);
+    expect(logLines.length).to.be.greaterThan(all.length * 20);
     expect(failing.logLines.some((l) => l.includes('triage.evaluation-failed'))).to.equal(true);
     expect(bodies.length).to.be.greaterThan(all.length * 10);
   });
@@ -102,6 +122,12 @@ describe('patient data never reaches the logs or error bodies', () => {
       expect(leaks.map((c) => c[field]), `${field} leaked`).to.deep.equal([]);
     });
   }
+
+  it('finds no canary identifying value in any audit trail', () => {
+    expect(auditBodies.length).to.be.greaterThan(all.length / 2);
+    const trails = auditBodies.join('\n');
+    for (const c of all) for (const value of [c.nhsNumber, c.dateOfBirth, c.notes, c.externalReference]) expect(trails).to.not.contain(value);
+  });
 
   it('logs the decision’s route and rule-set version, not the referral', () => {
     const success = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.status === 200 && l.route === '/api/v1/triage');
