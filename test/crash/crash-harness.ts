@@ -43,16 +43,23 @@ async function startService(env: Record<string, string>): Promise<{ child: Child
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.on('data', () => undefined);
-  for (let i = 0; i < 600; i++) {
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  for (let i = 0; i < 1200; i++) {
     const line = out.split('\n').find((l) => l.includes('"startup.listening"'));
     if (line) return { child, base: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
     if (child.exitCode !== null) break;
     await sleep(50);
   }
   child.kill('SIGKILL');
-  throw new Error('the service did not start');
+  throw new Error(`the service did not start within 60 s (exit ${String(child.exitCode ?? child.signalCode)}): ${err.slice(-500)}`);
+}
+
+/** Waits for a child to end, also when it already has. */
+async function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await once(child, 'exit');
 }
 
 async function post(base: string, s: Submission): Promise<{ status: number; id?: string } | undefined> {
@@ -92,8 +99,8 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
     const [min, max] = options.killAfterMs;
     await sleep(min + Math.random() * (max - min));
     child.kill('SIGKILL');
-    await once(child, 'exit');
-    stop = true;
+    stop = true; // no new submissions after the kill: those in flight are cut off
+    await exited(child);
     await Promise.all(clients);
     log(`round ${round}: killed; ${acknowledged.size} acknowledged so far, ${cutOff.length} cut off`);
   }
@@ -120,7 +127,7 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
     }
   } finally {
     child.kill('SIGTERM');
-    await once(child, 'exit');
+    await exited(child);
   }
   const verify = spawnSync(process.execPath, ['src/cli/bin.js', 'audit', 'verify'], { env: { ...process.env, ...options.env }, encoding: 'utf8' });
   return {
