@@ -6,6 +6,8 @@
  *   msk-triage audit verify [--expect-head SEQ:HASH]
  *   msk-triage referrals replay (ID ... | --all)
  *   msk-triage referrals generate --count N [--seed S]
+ *   msk-triage rules test [DIR] [--json]
+ *   msk-triage rules diff RULESET FROM TO [--json]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
@@ -18,11 +20,14 @@ import { loadRuleSets } from '../rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
+import { rulesDiff, rulesTest } from './rules-commands.js';
 
 const USAGE = `usage:
   msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
   msk-triage referrals replay (ID ... | --all)        re-evaluate stored referrals; report any that differ
   msk-triage referrals generate --count N [--seed S]  submit N synthetic referrals (never real patient data)
+  msk-triage rules test [DIR] [--json]                run bundled cases; each failure as expected vs actual; coverage
+  msk-triage rules diff RULESET FROM TO [--json]      what changed between two versions, rule by rule
 
 Reads DATA_DIR (default ./data) or DATABASE_URL, and RULES_DIR, like the service.`;
 
@@ -114,6 +119,8 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   'audit verify': auditVerify,
   'referrals replay': referralsReplay,
   'referrals generate': referralsGenerate,
+  'rules test': rulesTest,
+  'rules diff': rulesDiff,
 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -125,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     return await command(loadConfig(), argv.slice(2));
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || (error as Error).message.startsWith('usage:')) {
       console.error(`msk-triage: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }

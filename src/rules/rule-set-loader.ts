@@ -73,22 +73,44 @@ const ruleIdAt = (document: unknown, pointer: string): string | undefined => {
   return typeof id === 'string' ? id : undefined;
 };
 
+/** Everything known about one version folder: its problems and, as far as it got, its parts. */
+export interface VersionInspection {
+  dir: string;
+  problems: LoadProblem[];
+  compiled?: CompiledRuleSet;
+  cases?: RuleCases;
+  caseResults?: CaseResult[];
+}
+
+/** Checks one version folder as far as it can go: schema, facts, compile, and its bundled cases. */
+export async function inspectVersion(dir: string): Promise<VersionInspection> {
+  const problems: LoadProblem[] = [];
+  const loaded = await loadVersionParts(dir, problems);
+  return { dir, problems, ...loaded };
+}
+
 /** Loads one version folder; problems are appended, and undefined is returned when it cannot load. */
 export async function loadVersion(dir: string, problems: LoadProblem[]): Promise<LoadedVersion | undefined> {
+  const inspection = await inspectVersion(dir);
+  problems.push(...inspection.problems);
+  const { compiled, cases, caseResults } = inspection;
+  return inspection.problems.length === 0 && compiled && cases && caseResults ? { compiled, cases, caseResults, dir } : undefined;
+}
+
+async function loadVersionParts(dir: string, problems: LoadProblem[]): Promise<Partial<LoadedVersion>> {
   const display = (file: string) => path.relative(process.cwd(), path.join(dir, file)) || file;
   const rulesetFile = display(RULESET_FILE);
   const casesFile = display(CASES_FILE);
-  const before = problems.length;
 
   const document = await readJson(path.join(dir, RULESET_FILE), rulesetFile, problems);
   const casesDocument = await readJson(path.join(dir, CASES_FILE), casesFile, problems);
-  if (document === undefined || casesDocument === undefined) return undefined;
+  if (document === undefined || casesDocument === undefined) return {};
 
   if (!validateRuleSet(document)) {
     for (const issue of issuesFrom(validateRuleSet.errors)) {
       problems.push({ file: rulesetFile, ruleId: ruleIdAt(document, issue.path), path: issue.path, message: issue.message });
     }
-    return undefined;
+    return {};
   }
   const ruleSet: RuleSet = document;
   const [folderVersion, folderId] = [path.basename(dir), path.basename(path.dirname(dir))];
@@ -106,7 +128,7 @@ export async function loadVersion(dir: string, problems: LoadProblem[]): Promise
   }
   if (!validateRuleCases(casesDocument)) {
     for (const issue of issuesFrom(validateRuleCases.errors)) problems.push({ file: casesFile, path: issue.path, message: issue.message });
-    return undefined;
+    return {};
   }
   const cases: RuleCases = casesDocument;
   if (cases.ruleset !== ruleSet.id || cases.version !== ruleSet.version) {
@@ -117,14 +139,13 @@ export async function loadVersion(dir: string, problems: LoadProblem[]): Promise
     if (caseIds.has(testCase.id)) problems.push({ file: casesFile, caseId: testCase.id, message: `case id ${testCase.id} is used twice` });
     caseIds.add(testCase.id);
   }
-  if (problems.length > before) return undefined;
+  if (problems.length > 0) return { cases };
 
   const compiled = new CompiledRuleSet(Object.freeze(ruleSet));
   const caseResults = await runCases(compiled, cases);
   for (const result of caseResults.filter((r) => !r.passed)) {
     for (const failure of result.failures) problems.push({ file: casesFile, caseId: result.id, message: failure });
   }
-  if (problems.length > before) return undefined;
   return { compiled, cases, caseResults, dir };
 }
 
@@ -133,21 +154,25 @@ async function subfolders(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
 }
 
+/** The version folders under a rules folder (`<ruleset-id>/<version>/`), or the folder itself if it is one. */
+export async function versionFolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => undefined);
+  if (!entries) throw new RuleSetLoadError([{ file: dir, message: 'is not a readable folder of rule sets' }]);
+  if (entries.includes(RULESET_FILE)) return [dir];
+  const folders: string[] = [];
+  for (const id of await subfolders(dir)) {
+    for (const version of await subfolders(path.join(dir, id))) folders.push(path.join(dir, id, version));
+  }
+  return folders;
+}
+
 /** Loads every version of every rule set under `rulesDir`; throws RuleSetLoadError on any problem. */
 export async function loadRuleSets(rulesDir: string): Promise<LoadedVersion[]> {
   const problems: LoadProblem[] = [];
   const loaded: LoadedVersion[] = [];
-  let ids: string[];
-  try {
-    ids = await subfolders(rulesDir);
-  } catch {
-    throw new RuleSetLoadError([{ file: rulesDir, message: 'is not a readable folder of rule sets' }]);
-  }
-  for (const id of ids) {
-    for (const version of await subfolders(path.join(rulesDir, id))) {
-      const result = await loadVersion(path.join(rulesDir, id, version), problems);
-      if (result) loaded.push(result);
-    }
+  for (const dir of await versionFolders(rulesDir)) {
+    const result = await loadVersion(dir, problems);
+    if (result) loaded.push(result);
   }
   if (loaded.length === 0 && problems.length === 0) {
     problems.push({ file: rulesDir, message: 'holds no rule-set version (expected <ruleset-id>/<version>/ruleset.json)' });

@@ -57,3 +57,36 @@ describe('the msk-triage command line', function () {
     expect(cli(dataDir, 'referrals', 'generate', '--count', 'many').status).to.equal(2);
   });
 });
+
+describe('the msk-triage rules commands', function () {
+  this.timeout(60_000);
+  const run = (...args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  it('rules test: passes every shipped version, with a coverage line', () => {
+    const result = run('rules', 'test');
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/rules\/msk-triage\/1\.0\.0: 80 cases, 80 passed, 0 failed/);
+    expect(result.stdout).to.match(/coverage: rules fired by a case 26\/26; routes reached 19\/20 \(never: community \/ routine \/ msk-triage-clinician\)/);
+  });
+
+  it('rules test: prints a failing case as expected vs actual with the rules that fired, and exits 1', async () => {
+    const { ruleSetCopies } = await import('../support/rule-set-copies.js');
+    const dir = await ruleSetCopies((copy) => {
+      const e06 = copy.ruleset.rules.find((r) => r.id === 'MSK-E06');
+      if (e06) e06.route.urgency = 'urgent';
+    });
+    const result = run('rules', 'test', dir);
+    expect(result.status).to.equal(1);
+    expect(result.stdout).to.contain('FAIL E06-gca-age-72');
+    expect(result.stdout).to.contain('expected secondary / emergency / rheumatology-same-day, review not required; fires MSK-E06, MSK-R10');
+    expect(result.stdout).to.contain('actual   secondary / urgent / rheumatology-same-day, review not required; fired MSK-E06, MSK-R10');
+  });
+
+  it('rules diff: shows what changed from 1.0.0 to 1.1.0', () => {
+    const result = run('rules', 'diff', 'msk-triage', '1.0.0', '1.1.0');
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain('condition all[1]: history.nonSurgicalCareWeeks < 6  →  history.nonSurgicalCareWeeks < 8');
+    const json = JSON.parse(run('rules', 'diff', 'msk-triage', '1.0.0', '1.1.0', '--json').stdout) as { changed: Array<{ id: string }> };
+    expect(json.changed.map((c) => c.id)).to.deep.equal(['MSK-R10', 'MSK-R11']);
+  });
+});

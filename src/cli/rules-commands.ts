@@ -1,0 +1,74 @@
+/** `msk-triage rules test` and `msk-triage rules diff`: for clinical leads working on rule files. */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
+import type { RuleSet } from '../generated/ruleset.js';
+import type { CaseResult } from '../rules/rule-cases.js';
+import { diffRuleSets, formatDiff } from '../rules/rule-set-diff.js';
+import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
+
+const routeOf = (r: { pathway: string; urgency: string; service: string }) => `${r.pathway} / ${r.urgency} / ${r.service}`;
+
+function expectedText(result: CaseResult, inspection: VersionInspection): string {
+  const testCase = inspection.cases?.cases.find((c) => c.id === result.id);
+  const e = testCase?.expect;
+  if (!e) return '(unknown)';
+  return `${e.pathway} / ${e.urgency}${e.service ? ` / ${e.service}` : ''}, review ${e.reviewRequired ? 'required' : 'not required'}${e.rulesFired ? `; fires ${e.rulesFired.join(', ')}` : ''}`;
+}
+
+/** Coverage of one version by its cases: rules fired, routes reached. */
+export function coverage(inspection: VersionInspection): { rules: [number, number]; routes: [number, number]; unfired: string[]; unreached: string[] } {
+  const ruleSet = inspection.compiled?.document;
+  const results = inspection.caseResults ?? [];
+  if (!ruleSet) return { rules: [0, 0], routes: [0, 0], unfired: [], unreached: [] };
+  const fired = new Set(results.flatMap((r) => r.decision?.firedRules.map((f) => f.id) ?? []));
+  const routes = new Set([...ruleSet.rules.map((r) => routeOf(r.route)), routeOf(ruleSet.defaultRoute)]);
+  const reached = new Set(results.filter((r) => r.decision).map((r) => routeOf(r.decision as NonNullable<CaseResult['decision']>)));
+  const unfired = ruleSet.rules.map((r) => r.id).filter((id) => !fired.has(id));
+  const unreached = [...routes].filter((route) => !reached.has(route));
+  return { rules: [ruleSet.rules.length - unfired.length, ruleSet.rules.length], routes: [routes.size - unreached.length, routes.size], unfired, unreached };
+}
+
+export async function rulesTest(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const folders = await versionFolders(positionals[0] ?? config.rulesDir);
+  const inspections = await Promise.all(folders.map((dir) => inspectVersion(dir)));
+  if (values.json) {
+    console.log(JSON.stringify(inspections.map((i) => ({
+      dir: i.dir, problems: i.problems, cases: i.caseResults?.map(({ decision: _d, ...rest }) => rest), coverage: coverage(i),
+    })), null, 2));
+  }
+  let failed = 0;
+  for (const inspection of inspections) {
+    const results = inspection.caseResults ?? [];
+    const failures = results.filter((r) => !r.passed);
+    failed += failures.length + (inspection.caseResults ? 0 : inspection.problems.length);
+    if (values.json) continue;
+    console.log(`${inspection.dir}: ${results.length} cases, ${results.length - failures.length} passed, ${failures.length} failed`);
+    if (!inspection.caseResults) {
+      for (const problem of inspection.problems) console.log(`  cannot run the cases: ${formatProblem(problem)}`);
+      continue;
+    }
+    for (const result of failures) {
+      const d = result.decision;
+      console.log(`  FAIL ${result.id}: ${result.description}`);
+      console.log(`    expected ${expectedText(result, inspection)}`);
+      console.log(`    actual   ${d ? `${routeOf(d)}, review ${d.reviewRequired ? 'required' : 'not required'}; fired ${d.firedRules.map((f) => f.id).join(', ') || 'none'}` : 'no decision'}`);
+      for (const failure of result.failures) console.log(`    - ${failure}`);
+    }
+    const c = coverage(inspection);
+    console.log(`  coverage: rules fired by a case ${c.rules[0]}/${c.rules[1]}${c.unfired.length ? ` (never: ${c.unfired.join(', ')})` : ''}; routes reached ${c.routes[0]}/${c.routes[1]}${c.unreached.length ? ` (never: ${c.unreached.join('; ')})` : ''}`);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+export async function rulesDiff(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const [id, from, to] = positionals;
+  if (!id || !from || !to) throw new Error('usage: msk-triage rules diff <ruleset> <from-version> <to-version>');
+  const read = async (version: string) => JSON.parse(await readFile(path.join(config.rulesDir, id, version, RULESET_FILE), 'utf8')) as RuleSet;
+  const diff = diffRuleSets(await read(from), await read(to));
+  console.log(values.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
+  return 0;
+}
