@@ -6,7 +6,7 @@ import { registry } from '../support/test-app.js';
 const v100 = (): RuleSet => {
   const doc = registry.get('msk-triage', '1.0.0')?.document;
   if (!doc) throw new Error('1.0.0 not loaded');
-  return structuredClone(doc) as RuleSet;
+  return structuredClone(doc);
 };
 
 describe('the rule-level diff between two versions', () => {
