@@ -6,6 +6,7 @@
  *   msk-triage audit verify [--expect-head SEQ:HASH]
  *   msk-triage referrals replay (ID ... | --all)
  *   msk-triage referrals generate --count N [--seed S]
+ *   msk-triage rules check [DIR] [--json]
  *   msk-triage rules test [DIR] [--json]
  *   msk-triage rules diff RULESET FROM TO [--json]
  */
@@ -20,12 +21,13 @@ import { loadRuleSets } from '../rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
-import { rulesDiff, rulesTest } from './rules-commands.js';
+import { rulesCheck, rulesDiff, rulesTest } from './rules-commands.js';
 
 const USAGE = `usage:
   msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
   msk-triage referrals replay (ID ... | --all)        re-evaluate stored referrals; report any that differ
   msk-triage referrals generate --count N [--seed S]  submit N synthetic referrals (never real patient data)
+  msk-triage rules check [DIR] [--json]               check and lint rule sets: errors fail, warnings do not
   msk-triage rules test [DIR] [--json]                run bundled cases; each failure as expected vs actual; coverage
   msk-triage rules diff RULESET FROM TO [--json]      what changed between two versions, rule by rule
 
@@ -119,6 +121,7 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   'audit verify': auditVerify,
   'referrals replay': referralsReplay,
   'referrals generate': referralsGenerate,
+  'rules check': rulesCheck,
   'rules test': rulesTest,
   'rules diff': rulesDiff,
 };

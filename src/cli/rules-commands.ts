@@ -1,4 +1,4 @@
-/** `msk-triage rules test` and `msk-triage rules diff`: for clinical leads working on rule files. */
+/** `msk-triage rules check`, `rules test` and `rules diff`: for clinical leads working on rule files. */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { RuleSet } from '../generated/ruleset.js';
 import type { CaseResult } from '../rules/rule-cases.js';
 import { diffRuleSets, formatDiff } from '../rules/rule-set-diff.js';
+import { lintRuleSet, type Finding } from '../rules/rule-set-lint.js';
 import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
 
 const routeOf = (r: { pathway: string; urgency: string; service: string }) => `${r.pathway} / ${r.urgency} / ${r.service}`;
@@ -71,4 +72,37 @@ export async function rulesDiff(config: Config, args: string[]): Promise<number>
   const diff = diffRuleSets(await read(from), await read(to));
   console.log(values.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
   return 0;
+}
+
+/** `msk-triage rules check [DIR] [--json]`: loader checks as errors, then the linter's findings. */
+export async function rulesCheck(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const folders = await versionFolders(positionals[0] ?? config.rulesDir);
+  const results: Array<{ dir: string; findings: Finding[] }> = [];
+  for (const dir of folders) {
+    const inspection = await inspectVersion(dir);
+    const findings: Finding[] = inspection.problems.map((p) => ({
+      severity: 'error', file: p.file, message: p.caseId ? `case ${p.caseId}: ${p.message}` : p.message,
+      ...(p.ruleId ? { ruleId: p.ruleId } : {}), ...(p.path ? { path: p.path } : {}),
+    }));
+    const { compiled, caseResults } = inspection;
+    if (compiled && caseResults) {
+      findings.push(...(await lintRuleSet({ file: path.join(dir, RULESET_FILE), ruleSet: compiled.document, compiled, caseResults })));
+    }
+    results.push({ dir, findings });
+  }
+  const errors = results.flatMap((r) => r.findings).filter((f) => f.severity === 'error').length;
+  const warnings = results.flatMap((r) => r.findings).length - errors;
+  if (values.json) console.log(JSON.stringify({ errors, warnings, results }, null, 2));
+  else {
+    for (const { dir, findings } of results) {
+      console.log(`${dir}: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings`);
+      for (const f of findings) {
+        console.log(`  ${f.severity.padEnd(7)} ${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.message}`);
+        if (f.example) console.log(`          example: ${JSON.stringify(f.example)}`);
+      }
+    }
+    console.log(`${errors} errors, ${warnings} warnings`);
+  }
+  return errors > 0 ? 1 : 0;
 }
