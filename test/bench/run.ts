@@ -7,25 +7,46 @@
  * 2. HTTP on loopback: POST /api/v1/triage on the real service against a bare Express JSON echo,
  *    both started here as child processes; closed-loop throughput, then open-loop latency at a fixed
  *    rate.
+ * 3. Submissions: POST /api/v1/referrals (validate, evaluate, store in one transaction) against
+ *    POST /api/v1/triage (evaluate only) on the same service process, each request a different
+ *    referral with its own Idempotency-Key; on PGlite in a new temporary DATA_DIR (the service of
+ *    part 2), then on PostgreSQL in a new database when BENCH_DATABASE_URL or TEST_DATABASE_URL names
+ *    a server (created here, dropped at the end).
  *
  * The targets are printed as met or not, for information; the exit code is 0 unless something
- * crashed. Runs in under a minute (about 48 s on the 2-core dev box).
+ * crashed. Runs in under two minutes: about 65-85 s without PostgreSQL and 105-120 s with it on the
+ * 2-core dev box (shared with other work), most of it in the fixed-length runs (5 s closed, 10 s open
+ * loop, per endpoint and server) and in PGlite's first start (2-12 s).
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
-import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type OpenLoopResult } from './http-load.js';
+import { pgliteDatabase, postgresDatabase, postgresServerUrl, redacted, type BenchDatabase } from './databases.js';
+import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type OpenLoopResult, type SuccessStatuses } from './http-load.js';
 import { measureInProcess, type InProcessResults, type Measurement } from './in-process.js';
+import { RequestSource } from './request-source.js';
 import { startServer, type ChildServer } from './servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TRIAGE_PATH = '/api/v1/triage';
+const SUBMIT_PATH = '/api/v1/referrals';
 const SEED = 1;
 
 const IN_PROCESS = { warmUp: 500, measured: 3_000, rounds: 5 };
 const HTTP_WARM_UP_REQUESTS = 1_000;
+/** The first submissions to a new database are slower (caches, the first pages of each table). */
+const SUBMIT_WARM_UP_REQUESTS = 300;
 const CLOSED_LOOP = { connections: 10, durationSeconds: 5 };
 const OPEN_LOOP = { ratePerSecond: 100, durationSeconds: 10, timeoutMs: 5_000 };
+/** Different referral bodies, made before any measurement; each server's submissions go through them once. */
+const BODY_POOL = 12_000;
+/** Bounds each closed-loop run whatever the machine's speed; submissions so that the pool lasts. */
+const CLOSED_LOOP_MAX_REQUESTS = 100_000;
+const SUBMIT_CLOSED_LOOP_MAX_REQUESTS = BODY_POOL - SUBMIT_WARM_UP_REQUESTS - OPEN_LOOP.ratePerSecond * OPEN_LOOP.durationSeconds;
+
+const EVALUATED: SuccessStatuses = new Set([200]);
+/** 201 stored with a route; 202 stored without one, awaiting manual triage. */
+const STORED: SuccessStatuses = new Set([201, 202]);
 
 const TARGET_DECISIONS_PER_SECOND = 1_500;
 const TARGET_P99_MS = 10;
@@ -35,6 +56,7 @@ const TARGET_P99_MS = 10;
 const whole = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-GB') : '-');
 const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) && b !== 0 ? `${(a / b).toFixed(2)}x` : '-');
+const seconds = (startedMs: number) => `${((performance.now() - startedMs) / 1000).toFixed(1)} s`;
 
 /** Left-aligns the first column and right-aligns the rest. */
 function table(rows: readonly (readonly string[])[]): string {
@@ -63,24 +85,27 @@ function inProcessTable(results: InProcessResults): string {
 }
 
 interface HttpResults {
+  /** warm-up requests answered with a success status */
+  warmedUp: number;
   closed: ClosedLoopResult;
   open: OpenLoopResult;
 }
 
-function httpTable(triage: HttpResults, echo: HttpResults): string {
+/** `subject` against `baseline`, side by side, with subject/baseline for the speeds. */
+function httpTable(subject: { name: string; results: HttpResults }, baseline: { name: string; results: HttpResults }): string {
   const row = (label: string, pick: (r: HttpResults) => number, format: (n: number) => string, withRatio = true) => [
     label,
-    format(pick(triage)),
-    format(pick(echo)),
-    withRatio ? ratio(pick(triage), pick(echo)) : '',
+    format(pick(subject.results)),
+    format(pick(baseline.results)),
+    withRatio ? ratio(pick(subject.results), pick(baseline.results)) : '',
   ];
   return table([
-    ['', 'triage', 'echo', 'triage/echo'],
+    ['', subject.name, baseline.name, `${subject.name}/${baseline.name}`],
     [`closed loop: autocannon, ${CLOSED_LOOP.connections} connections, ${CLOSED_LOOP.durationSeconds} s`, '', '', ''],
     row('  requests/s', (r) => r.closed.requestsPerSecond, whole),
     row('  p50 ms (whole ms)', (r) => r.closed.p50, String),
     row('  p99 ms (whole ms)', (r) => r.closed.p99, String),
-    row('  errors + non-2xx', (r) => r.closed.failures, String, false),
+    row('  errors + other statuses', (r) => r.closed.failures, String, false),
     [`open loop: ${OPEN_LOOP.ratePerSecond} requests/s for ${OPEN_LOOP.durationSeconds} s, keep-alive`, '', '', ''],
     row('  requests sent', (r) => r.open.sent, String, false),
     row('  p50 ms', (r) => r.open.latency.p50, ms),
@@ -104,19 +129,161 @@ function targets(inProcess: InProcessResults, triage: HttpResults): string {
   ].join('\n');
 }
 
-// ---- the run --------------------------------------------------------------------------------
+// ---- cleaning up ----------------------------------------------------------------------------
 
-async function measureHttp(server: ChildServer, bodies: readonly string[]): Promise<HttpResults> {
-  const url = new URL(TRIAGE_PATH, server.origin);
-  await warmUp(url, bodies, HTTP_WARM_UP_REQUESTS);
-  const closed = await closedLoop(url, bodies, CLOSED_LOOP);
-  server.assertAlive();
-  const open = await openLoop(url, bodies, OPEN_LOOP);
-  server.assertAlive();
-  return { closed, open };
+/** What the run has made (servers, temporary directories, databases), undone last first. */
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let cleanup = cleanups.pop(); cleanup; cleanup = cleanups.pop()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        process.stderr.write(`bench clean-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
+    }
+  })();
+  return cleaning;
 }
 
-async function main(servers: ChildServer[]): Promise<void> {
+/** Runs `cleanup` now, once, and takes it off the list. */
+async function release(cleanup: () => Promise<unknown>): Promise<void> {
+  const at = cleanups.indexOf(cleanup);
+  if (at === -1) return;
+  cleanups.splice(at, 1);
+  await cleanup();
+}
+
+/** Registers a database's removal; registered before its server, so undone after the server stops. */
+function ownDatabase(db: BenchDatabase): () => Promise<unknown> {
+  const dispose = () => db.dispose();
+  cleanups.push(dispose);
+  return dispose;
+}
+
+async function startOwnedServer(...args: Parameters<typeof startServer>): Promise<{ server: ChildServer; stop: () => Promise<unknown> }> {
+  const server = await startServer(...args);
+  const stop = () => server.stop();
+  cleanups.push(stop);
+  return { server, stop };
+}
+
+const startService = (db: BenchDatabase) =>
+  startOwnedServer(`msk-triage on ${db.label}`, 'src/main.ts', '/readyz', { cwd: ROOT, env: { LOG_LEVEL: 'error', ...db.env } });
+
+// ---- the run --------------------------------------------------------------------------------
+
+async function measureHttp(
+  server: ChildServer,
+  path: string,
+  source: RequestSource,
+  options: { warmUpRequests: number; maxRequests: number; ok: SuccessStatuses },
+): Promise<HttpResults> {
+  const url = new URL(path, server.origin);
+  const warmedUp = await warmUp(url, source, options.warmUpRequests, options.ok);
+  server.assertAlive();
+  const closed = await closedLoop(url, source, { ...CLOSED_LOOP, maxRequests: options.maxRequests, ok: options.ok });
+  server.assertAlive();
+  const open = await openLoop(url, source, { ...OPEN_LOOP, ok: options.ok });
+  server.assertAlive();
+  return { warmedUp, closed, open };
+}
+
+const measureTriage = (server: ChildServer, bodies: readonly string[], label: string) =>
+  measureHttp(server, TRIAGE_PATH, new RequestSource(bodies, label), {
+    warmUpRequests: HTTP_WARM_UP_REQUESTS,
+    maxRequests: CLOSED_LOOP_MAX_REQUESTS,
+    ok: EVALUATED,
+  });
+
+interface SubmissionResults {
+  submit: HttpResults;
+  /** answered 201 or 202, warm-up included */
+  stored: number;
+  /** requests that carried a body an earlier one had carried (0 unless the pool ran out) */
+  repeatedBodies: number;
+}
+
+async function measureSubmissions(server: ChildServer, bodies: readonly string[], label: string): Promise<SubmissionResults> {
+  const source = new RequestSource(bodies, label);
+  const submit = await measureHttp(server, SUBMIT_PATH, source, {
+    warmUpRequests: SUBMIT_WARM_UP_REQUESTS,
+    maxRequests: SUBMIT_CLOSED_LOOP_MAX_REQUESTS,
+    ok: STORED,
+  });
+  return {
+    submit,
+    stored: submit.warmedUp + submit.closed.succeeded + submit.open.latency.count,
+    repeatedBodies: source.repeatedBodies,
+  };
+}
+
+const describe = (reasons: Record<string, number>) =>
+  Object.entries(reasons)
+    .map(([reason, count]) => `${reason}: ${count}`)
+    .join(', ');
+
+/** Says what failed, and when the fixed rate was more than the server could answer. */
+function notes(columns: readonly { name: string; results: HttpResults }[]): string[] {
+  const lines: string[] = [];
+  for (const { name, results } of columns) {
+    if (results.closed.failures > 0) lines.push(`  ${name}, closed loop, failures: ${describe(results.closed.failureReasons)}`);
+    if (results.open.failures > 0) lines.push(`  ${name}, open loop, failures: ${describe(results.open.failureReasons)}`);
+    if (results.closed.requestsPerSecond < OPEN_LOOP.ratePerSecond) {
+      lines.push(
+        `  ${name}: ${OPEN_LOOP.ratePerSecond} requests/s is more than the ${whole(results.closed.requestsPerSecond)} requests/s it answered in the closed loop,` +
+          ` so its open-loop latencies are mostly time spent queueing, and grow with the run's length`,
+      );
+    }
+  }
+  return lines;
+}
+
+function submissionReport(triage: HttpResults, results: SubmissionResults, storedInDatabase: number | undefined): string {
+  const lines = [
+    httpTable({ name: 'submit', results: results.submit }, { name: 'triage', results: triage }),
+    `  submit/triage is the cost of storing: the referral, its decision, two hash-chained audit events and the key, in one transaction`,
+    ...notes([
+      { name: 'submit', results: results.submit },
+      { name: 'triage', results: triage },
+    ]),
+  ];
+  if (storedInDatabase !== undefined) {
+    // A closed-loop run ends by closing its connections, so a few submissions may commit unanswered.
+    lines.push(
+      `  referrals in the database: ${whole(storedInDatabase)}; submissions answered 201/202 (warm-up included): ${whole(results.stored)}` +
+        (storedInDatabase < results.stored ? ' -> FEWER stored than answered' : ''),
+    );
+  }
+  if (results.repeatedBodies > 0) {
+    lines.push(`  the pool of ${whole(BODY_POOL)} bodies ran out: ${whole(results.repeatedBodies)} submissions repeated a body (with a new key)`);
+  }
+  return lines.join('\n');
+}
+
+const submissionHeading = (db: BenchDatabase, where: string) =>
+  `Submissions on ${db.label} (${where}): POST ${SUBMIT_PATH} (validate, evaluate, store) against POST ${TRIAGE_PATH} ` +
+  `(evaluate only) on the same service process, each request a different referral with its own Idempotency-Key:`;
+
+async function onPostgres(serverUrl: { url: string; variable: string }, bodies: readonly string[]): Promise<void> {
+  const db = await postgresDatabase(serverUrl.url);
+  const dropDatabase = ownDatabase(db);
+  const startedAt = performance.now();
+  const { server, stop } = await startService(db);
+  process.stdout.write(`(${server.name} ready in ${seconds(startedAt)}, new database on ${redacted(serverUrl.url)} from ${serverUrl.variable})\n`);
+  const triage = await measureTriage(server, bodies, 'pg-triage');
+  const submissions = await measureSubmissions(server, bodies, 'pg-submit');
+  await release(stop);
+  const stored = await db.storedReferrals();
+  await release(dropDatabase);
+  process.stdout.write(`${submissionHeading(db, 'a new database, dropped at the end')}\n${submissionReport(triage, submissions, stored)}\n\n`);
+}
+
+async function main(): Promise<void> {
+  const benchStartedAt = performance.now();
   const cpus = os.cpus();
   process.stdout.write(
     `msk-triage bench: node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), synthetic referrals seed ${SEED}\n\n`,
@@ -128,34 +295,79 @@ async function main(servers: ChildServer[]): Promise<void> {
     `In-process, one core, one evaluation at a time (${IN_PROCESS.measured} each in ${IN_PROCESS.rounds} interleaved rounds, after ${IN_PROCESS.warmUp} to warm up):\n${inProcessTable(inProcess)}\n\n`,
   );
 
-  const started = await Promise.allSettled([
-    startServer('msk-triage', 'src/main.ts', '/readyz', { cwd: ROOT, env: { LOG_LEVEL: 'error' } }),
-    startServer('echo', 'test/bench/echo-server.ts', '/readyz', { cwd: ROOT }),
-  ]);
-  for (const result of started) if (result.status === 'fulfilled') servers.push(result.value);
-  for (const result of started) if (result.status === 'rejected') throw result.reason;
-  const [triageServer, echoServer] = servers as [ChildServer, ChildServer];
+  const bodies = syntheticReferrals(BODY_POOL, SEED + 1).map((referral) => JSON.stringify(referral));
 
-  const bodies = syntheticReferrals(200, SEED + 1).map((referral) => JSON.stringify(referral));
-  const echo = await measureHttp(echoServer, bodies);
-  const triage = await measureHttp(triageServer, bodies);
+  // Part 2, and part 3 on PGlite: the service in a new temporary DATA_DIR, the echo beside it.
+  const pglite = pgliteDatabase();
+  const removePglite = ownDatabase(pglite);
+  const startedAt = performance.now();
+  const started = await Promise.allSettled([startService(pglite), startOwnedServer('echo', 'test/bench/echo-server.ts', '/readyz', { cwd: ROOT })]);
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
+  const [service, echo] = started.map((result) => (result as PromiseFulfilledResult<{ server: ChildServer; stop: () => Promise<unknown> }>).value) as [
+    { server: ChildServer; stop: () => Promise<unknown> },
+    { server: ChildServer; stop: () => Promise<unknown> },
+  ];
+  process.stdout.write(`(${service.server.name} ready in ${seconds(startedAt)}, a new DATA_DIR in ${os.tmpdir()})\n`);
+
+  const echoResults = await measureHttp(echo.server, TRIAGE_PATH, new RequestSource(bodies, 'echo'), {
+    warmUpRequests: HTTP_WARM_UP_REQUESTS,
+    maxRequests: CLOSED_LOOP_MAX_REQUESTS,
+    ok: EVALUATED,
+  });
+  await release(echo.stop);
+  const triage = await measureTriage(service.server, bodies, 'pglite-triage');
   process.stdout.write(
-    `HTTP on loopback, POST ${TRIAGE_PATH}: the service against a bare Express 5 JSON echo, each in its own process, ${bodies.length} different referrals:\n${httpTable(triage, echo)}\n\n`,
+    `HTTP on loopback, POST ${TRIAGE_PATH}: the service against a bare Express 5 JSON echo, each in its own process, ${whole(BODY_POOL)} different referrals:\n` +
+      `${[
+        httpTable({ name: 'triage', results: triage }, { name: 'echo', results: echoResults }),
+        ...notes([
+          { name: 'triage', results: triage },
+          { name: 'echo', results: echoResults },
+        ]),
+      ].join('\n')}\n\n`,
   );
+
+  const submissions = await measureSubmissions(service.server, bodies, 'pglite-submit');
+  await release(service.stop);
+  const stored = await pglite.storedReferrals();
+  await release(removePglite);
+  process.stdout.write(`${submissionHeading(pglite, 'a new temporary DATA_DIR, removed at the end')}\n${submissionReport(triage, submissions, stored)}\n\n`);
+
+  // Part 3 on PostgreSQL, when a server is named.
+  const postgres = postgresServerUrl();
+  if (!postgres) {
+    process.stdout.write(
+      'Submissions on PostgreSQL: skipped, no server named. Set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL server\n' +
+        'on which this user may create databases, e.g. BENCH_DATABASE_URL=postgresql://user@127.0.0.1:5432/postgres npm run bench;\n' +
+        'the bench creates a database msk_bench_<random> there and drops it at the end.\n\n',
+    );
+  } else {
+    try {
+      await onPostgres(postgres, bodies);
+    } catch (error) {
+      process.stdout.write(`Submissions on PostgreSQL: FAILED: ${error instanceof Error ? error.message : String(error)}\n\n`);
+      process.exitCode = 1;
+      await cleanUp();
+    }
+  }
+
   process.stdout.write(`Targets (for information; the bench never fails on speed):\n${targets(inProcess, triage)}\n`);
+  process.stdout.write(`\nbench took ${seconds(benchStartedAt)}\n`);
 }
 
-const servers: ChildServer[] = [];
-const stopAll = () => Promise.allSettled(servers.map((server) => server.stop()));
-process.once('SIGINT', () => {
-  void stopAll().then(() => process.exit(130));
-});
+const interrupted = (signal: NodeJS.Signals, code: number) =>
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping the servers and removing what the bench made\n`);
+    void cleanUp().then(() => process.exit(code));
+  });
+interrupted('SIGINT', 130);
+interrupted('SIGTERM', 143);
 
 try {
-  await main(servers);
+  await main();
 } catch (error) {
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 } finally {
-  await stopAll();
+  await cleanUp();
 }

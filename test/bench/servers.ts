@@ -80,7 +80,8 @@ export async function startServer(
   const stop = async () => {
     if (gone()) return;
     child.kill('SIGTERM');
-    const stopped = await Promise.race([exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+    // Unref'd: a child that stops at once must not leave a timer holding the bench open for seconds.
+    const stopped = await Promise.race([exited.then(() => true), sleep(STOP_TIMEOUT_MS, undefined, { ref: false }).then(() => false)]);
     if (!stopped) {
       child.kill('SIGKILL');
       await exited;
