@@ -2,7 +2,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'src/generated/**', 'src/cli/bin.js'] },
+  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'src/generated/**', 'src/cli/bin.js', 'src/rules/impact-simulation-worker.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -13,7 +13,7 @@ import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import type { Database } from './store/database.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'>;
+  config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'> & Partial<Pick<Config, 'rulesDir'>>;
   registry: RuleSetRegistry;
   db: Database;
   logger: Logger;
@@ -45,7 +45,7 @@ export function createApp(deps: AppDeps): Express {
     .all(methodNotAllowed(['GET']));
   const triage = { registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes };
   app.use('/api/v1', triageRouter(triage));
-  app.use('/api/v1', rulesetsRouter(registry));
+  app.use('/api/v1', rulesetsRouter({ registry, db, rulesDir: config.rulesDir ?? 'rules', clock, bodyLimitBytes: config.bodyLimitBytes }));
   app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), actor: UNAUTHENTICATED_ACTOR }));
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -9,6 +9,7 @@
  *   msk-triage rules check [DIR] [--json]
  *   msk-triage rules test [DIR] [--json]
  *   msk-triage rules diff RULESET FROM TO [--json]
+ *   msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--json]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
@@ -17,11 +18,8 @@ import { verifyAuditChain, verifyCoverage } from '../audit/audit-trail.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { submitReferral } from '../referrals/submit-referral.js';
 import { syntheticReferrals } from '../referrals/synthetic-referrals.js';
-import { loadRuleSets } from '../rules/rule-set-loader.js';
-import { RuleSetRegistry } from '../rules/rule-set-registry.js';
-import { openDatabase, type Database } from '../store/database.js';
-import { migrate } from '../store/migrations.js';
-import { rulesCheck, rulesDiff, rulesTest } from './rules-commands.js';
+import { rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
+import { registryFor, withDatabase } from './context.js';
 
 const USAGE = `usage:
   msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
@@ -30,25 +28,13 @@ const USAGE = `usage:
   msk-triage rules check [DIR] [--json]               check and lint rule sets: errors fail, warnings do not
   msk-triage rules test [DIR] [--json]                run bundled cases; each failure as expected vs actual; coverage
   msk-triage rules diff RULESET FROM TO [--json]      what changed between two versions, rule by rule
+  msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--json]
+                                                      what a version would change on the stored referrals (or a file)
 
 Reads DATA_DIR (default ./data) or DATABASE_URL, and RULES_DIR, like the service.`;
 
 class UsageError extends Error {}
 
-async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  try {
-    await migrate(db);
-    return await work(db);
-  } finally {
-    await db.close();
-  }
-}
-
-async function registryFor(config: Config): Promise<RuleSetRegistry> {
-  const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
-  return new RuleSetRegistry(await loadRuleSets(config.rulesDir), pins);
-}
 
 async function auditVerify(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { 'expect-head': { type: 'string' } } });
@@ -124,6 +110,7 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   'rules check': rulesCheck,
   'rules test': rulesTest,
   'rules diff': rulesDiff,
+  'rules simulate': rulesSimulate,
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -7,6 +7,11 @@ import type { RuleSet } from '../generated/ruleset.js';
 import type { CaseResult } from '../rules/rule-cases.js';
 import { diffRuleSets, formatDiff } from '../rules/rule-set-diff.js';
 import { lintRuleSet, type Finding } from '../rules/rule-set-lint.js';
+import { formatReport, type SimulationItem } from '../rules/impact-simulation.js';
+import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
+import { issuesFrom } from '../schemas/schema-issues.js';
+import { validateReferral } from '../schemas/schema-registry.js';
+import { registryFor, withDatabase } from './context.js';
 import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
 
 const routeOf = (r: { pathway: string; urgency: string; service: string }) => `${r.pathway} / ${r.urgency} / ${r.service}`;
@@ -105,4 +110,33 @@ export async function rulesCheck(config: Config, args: string[]): Promise<number
     console.log(`${errors} errors, ${warnings} warnings`);
   }
   return errors > 0 ? 1 : 0;
+}
+
+/** `msk-triage rules simulate RULESET --from V --to V [--file F] [--date D] [--json]` */
+export async function rulesSimulate(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { from: { type: 'string' }, to: { type: 'string' }, file: { type: 'string' }, date: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const [ruleset] = positionals;
+  if (!ruleset || !values.to) throw new Error('usage: msk-triage rules simulate <ruleset> --to <version> [--from <version>] [--file referrals.json] [--date YYYY-MM-DD] [--json]');
+  const registry = await registryFor(config);
+  const started = Date.now();
+  const items = values.file ? await referralsFromFile(values.file) : await withDatabase(config, storedReferrals);
+  const result = await simulateImpact({ registry, rulesDir: config.rulesDir, clock: () => new Date() }, {
+    ruleset, from: values.from, to: values.to, items, withIds: true, ...(values.date ? { evaluationDate: values.date } : {}),
+  });
+  console.log(values.json ? JSON.stringify(result, null, 2) : `${formatReport(result)}\n\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return 0;
+}
+
+/** A JSON file of referrals (a list, or { "referrals": [...] }); each is checked against the contract. */
+async function referralsFromFile(file: string): Promise<SimulationItem[]> {
+  const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
+  const list = Array.isArray(parsed) ? parsed : (parsed as { referrals?: unknown[] }).referrals;
+  if (!Array.isArray(list)) throw new Error(`${file} must hold a list of referrals, or { "referrals": [...] }`);
+  return list.map((referral, index) => {
+    if (!validateReferral(referral)) throw new Error(`${file}: referral ${index} breaks the contract: ${issuesFrom(validateReferral.errors).map((i) => `${i.path} ${i.message}`).join('; ')}`);
+    return { id: `${path.basename(file)}#${index}`, referral };
+  });
 }

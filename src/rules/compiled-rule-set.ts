@@ -46,6 +46,11 @@ export class CompiledRuleSet {
     this.engines = new EnginePool(ruleProperties, { allowUndefinedFacts: false, pathResolver: noJsonPath }, OPERATORS);
   }
 
+  /** The rules that fire for a referral, in file order, without building the explanation. */
+  async firedRules(referral: Referral, evaluationDate: IsoDate): Promise<Rule[]> {
+    return (await this.run(referral, evaluationDate)).map((result) => this.rulesById.get(result.name) as Rule);
+  }
+
   /** Runs the engine and returns the fired rules' results, in the rule set's file order. */
   private async run(referral: Referral, evaluationDate: IsoDate): Promise<RuleResult[]> {
     let results: RuleResult[];

@@ -1,0 +1,44 @@
+/**
+ * The use case behind `msk-triage rules simulate` and POST /api/v1/rulesets/{id}/versions/{v}/simulate:
+ * read the referrals (stored, or given), and compare two versions of a rule set on them.
+ */
+import { ApiError } from '../http/error-catalogue.js';
+import { report, simulateInWorkers, type SimulationItem, type SimulationReport } from '../rules/impact-simulation.js';
+import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import type { Queryable } from '../store/database.js';
+import type { Referral } from '../generated/referral.js';
+import { todayInLondon } from './calendar.js';
+
+const PAGE = 5000;
+
+/** Every stored referral, oldest first, read in pages. */
+export async function storedReferrals(db: Queryable): Promise<SimulationItem[]> {
+  const items: SimulationItem[] = [];
+  for (;;) {
+    const rows = await db.query<{ id: string; referral: Referral }>(
+      'select id, referral from referrals order by received_at, id limit $1 offset $2',
+      [PAGE, items.length],
+    );
+    items.push(...rows);
+    if (rows.length < PAGE) return items;
+  }
+}
+
+export interface SimulationDeps {
+  registry: RuleSetRegistry;
+  rulesDir: string;
+  clock: () => Date;
+}
+
+export async function simulateImpact(
+  deps: SimulationDeps,
+  options: { ruleset: string; from?: string; to: string; items: readonly SimulationItem[]; evaluationDate?: string; withIds: boolean },
+): Promise<SimulationReport> {
+  if (!deps.registry.has(options.ruleset)) throw new ApiError('RULESET_NOT_FOUND');
+  const from = options.from ?? deps.registry.active(options.ruleset)?.version;
+  for (const version of [from, options.to]) {
+    if (version === undefined || !deps.registry.get(options.ruleset, version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+  }
+  const request = { rulesDir: deps.rulesDir, ruleset: options.ruleset, from: from as string, to: options.to, evaluationDate: options.evaluationDate ?? todayInLondon(deps.clock()) };
+  return report(request, await simulateInWorkers(request, options.items), { withIds: options.withIds });
+}

@@ -1,0 +1,175 @@
+/**
+ * Impact simulation: re-evaluate referrals under two versions of a rule set and report what the
+ * change would do: a route transition matrix (pathway / urgency before → after, with counts), the
+ * referrals whose route changes, and those that would newly need review. Evaluation is spread over
+ * worker threads (one per core); each worker compiles the two versions itself.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Referral } from '../generated/referral.js';
+import type { Rule, RuleSet } from '../generated/ruleset.js';
+import { CompiledRuleSet } from './compiled-rule-set.js';
+import { canonicalJson } from './content-hash.js';
+import { chooseRoute, type RouteChoice } from './route-choice.js';
+
+export interface SimulationItem {
+  id: string;
+  referral: Referral;
+}
+
+export interface Tally {
+  referrals: number;
+  transitions: Record<string, number>;
+  changed: string[];
+  newlyNeedReview: string[];
+  failed: number;
+}
+
+export interface SimulationReport {
+  ruleset: string;
+  from: string;
+  to: string;
+  evaluationDate: string;
+  referrals: number;
+  transitions: Array<{ from: string; to: string; count: number }>;
+  changed: { count: number; ids?: string[] };
+  newlyNeedReview: { count: number; ids?: string[] };
+  failed: number;
+}
+
+const ARROW = ' → ';
+const routeKey = (c: RouteChoice | null) => (c ? `${c.route.pathway} / ${c.route.urgency}` : 'no route (evaluation failed)');
+const fullRoute = (c: RouteChoice | null) => (c ? `${c.route.pathway}/${c.route.urgency}/${c.route.service}` : '');
+
+export const emptyTally = (): Tally => ({ referrals: 0, transitions: {}, changed: [], newlyNeedReview: [], failed: 0 });
+
+/**
+ * Both versions' routes for a referral at the cost of one full evaluation. A rule whose id and
+ * conditions are the same in both versions fires the same for the same facts, so the new version's
+ * fired rules are the old version's unchanged ones plus whatever its changed and added rules fire,
+ * found by an engine holding only those; each version's own policy steps then choose its route.
+ */
+export class VersionComparison {
+  private readonly unchanged: ReadonlySet<string>;
+  private readonly delta: CompiledRuleSet | undefined;
+  private readonly toOrder: ReadonlyMap<string, number>;
+
+  constructor(
+    private readonly from: CompiledRuleSet,
+    private readonly to: CompiledRuleSet,
+  ) {
+    const before = new Map(from.document.rules.map((rule) => [rule.id, canonicalJson(rule.conditions)]));
+    const changed = to.document.rules.filter((rule) => before.get(rule.id) !== canonicalJson(rule.conditions));
+    this.unchanged = new Set(to.document.rules.filter((rule) => !changed.includes(rule)).map((rule) => rule.id));
+    this.delta = changed.length > 0 ? new CompiledRuleSet({ ...to.document, rules: changed as RuleSet['rules'] }) : undefined;
+    this.toOrder = new Map(to.document.rules.map((rule, index) => [rule.id, index]));
+  }
+
+  async routes(referral: Referral, date: string): Promise<[RouteChoice | null, RouteChoice | null]> {
+    let firedBefore: Rule[];
+    try {
+      firedBefore = await this.from.firedRules(referral, date);
+    } catch {
+      return [null, null];
+    }
+    let firedDelta: Rule[];
+    try {
+      firedDelta = this.delta ? await this.delta.firedRules(referral, date) : [];
+    } catch {
+      return [chooseRoute(firedBefore, this.from.document.defaultRoute), null];
+    }
+    const toRules = new Map(this.to.document.rules.map((rule) => [rule.id, rule]));
+    const firedAfter = [...firedBefore.filter((rule) => this.unchanged.has(rule.id)).map((rule) => toRules.get(rule.id) as Rule), ...firedDelta]
+      .sort((a, b) => (this.toOrder.get(a.id) ?? 0) - (this.toOrder.get(b.id) ?? 0));
+    return [chooseRoute(firedBefore, this.from.document.defaultRoute), chooseRoute(firedAfter, this.to.document.defaultRoute)];
+  }
+}
+
+/** Compares the two versions on each item, in this thread. */
+export async function tallyItems(items: readonly SimulationItem[], from: CompiledRuleSet, to: CompiledRuleSet, date: string): Promise<Tally> {
+  const tally = emptyTally();
+  const comparison = new VersionComparison(from, to);
+  for (const { id, referral } of items) {
+    const [before, after] = await comparison.routes(referral, date);
+    tally.referrals += 1;
+    if (!before || !after) tally.failed += 1;
+    const key = routeKey(before) + ARROW + routeKey(after);
+    tally.transitions[key] = (tally.transitions[key] ?? 0) + 1;
+    if (fullRoute(before) !== fullRoute(after)) tally.changed.push(id);
+    if (after?.reviewRequired && !before?.reviewRequired) tally.newlyNeedReview.push(id);
+  }
+  return tally;
+}
+
+export function mergeTallies(tallies: readonly Tally[]): Tally {
+  const total = emptyTally();
+  for (const t of tallies) {
+    total.referrals += t.referrals;
+    total.failed += t.failed;
+    total.changed.push(...t.changed);
+    total.newlyNeedReview.push(...t.newlyNeedReview);
+    for (const [key, count] of Object.entries(t.transitions)) total.transitions[key] = (total.transitions[key] ?? 0) + count;
+  }
+  return total;
+}
+
+export interface SimulationRequest {
+  rulesDir: string;
+  ruleset: string;
+  from: string;
+  to: string;
+  evaluationDate: string;
+}
+
+/** Runs the comparison on `workers` threads (default: one per core), each over its share of the items. */
+export async function simulateInWorkers(request: SimulationRequest, items: readonly SimulationItem[], workers = availableParallelism()): Promise<Tally> {
+  const count = Math.max(1, Math.min(workers, Math.ceil(items.length / 500)));
+  const share = Math.ceil(items.length / count);
+  const runs = Array.from({ length: count }, (_, i) =>
+    new Promise<Tally>((resolve, reject) => {
+      const worker = new Worker(new URL('./impact-simulation-worker.js', import.meta.url), {
+        workerData: { request, items: items.slice(i * share, (i + 1) * share) },
+      });
+      worker.once('message', (tally: Tally) => resolve(tally));
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`simulation worker exited with ${code}`))));
+    }),
+  );
+  return mergeTallies(await Promise.all(runs));
+}
+
+export function report(request: SimulationRequest, tally: Tally, options: { withIds: boolean }): SimulationReport {
+  return {
+    ruleset: request.ruleset,
+    from: request.from,
+    to: request.to,
+    evaluationDate: request.evaluationDate,
+    referrals: tally.referrals,
+    transitions: Object.entries(tally.transitions)
+      .map(([key, n]) => {
+        const [from = '', to = ''] = key.split(ARROW);
+        return { from, to, count: n };
+      })
+      .sort((a, b) => b.count - a.count || a.from.localeCompare(b.from)),
+    changed: { count: tally.changed.length, ...(options.withIds ? { ids: tally.changed } : {}) },
+    newlyNeedReview: { count: tally.newlyNeedReview.length, ...(options.withIds ? { ids: tally.newlyNeedReview } : {}) },
+    failed: tally.failed,
+  };
+}
+
+export function formatReport(r: SimulationReport): string {
+  const width = Math.max(...r.transitions.map((t) => t.from.length), 10);
+  const lines = [
+    `${r.ruleset} ${r.from} → ${r.to}: ${r.referrals} referrals evaluated at ${r.evaluationDate}`,
+    '',
+    `${'from'.padEnd(width)}   ${'to'.padEnd(width)}   count`,
+    ...r.transitions.map((t) => `${t.from.padEnd(width)}   ${(t.from === t.to ? '(unchanged)' : t.to).padEnd(width)}   ${t.count}`),
+    '',
+    `route changes (pathway, urgency or service): ${r.changed.count}`,
+    `newly need review: ${r.newlyNeedReview.count}`,
+  ];
+  if (r.failed > 0) lines.push(`could not be evaluated under one of the versions: ${r.failed}`);
+  if (r.changed.ids && r.changed.ids.length > 0) lines.push('', 'referrals whose route changes:', ...r.changed.ids.map((id) => `  ${id}`));
+  if (r.newlyNeedReview.ids && r.newlyNeedReview.ids.length > 0) lines.push('', 'referrals that would newly need review:', ...r.newlyNeedReview.ids.map((id) => `  ${id}`));
+  return lines.join('\n');
+}

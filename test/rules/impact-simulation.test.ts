@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { RuleSet } from '../../src/generated/ruleset.js';
+import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
+import { simulateInWorkers, tallyItems, VersionComparison } from '../../src/rules/impact-simulation.js';
+import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { searchReferrals } from '../../src/rules/rule-set-lint.js';
+import { expectError } from '../support/error-shape.js';
+import { aKneeReferral } from '../support/referral-factory.js';
+import { registry, testApp } from '../support/test-app.js';
+
+const version = (v: string) => {
+  const compiled = registry.get('msk-triage', v);
+  if (!compiled) throw new Error(v);
+  return compiled;
+};
+const elbowAfter = (weeks: number) => aKneeReferral({ complaint: { bodySite: 'elbow' }, history: { nonSurgicalCareWeeks: weeks } });
+
+describe('impact simulation', function () {
+  this.timeout(60_000);
+
+  it('gets each version’s route from one full evaluation exactly as evaluating both versions would', async () => {
+    const altered = structuredClone(version('1.1.0').document) as RuleSet;
+    const e04 = altered.rules.find((r) => r.id === 'MSK-E04');
+    if (e04) e04.route.urgency = 'urgent'; // a route change on unchanged conditions
+    altered.rules.splice(5, 1); // a removed rule
+    altered.rules.push({ ...structuredClone(altered.rules[0]), id: 'MSK-X01', conditions: { all: [{ fact: 'complaint.painScore', operator: 'greaterThan', value: 8 }] }, route: { pathway: 'gp', urgency: 'soon', service: 'gp-review' } });
+    const pairs: Array<[CompiledRuleSet, CompiledRuleSet]> = [[version('1.0.0'), version('1.1.0')], [version('1.0.0'), new CompiledRuleSet(altered)]];
+    for (const [from, to] of pairs) {
+      const comparison = new VersionComparison(from, to);
+      for (const referral of [...syntheticReferrals(250, 3), ...searchReferrals(to.document.rules, 250)]) {
+        const [before, after] = await comparison.routes(referral, '2026-11-22');
+        const [full1, full2] = [await from.evaluate(referral, '2026-11-22'), await to.evaluate(referral, '2026-11-22')];
+        expect({ ...before?.route, review: before?.reviewRequired }).to.deep.equal({ pathway: full1.pathway, urgency: full1.urgency, service: full1.service, review: full1.reviewRequired });
+        expect({ ...after?.route, review: after?.reviewRequired }).to.deep.equal({ pathway: full2.pathway, urgency: full2.urgency, service: full2.service, review: full2.reviewRequired });
+      }
+    }
+  });
+
+  it('counts 1.0.0 → 1.1.0 transitions: an elbow after 6 or 7 weeks moves from the interface service to physio', async () => {
+    const items = [6, 7, 8, 12, 3].map((weeks) => ({ id: `elbow-${weeks}`, referral: elbowAfter(weeks) }));
+    const tally = await tallyItems(items, version('1.0.0'), version('1.1.0'), '2026-11-22');
+    expect(tally.changed).to.deep.equal(['elbow-6', 'elbow-7']);
+    expect(tally.transitions).to.deep.equal({ 'community / routine → physio / routine': 2, 'community / routine → community / routine': 2, 'physio / routine → physio / routine': 1 });
+    expect(tally.newlyNeedReview).to.deep.equal([]);
+  });
+
+  it('reports referrals that would newly need review', async () => {
+    const doc = structuredClone(version('1.1.0').document) as RuleSet;
+    const r10 = doc.rules.find((r) => r.id === 'MSK-R10');
+    if (r10) r10.reviewRequired = true;
+    const tally = await tallyItems([{ id: 'a', referral: elbowAfter(2) }], version('1.0.0'), new CompiledRuleSet(doc), '2026-11-22');
+    expect(tally.newlyNeedReview).to.deep.equal(['a']);
+  });
+
+  it('spreads the work over worker threads and adds their tallies up', async () => {
+    const items = syntheticReferrals(1200, 12).map((referral, i) => ({ id: `s${i}`, referral }));
+    const request = { rulesDir: 'rules', ruleset: 'msk-triage', from: '1.0.0', to: '1.1.0', evaluationDate: '2026-11-22' };
+    const [threads, here] = [await simulateInWorkers(request, items, 2), await tallyItems(items, version('1.0.0'), version('1.1.0'), '2026-11-22')];
+    expect(threads.referrals).to.equal(1200);
+    expect(threads.transitions).to.deep.equal(here.transitions);
+    expect([...threads.changed].sort()).to.deep.equal([...here.changed].sort());
+  });
+
+  describe('POST /api/v1/rulesets/{id}/versions/{version}/simulate', () => {
+    const { app } = testApp();
+
+    it('simulates on the stored referrals and answers de-identified aggregates, with no referral ids', async () => {
+      await request(app).post('/api/v1/referrals').send(elbowAfter(6));
+      const res = await request(app).post('/api/v1/rulesets/msk-triage/versions/1.1.0/simulate').send({ from: '1.0.0' });
+      expect(res.status).to.equal(200);
+      expect(res.body).to.include({ ruleset: 'msk-triage', from: '1.0.0', to: '1.1.0' });
+      expect(res.body.referrals).to.be.greaterThan(0);
+      expect(res.body.changed.count).to.be.greaterThan(0);
+      expect(res.body.changed).to.not.have.property('ids');
+      expect(res.body.transitions).to.deep.include({ from: 'community / routine', to: 'physio / routine', count: res.body.changed.count });
+    });
+
+    it('compares with the active version by default', async () => {
+      const res = await request(app).post('/api/v1/rulesets/msk-triage/versions/1.1.0/simulate').set('content-type', 'application/json').send('{}');
+      expect(res.body.from).to.equal('1.0.0');
+    });
+
+    it('answers 404 for an unknown version and 400 for a malformed one', async () => {
+      expectError(await request(app).post('/api/v1/rulesets/msk-triage/versions/9.0.0/simulate').send({}), 404, 'RULESET_VERSION_NOT_FOUND');
+      expectError(await request(app).post('/api/v1/rulesets/msk-triage/versions/1.1.0/simulate').send({ from: 'latest' }), 400, 'QUERY_INVALID');
+    });
+  });
+});
