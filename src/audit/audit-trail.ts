@@ -44,17 +44,18 @@ function fromRow(row: AuditRow): AuditEvent {
 export async function appendAuditEvents(tx: Queryable, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
   await tx.query('select pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
   const [last] = await tx.query<{ seq: number; hash: string }>('select seq::int as seq, hash from audit_events order by seq desc limit 1');
-  let previous: { seq: number; hash: string } | null = last ?? null;
   const events: AuditEvent[] = [];
-  for (const input of inputs) {
-    const event = chainEvent(previous, input);
+  for (const input of inputs) events.push(chainEvent(events.at(-1) ?? last ?? null, input));
+  const params: unknown[] = [];
+  const rows = events.map((event) => {
+    const values = [event.seq, event.id, event.referralId, event.type, event.actor, event.occurredAt, event.ruleset?.id ?? null, event.ruleset?.version ?? null, event.ruleset?.sha256 ?? null, JSON.stringify(event.details), event.prevHash, event.hash];
+    return `(${values.map((value) => `$${params.push(value)}`).join(', ')})`;
+  });
+  if (rows.length > 0) {
     await tx.query(
-      `insert into audit_events (seq, id, referral_id, event_type, actor, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [event.seq, event.id, event.referralId, event.type, event.actor, event.occurredAt, event.ruleset?.id ?? null, event.ruleset?.version ?? null, event.ruleset?.sha256 ?? null, JSON.stringify(event.details), event.prevHash, event.hash],
+      `insert into audit_events (seq, id, referral_id, event_type, actor, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash) values ${rows.join(', ')}`,
+      params,
     );
-    events.push(event);
-    previous = event;
   }
   return events;
 }

@@ -24,7 +24,6 @@ import {
   insertDecision,
   insertIdempotencyRecord,
   insertReferral,
-  setCurrentDecision,
   tryLockKey,
   type ReferralStatus,
   type StoredDecision,
@@ -120,9 +119,12 @@ async function store(deps: SubmissionDeps, referral: Referral, key: string | und
       const earlier = await findIdempotencyRecord(tx, key);
       if (earlier) return replay(earlier, requestSha256);
     }
-    await insertReferral(tx, { id, practiceOds: referral.referrer.odsCode, referral, status, currentDecisionId: null, pathway: null, urgency: null, receivedAt: now, updatedAt: now });
+    await insertReferral(tx, { id, practiceOds: referral.referrer.odsCode, referral, status, currentDecisionId: stored.id, pathway: stored.pathway, urgency: stored.urgency, receivedAt: now, updatedAt: now });
     await insertDecision(tx, stored);
-    await setCurrentDecision(tx, id, stored, status, now);
+    if (key !== undefined) {
+      await insertIdempotencyRecord(tx, key, { requestSha256, responseStatus: answer.status, responseBody: answer.body, referralId: id, at: now });
+    }
+    // Last: the audit chain's lock serialises all submissions, so it is held only until the commit.
     await appendAuditEvents(tx, [
       event('referral.submitted', { practiceOds: referral.referrer.odsCode, idempotencyKeyUsed: key !== undefined }),
       decision === null
@@ -132,9 +134,6 @@ async function store(deps: SubmissionDeps, referral: Referral, key: string | und
             urgency: decision.urgency, service: decision.service, reviewRequired: decision.reviewRequired, evaluationDate: decision.evaluationDate,
           }),
     ]);
-    if (key !== undefined) {
-      await insertIdempotencyRecord(tx, key, { requestSha256, responseStatus: answer.status, responseBody: answer.body, referralId: id, at: now });
-    }
     return answer;
   });
 }

@@ -55,7 +55,7 @@ create table decisions (
 );
 create index decisions_referral on decisions (referral_id, created_at);
 alter table referrals add constraint referrals_current_decision
-  foreign key (current_decision_id) references decisions (id);
+  foreign key (current_decision_id) references decisions (id) deferrable initially deferred;
 
 create table reviews (
   id uuid primary key,

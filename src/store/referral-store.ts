@@ -106,11 +106,12 @@ const decisionFromRow = (row: DecisionRow): StoredDecision => ({
   createdAt: row.created_at,
 });
 
+/** Inserts a referral; its current decision may be inserted later in the same transaction (the key is deferred). */
 export async function insertReferral(tx: Queryable, r: StoredReferral): Promise<void> {
   await tx.query(
     `insert into referrals (id, practice_ods, referral, status, current_decision_id, queue_rank, pathway, urgency, received_at, updated_at)
-     values ($1, $2, $3, $4, null, $5, $6, $7, $8, $9)`,
-    [r.id, r.practiceOds, JSON.stringify(r.referral), r.status, queueRank(r.urgency), r.pathway, r.urgency, r.receivedAt, r.updatedAt],
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [r.id, r.practiceOds, JSON.stringify(r.referral), r.status, r.currentDecisionId, queueRank(r.urgency), r.pathway, r.urgency, r.receivedAt, r.updatedAt],
   );
 }
 

@@ -5,10 +5,8 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { openPglite } from '../../src/store/database.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 function cli(dataDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, ['src/cli/bin.js', ...args], {
@@ -21,7 +19,7 @@ function cli(dataDir: string, ...args: string[]): { status: number | null; stdou
 
 describe('the msk-triage command line', function () {
   this.timeout(120_000);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'msk-cli-'));
+  const dataDir = tempDir('msk-cli-');
 
   it('generates synthetic referrals through the submission path', () => {
     const result = cli(dataDir, 'referrals', 'generate', '--count', '40', '--seed', '5');

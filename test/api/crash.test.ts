@@ -1,9 +1,7 @@
 /** The short crash-safety run inside npm test: one SIGKILL under load (npm run test:crash does 20). */
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { runCrashTest } from '../crash/crash-harness.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 describe('crash safety', function () {
   this.timeout(120_000);
@@ -12,7 +10,7 @@ describe('crash safety', function () {
     const report = await runCrashTest({
       kills: 1,
       clients: 4,
-      env: { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'msk-crash-')), DATABASE_URL: '' },
+      env: { DATA_DIR: tempDir('msk-crash-'), DATABASE_URL: '' },
       killAfterMs: [1500, 2500],
     });
     expect(report.acknowledged, 'the load produced acknowledged referrals').to.be.greaterThan(10);

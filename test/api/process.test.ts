@@ -5,10 +5,8 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { asVersion, ruleSetCopies, type Copy } from '../support/rule-set-copies.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 interface Started {
   child: ChildProcess;
@@ -19,7 +17,7 @@ interface Started {
 
 function startService(env: Record<string, string>): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATA_DIR: mkdtempSync(path.join(tmpdir(), 'msk-data-')), ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATA_DIR: tempDir('msk-data-'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -3,15 +3,14 @@
  * message names the file, the rule or case, and the problem.
  */
 import { expect } from 'chai';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Condition, Rule } from '../../src/generated/ruleset.js';
-
-type Leaf = Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
 import { RuleSetLoadError, loadRuleSets } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import { asVersion, ruleSetCopies, unchanged, type Copy } from '../support/rule-set-copies.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+type Leaf = Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
 
 async function loadError(rulesDir: string): Promise<RuleSetLoadError> {
   try {
@@ -103,7 +102,7 @@ describe('loading rule sets', () => {
   });
 
   it('refuses an empty rules folder', async () => {
-    const empty = await mkdtemp(path.join(tmpdir(), 'msk-empty-'));
+    const empty = tempDir('msk-empty-');
     expect((await loadError(empty)).message).to.match(/holds no rule-set version/);
   });
 

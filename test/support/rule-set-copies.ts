@@ -1,9 +1,9 @@
 /** Copies of the default rule set in a temporary folder, changed by a test to break them on purpose. */
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RuleCases } from '../../src/generated/rule-cases.js';
 import type { RuleSet } from '../../src/generated/ruleset.js';
+import { tempDir } from './temp-dirs.js';
 
 const SOURCE = path.join('rules', 'msk-triage', '1.0.0');
 
@@ -14,7 +14,7 @@ export interface Copy {
 
 /** Writes rules/<id>/<version>/ copies into a new temporary folder; returns that rules folder. */
 export async function ruleSetCopies(...changes: Array<(copy: Copy) => void | Partial<{ id: string; version: string }>>): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), 'msk-rules-'));
+  const root = tempDir('msk-rules-');
   for (const change of changes) {
     const copy: Copy = {
       ruleset: JSON.parse(await readFile(path.join(SOURCE, 'ruleset.json'), 'utf8')) as RuleSet,

@@ -39,15 +39,18 @@ export async function freshDatabase(): Promise<{ db: Database; dispose: () => Pr
   };
 }
 
-let shared: Promise<{ db: Database; dispose: () => Promise<void> }> | undefined;
+// On globalThis: mocha loads the root hook file through another loader than the tests, which can
+// give this module two instances; the run's database must be one, so that the hook closes it.
+const state = globalThis as typeof globalThis & { __mskTestDatabase?: Promise<{ db: Database; dispose: () => Promise<void> }> };
 
 /** The run's shared database. Tests never assume it is empty: other tests write to it too. */
 export async function testDatabase(): Promise<Database> {
-  shared ??= freshDatabase();
-  return (await shared).db;
+  state.__mskTestDatabase ??= freshDatabase();
+  return (await state.__mskTestDatabase).db;
 }
 
 export async function closeTestDatabase(): Promise<void> {
-  if (shared) await (await shared).dispose();
-  shared = undefined;
+  const opened = state.__mskTestDatabase;
+  state.__mskTestDatabase = undefined;
+  if (opened) await (await opened).dispose();
 }
