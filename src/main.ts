@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
 import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
+import { reconcileWithDatabase } from './rules/rule-set-lifecycle.js';
 import { RuleSetRegistry } from './rules/rule-set-registry.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrations.js';
@@ -24,10 +25,22 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
 
+  let db: Database;
+  try {
+    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const applied = await migrate(db);
+    logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied });
+  } catch (error) {
+    process.stderr.write(`msk-triage: the database could not be opened or migrated: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+
   let registry: RuleSetRegistry;
   try {
-    const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
-    registry = new RuleSetRegistry(await loadRuleSets(config.rulesDir), pins);
+    const loaded = await loadRuleSets(config.rulesDir);
+    const active = await reconcileWithDatabase(db, loaded, () => new Date());
+    const pins = config.rulesetVersion ? { ...active, [config.rulesetId]: config.rulesetVersion } : active;
+    registry = new RuleSetRegistry(loaded, pins);
   } catch (error) {
     if (error instanceof RuleSetLoadError) {
       process.stderr.write(`msk-triage: ${error.message}\n`);
@@ -46,16 +59,6 @@ async function main(): Promise<void> {
   }
   if (!registry.active(config.rulesetId)) {
     process.stderr.write(`msk-triage: RULESET_ID ${config.rulesetId} names no loaded rule set\n`);
-    process.exit(1);
-  }
-
-  let db: Database;
-  try {
-    db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    const applied = await migrate(db);
-    logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied });
-  } catch (error) {
-    process.stderr.write(`msk-triage: the database could not be opened or migrated: ${(error as Error).message}\n`);
     process.exit(1);
   }
 

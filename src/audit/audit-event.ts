@@ -14,6 +14,8 @@ export const AUDIT_EVENT_TYPES = [
   'referral.reviewed',
   'referral.overridden',
   'referral.replayed',
+  'ruleset.approved',
+  'ruleset.activated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

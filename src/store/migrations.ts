@@ -115,6 +115,35 @@ create trigger referrals_no_delete before delete on referrals
   for each row execute function msk_refuse_change();
 `,
   },
+  {
+    id: '002-ruleset-activations-approvals',
+    sql: `
+create table ruleset_activations (
+  id uuid primary key,
+  ruleset_id text not null,
+  version text not null,
+  sha256 text not null,
+  activated_by text not null,
+  reason text not null,
+  activated_at timestamptz not null
+);
+create index ruleset_activations_latest on ruleset_activations (ruleset_id, activated_at desc, id);
+
+create table ruleset_approvals (
+  id uuid primary key,
+  ruleset_id text not null,
+  version text not null,
+  sha256 text not null,
+  approver text not null,
+  role text not null,
+  note text,
+  approved_at timestamptz not null
+);
+create index ruleset_approvals_version on ruleset_approvals (ruleset_id, version);
+${APPEND_ONLY('ruleset_activations')}
+${APPEND_ONLY('ruleset_approvals')}
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

@@ -5,6 +5,8 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { asVersion, ruleSetCopies, type Copy } from '../support/rule-set-copies.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -48,6 +50,20 @@ describe('the service process', function () {
     const started = startService({ RULES_DIR: rulesDir });
     expect(await started.exited).to.equal(1);
     expect(started.stderr()).to.match(/msk-triage\/1\.0\.0\/ruleset\.json: rule MSK-E01 \/conditions\/all\/0: fact "bmi" is recorded only/);
+  });
+
+  it('refuses to start after a released version’s file was edited, naming the file', async () => {
+    const rulesDir = await ruleSetCopies(() => undefined);
+    const dataDir = tempDir('msk-data-');
+    const first = startService({ RULES_DIR: rulesDir, DATA_DIR: dataDir });
+    await listeningPort(first);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).to.equal(0);
+    const file = path.join(rulesDir, 'msk-triage', '1.0.0', 'ruleset.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('Physiotherapy first.', 'Physiotherapy first, edited.'));
+    const second = startService({ RULES_DIR: rulesDir, DATA_DIR: dataDir });
+    expect(await second.exited).to.equal(1);
+    expect(second.stderr()).to.match(/msk-triage\/1\.0\.0\/ruleset\.json: version 1\.0\.0 was released .* A released version is never edited/);
   });
 
   it('refuses to start on a bad setting, naming it', async () => {

@@ -1,0 +1,54 @@
+/**
+ * Rule-set lifecycle against the database, where it is recorded. A version that was ever activated
+ * is released: its files may never change again (a change is a new version), and start-up refuses one
+ * whose content hash no longer matches what was activated. The active version of each rule set is its
+ * latest activation; on the first start, the version whose file says `active` is recorded as the
+ * first activation.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { appendAuditEvents } from '../audit/audit-trail.js';
+import type { Database } from '../store/database.js';
+import { currentActivations, insertActivation, releasedVersions } from '../store/ruleset-store.js';
+import { RULESET_FILE, RuleSetLoadError, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
+
+export const STARTUP_ACTOR = 'msk-triage start-up';
+
+/** Refuses edited released versions; returns each rule set's active version (recording first activations). */
+export async function reconcileWithDatabase(db: Database, loaded: readonly LoadedVersion[], clock: () => Date): Promise<Record<string, string>> {
+  const problems: LoadProblem[] = [];
+  for (const released of await releasedVersions(db)) {
+    const version = loaded.find((v) => v.compiled.id === released.rulesetId && v.compiled.version === released.version);
+    if (version && version.compiled.sha256 !== released.sha256) {
+      problems.push({
+        file: path.join(version.dir, RULESET_FILE),
+        message: `version ${released.version} was released (activated ${released.activatedAt.toISOString().slice(0, 10)}) with content hash ${released.sha256}, but the file now hashes to ${version.compiled.sha256}. A released version is never edited: undo the change and make a new version`,
+      });
+    }
+  }
+  const current = await currentActivations(db);
+  const active: Record<string, string> = {};
+  for (const id of new Set(loaded.map((v) => v.compiled.id))) {
+    const recorded = current.get(id);
+    if (recorded) {
+      if (loaded.some((v) => v.compiled.id === id && v.compiled.version === recorded.version)) active[id] = recorded.version;
+      else problems.push({ file: `rules/${id}`, message: `the active version ${recorded.version} (recorded in the database) is not in the rules folder` });
+      continue;
+    }
+    const marked = loaded.filter((v) => v.compiled.id === id && v.compiled.document.status === 'active');
+    if (marked.length !== 1) continue; // the registry reports it
+    const first = marked[0] as LoadedVersion;
+    await db.transaction(async (tx) => {
+      const at = clock();
+      const reason = `first start: ${path.join(first.dir, RULESET_FILE)} says status active, and no activation was recorded`;
+      await insertActivation(tx, { id: randomUUID(), rulesetId: id, version: first.compiled.version, sha256: first.compiled.sha256, activatedBy: STARTUP_ACTOR, reason, activatedAt: at });
+      await appendAuditEvents(tx, [{
+        id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: STARTUP_ACTOR, occurredAt: at,
+        ruleset: { id, version: first.compiled.version, sha256: first.compiled.sha256 }, details: { previousVersion: null, first: true },
+      }]);
+    });
+    active[id] = first.compiled.version;
+  }
+  if (problems.length > 0) throw new RuleSetLoadError(problems);
+  return active;
+}
