@@ -7,8 +7,8 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
 import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
-import { reconcileWithDatabase } from './rules/rule-set-lifecycle.js';
-import { RuleSetRegistry } from './rules/rule-set-registry.js';
+import { registryFromDatabase } from './rules/rule-set-lifecycle.js';
+import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrations.js';
 
@@ -37,10 +37,8 @@ async function main(): Promise<void> {
 
   let registry: RuleSetRegistry;
   try {
-    const loaded = await loadRuleSets(config.rulesDir);
-    const active = await reconcileWithDatabase(db, loaded, () => new Date());
-    const pins = config.rulesetVersion ? { ...active, [config.rulesetId]: config.rulesetVersion } : active;
-    registry = new RuleSetRegistry(loaded, pins);
+    const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
+    registry = await registryFromDatabase(db, await loadRuleSets(config.rulesDir), () => new Date(), pins);
   } catch (error) {
     if (error instanceof RuleSetLoadError) {
       process.stderr.write(`msk-triage: ${error.message}\n`);

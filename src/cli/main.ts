@@ -18,7 +18,7 @@ import { verifyAuditChain, verifyCoverage } from '../audit/audit-trail.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { submitReferral } from '../referrals/submit-referral.js';
 import { syntheticReferrals } from '../referrals/synthetic-referrals.js';
-import { rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
+import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
 import { registryFor, withDatabase } from './context.js';
 
 const USAGE = `usage:
@@ -30,6 +30,8 @@ const USAGE = `usage:
   msk-triage rules diff RULESET FROM TO [--json]      what changed between two versions, rule by rule
   msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--json]
                                                       what a version would change on the stored referrals (or a file)
+  msk-triage rules approve RULESET VERSION --name N --role R [--note T]   record a clinical lead's approval
+  msk-triage rules activate RULESET VERSION --by N --reason R             check, test and activate (or refuse)
 
 Reads DATA_DIR (default ./data) or DATABASE_URL, and RULES_DIR, like the service.`;
 
@@ -111,6 +113,8 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   'rules test': rulesTest,
   'rules diff': rulesDiff,
   'rules simulate': rulesSimulate,
+  'rules approve': rulesApprove,
+  'rules activate': rulesActivate,
 };
 
 export async function run(argv: string[]): Promise<number> {

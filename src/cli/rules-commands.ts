@@ -12,6 +12,8 @@ import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
 import { registryFor, withDatabase } from './context.js';
+import { activateVersion, approveVersion } from '../rules/rule-set-activation.js';
+import { ApiError } from '../http/error-catalogue.js';
 import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
 
 const routeOf = (r: { pathway: string; urgency: string; service: string }) => `${r.pathway} / ${r.urgency} / ${r.service}`;
@@ -138,5 +140,40 @@ async function referralsFromFile(file: string): Promise<SimulationItem[]> {
   return list.map((referral, index) => {
     if (!validateReferral(referral)) throw new Error(`${file}: referral ${index} breaks the contract: ${issuesFrom(validateReferral.errors).map((i) => `${i.path} ${i.message}`).join('; ')}`);
     return { id: `${path.basename(file)}#${index}`, referral };
+  });
+}
+
+/** `msk-triage rules approve RULESET VERSION --name N --role R [--note T]` */
+export async function rulesApprove(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, role: { type: 'string' }, note: { type: 'string' } } });
+  const [rulesetId, version] = positionals;
+  if (!rulesetId || !version || !values.name || !values.role) throw new Error('usage: msk-triage rules approve <ruleset> <version> --name <name> --role <role> [--note <text>]');
+  const registry = await registryFor(config);
+  return withDatabase(config, async (db) => {
+    const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, approver: values.name as string, role: values.role as string, ...(values.note ? { note: values.note } : {}) });
+    console.log(`approved ${rulesetId} ${version} (content hash ${approval.sha256}) by ${approval.approver}, ${approval.role}`);
+    return 0;
+  });
+}
+
+/** `msk-triage rules activate RULESET VERSION --by N --reason R` */
+export async function rulesActivate(config: Config, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { by: { type: 'string' }, reason: { type: 'string' } } });
+  const [rulesetId, version] = positionals;
+  if (!rulesetId || !version || !values.by || !values.reason) throw new Error('usage: msk-triage rules activate <ruleset> <version> --by <name> --reason <text>');
+  const registry = await registryFor(config);
+  return withDatabase(config, async (db) => {
+    try {
+      const result = await activateVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, activatedBy: values.by as string, reason: values.reason as string });
+      console.log(`activated ${rulesetId} ${result.version} (was ${result.previousVersion ?? 'none'}); a running service switches to it when it next checks`);
+      return 0;
+    } catch (error) {
+      if (error instanceof ApiError) {
+        console.log(`activation refused; ${rulesetId} ${version} is not active:`);
+        for (const issue of error.issues) console.log(`  ${issue.message}`);
+        return 1;
+      }
+      throw error;
+    }
   });
 }

@@ -2,15 +2,33 @@
 import { Router } from 'express';
 import { VERSION_PATTERN, type RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
-import type { Queryable } from '../store/database.js';
 import { jsonBody } from './json-body.js';
+import { activateVersion, approveVersion } from '../rules/rule-set-activation.js';
+import type { Issue } from '../schemas/schema-issues.js';
+import type { Database } from '../store/database.js';
 import { ApiError } from './error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
 import { routeTemplate } from './request-logging.js';
 
+/** Short text fields, required or optional, and nothing else: 400 REQUEST_INVALID listing each problem. */
+function textFields(body: unknown, fields: Record<string, boolean>): Record<string, string | undefined> {
+  const issues: Issue[] = [];
+  const object = (body ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(object)) if (!(key in fields)) issues.push({ path: '/(unnamed)', message: `is not a field here: send ${Object.keys(fields).join(', ')}` });
+  const out: Record<string, string | undefined> = {};
+  for (const [key, required] of Object.entries(fields)) {
+    const value = object[key];
+    if (value === undefined && !required) continue;
+    if (typeof value !== 'string' || value.trim().length === 0 || value.length > 1000) issues.push({ path: `/${key}`, message: required ? 'is required: text of 1 to 1000 characters' : 'must be text of 1 to 1000 characters' });
+    else out[key] = value.trim();
+  }
+  if (issues.length > 0) throw new ApiError('REQUEST_INVALID', issues);
+  return out;
+}
+
 export interface RulesetsDeps {
   registry: RuleSetRegistry;
-  db: Queryable;
+  db: Database;
   rulesDir: string;
   clock: () => Date;
   bodyLimitBytes: number;
@@ -45,6 +63,25 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
       });
     })
     .all(methodNotAllowed(['GET']));
+  router
+    .route('/rulesets/:id/versions/:version/approvals')
+    .all(routeTemplate)
+    .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
+      const body = textFields(req.body, { approver: true, role: true, note: false });
+      const approval = await approveVersion(deps, { rulesetId: req.params.id, version: req.params.version, approver: body.approver as string, role: body.role as string, ...(body.note ? { note: body.note } : {}) });
+      res.status(201).json({ ...approval, approvedAt: approval.approvedAt.toISOString() });
+    })
+    .all(methodNotAllowed(['POST']));
+  router
+    .route('/rulesets/:id/versions/:version/activate')
+    .all(routeTemplate)
+    .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
+      const body = textFields(req.body, { activatedBy: true, reason: true });
+      const result = await activateVersion(deps, { rulesetId: req.params.id, version: req.params.version, activatedBy: body.activatedBy as string, reason: body.reason as string });
+      res.locals.logFields = { rulesetId: result.rulesetId, rulesetVersion: result.version };
+      res.json(result);
+    })
+    .all(methodNotAllowed(['POST']));
   router
     .route('/rulesets/:id/versions/:version/simulate')
     .all(routeTemplate)

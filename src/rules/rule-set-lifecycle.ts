@@ -11,6 +11,7 @@ import { appendAuditEvents } from '../audit/audit-trail.js';
 import type { Database } from '../store/database.js';
 import { currentActivations, insertActivation, releasedVersions } from '../store/ruleset-store.js';
 import { RULESET_FILE, RuleSetLoadError, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
+import { RuleSetRegistry } from './rule-set-registry.js';
 
 export const STARTUP_ACTOR = 'msk-triage start-up';
 
@@ -51,4 +52,12 @@ export async function reconcileWithDatabase(db: Database, loaded: readonly Loade
   }
   if (problems.length > 0) throw new RuleSetLoadError(problems);
   return active;
+}
+
+/** The registry as the service starts it: active versions from the database (or `pins`), lifecycle from the activations. */
+export async function registryFromDatabase(db: Database, loaded: readonly LoadedVersion[], clock: () => Date, pins: Readonly<Record<string, string>> = {}): Promise<RuleSetRegistry> {
+  const active = await reconcileWithDatabase(db, loaded, clock);
+  const registry = new RuleSetRegistry(loaded, { ...active, ...pins });
+  for (const released of await releasedVersions(db)) registry.markReleased(released.rulesetId, [released.version]);
+  return registry;
 }

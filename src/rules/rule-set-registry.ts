@@ -26,6 +26,8 @@ export interface RuleSetSummary {
 export class RuleSetRegistry {
   private readonly versions = new Map<string, Map<string, LoadedVersion>>();
   private readonly activeVersions = new Map<string, string>();
+  /** Versions ever activated, by rule set, when the database says so; their status is derived from it. */
+  private readonly released = new Map<string, Set<string>>();
 
   /** `pins` maps a rule-set id to the loaded version to use as active instead of the file status. */
   constructor(loaded: readonly LoadedVersion[], pins: Readonly<Record<string, string>> = {}) {
@@ -57,6 +59,34 @@ export class RuleSetRegistry {
     if (problems.length > 0) throw new RuleSetLoadError(problems);
   }
 
+  /** Records that these versions were released (activated at some time), for their lifecycle status. */
+  markReleased(id: string, versions: Iterable<string>): void {
+    const set = this.released.get(id) ?? new Set<string>();
+    for (const version of versions) set.add(version);
+    this.released.set(id, set);
+  }
+
+  /**
+   * Adds or replaces a loaded version and makes it active, in one synchronous step: a request that
+   * already holds the previous compiled rule set finishes on it; the next one gets the new one.
+   */
+  installAndActivate(version: LoadedVersion): void {
+    const { id, version: number } = version.compiled;
+    const byVersion = this.versions.get(id) ?? new Map<string, LoadedVersion>();
+    byVersion.set(number, version);
+    this.versions.set(id, byVersion);
+    this.activeVersions.set(id, number);
+    this.markReleased(id, [number]);
+  }
+
+  /** The lifecycle status: from the activations when known (active, retired, draft), else the file's. */
+  status(id: string, version: string): string {
+    const released = this.released.get(id);
+    if (!released) return this.versions.get(id)?.get(version)?.compiled.document.status ?? 'unknown';
+    if (this.activeVersions.get(id) === version) return 'active';
+    return released.has(version) ? 'retired' : 'draft';
+  }
+
   active(id: string): CompiledRuleSet | undefined {
     const version = this.activeVersions.get(id);
     return version === undefined ? undefined : this.get(id, version);
@@ -80,7 +110,7 @@ export class RuleSetRegistry {
       activeVersion: this.activeVersions.get(id) as string,
       versions: [...byVersion.values()].map(({ compiled }) => ({
         version: compiled.version,
-        status: compiled.document.status,
+        status: this.status(id, compiled.version),
         effectiveFrom: compiled.document.effectiveFrom,
         title: compiled.document.title,
         sha256: compiled.sha256,

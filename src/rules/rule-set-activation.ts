@@ -1,0 +1,107 @@
+/**
+ * Approving and activating a rule-set version. Activation re-reads the version from its folder and
+ * refuses on any check or case error, without an approval by a clinical lead who is not one of its
+ * authors (a previously released version may be activated again without one: that is a rollback),
+ * or if a released version's file has changed. It is recorded with who, when and why, as an audit
+ * event, and then swaps the active version in memory in one step. A refused activation changes
+ * nothing: the last good version stays active.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { appendAuditEvents } from '../audit/audit-trail.js';
+import { ApiError } from '../http/error-catalogue.js';
+import type { Issue } from '../schemas/schema-issues.js';
+import type { Database } from '../store/database.js';
+import { approvalsOf, insertActivation, insertApproval, releasedVersions, type Approval } from '../store/ruleset-store.js';
+import { formatProblem, inspectVersion, type LoadedVersion } from './rule-set-loader.js';
+import { lintRuleSet } from './rule-set-lint.js';
+import type { RuleSetRegistry } from './rule-set-registry.js';
+
+export interface ActivationDeps {
+  db: Database;
+  registry: RuleSetRegistry;
+  rulesDir: string;
+  clock: () => Date;
+}
+
+const CLINICAL_LEAD = /clinical[\s-]*lead/i;
+
+async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: string): Promise<{ loaded?: LoadedVersion; issues: Issue[] }> {
+  if (!/^[a-z][a-z0-9-]{0,63}$/.test(rulesetId) || !/^\d{1,6}\.\d{1,6}\.\d{1,6}$/.test(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+  const dir = path.join(deps.rulesDir, rulesetId, version);
+  const inspection = await inspectVersion(dir);
+  const issues: Issue[] = inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) }));
+  const { compiled, cases, caseResults } = inspection;
+  if (!compiled || !cases || !caseResults) {
+    if (issues.some((i) => i.message.includes('is missing or cannot be read'))) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+    return { issues };
+  }
+  const findings = await lintRuleSet({ file: path.join(dir, 'ruleset.json'), ruleSet: compiled.document, compiled, caseResults });
+  for (const f of findings.filter((finding) => finding.severity === 'error')) issues.push({ path: f.path ?? '/', message: `${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}: ${f.message}` });
+  return { loaded: { compiled, cases, caseResults, dir }, issues };
+}
+
+export async function approveVersion(
+  deps: ActivationDeps,
+  input: { rulesetId: string; version: string; approver: string; role: string; note?: string },
+): Promise<Approval> {
+  const { loaded, issues } = await checkedVersion(deps, input.rulesetId, input.version);
+  if (!loaded || issues.length > 0) throw new ApiError('ACTIVATION_REFUSED', issues);
+  const approval: Approval = {
+    id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: loaded.compiled.sha256,
+    approver: input.approver, role: input.role, note: input.note ?? null, approvedAt: deps.clock(),
+  };
+  await deps.db.transaction(async (tx) => {
+    await insertApproval(tx, approval);
+    await appendAuditEvents(tx, [{
+      id: randomUUID(), referralId: null, type: 'ruleset.approved', actor: input.approver, occurredAt: approval.approvedAt,
+      ruleset: { id: input.rulesetId, version: input.version, sha256: approval.sha256 }, details: { approvalId: approval.id, role: input.role },
+    }]);
+  });
+  return approval;
+}
+
+export interface ActivationResult {
+  rulesetId: string;
+  version: string;
+  sha256: string;
+  previousVersion: string | null;
+  activatedBy: string;
+  activatedAt: string;
+}
+
+export async function activateVersion(
+  deps: ActivationDeps,
+  input: { rulesetId: string; version: string; activatedBy: string; reason: string },
+): Promise<ActivationResult> {
+  const { loaded, issues } = await checkedVersion(deps, input.rulesetId, input.version);
+  if (!loaded) throw new ApiError('ACTIVATION_REFUSED', issues);
+  const { compiled } = loaded;
+  const released = (await releasedVersions(deps.db)).filter((r) => r.rulesetId === input.rulesetId);
+  const earlier = released.find((r) => r.version === input.version);
+  if (earlier && earlier.sha256 !== compiled.sha256) {
+    issues.push({ path: '/', message: `version ${input.version} was released with content hash ${earlier.sha256}; its file now hashes to ${compiled.sha256}. A released version is never edited: make a new version` });
+  }
+  if (!earlier) {
+    const authors = new Set(compiled.document.authors.map((a) => a.name.trim().toLowerCase()));
+    const recorded = (await approvalsOf(deps.db, input.rulesetId, input.version)).filter((a) => a.sha256 === compiled.sha256);
+    const approvers = [...recorded.map((a) => ({ name: a.approver, role: a.role })), ...compiled.document.approvals.map((a) => ({ name: a.name, role: a.role }))];
+    const valid = approvers.filter((a) => CLINICAL_LEAD.test(a.role) && !authors.has(a.name.trim().toLowerCase()));
+    if (valid.length === 0) {
+      issues.push({ path: '/approvals', message: `needs an approval by a clinical lead who is not one of its authors (${compiled.document.authors.map((a) => a.name).join(', ')}) for this exact content (hash ${compiled.sha256})` });
+    }
+  }
+  if (issues.length > 0) throw new ApiError('ACTIVATION_REFUSED', issues);
+
+  const previousVersion = deps.registry.active(input.rulesetId)?.version ?? null;
+  const at = deps.clock();
+  await deps.db.transaction(async (tx) => {
+    await insertActivation(tx, { id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, activatedBy: input.activatedBy, reason: input.reason, activatedAt: at });
+    await appendAuditEvents(tx, [{
+      id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: input.activatedBy, occurredAt: at,
+      ruleset: { id: input.rulesetId, version: input.version, sha256: compiled.sha256 }, details: { previousVersion, rollback: Boolean(earlier) },
+    }]);
+  });
+  deps.registry.installAndActivate(loaded);
+  return { rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, previousVersion, activatedBy: input.activatedBy, activatedAt: at.toISOString() };
+}
