@@ -15,6 +15,8 @@ export interface Config {
   /** Pins the active version of `rulesetId` to another loaded version. */
   rulesetVersion: string | undefined;
   bodyLimitBytes: number;
+  /** How often each instance checks the database for a newly activated rule-set version (the fallback to NOTIFY). */
+  rulesetCheckMs: number;
   requestTimeoutMs: number;
   headersTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -64,6 +66,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rulesetId: matching(env, 'RULESET_ID', 'msk-triage', /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a rule-set id such as msk-triage') as string,
     rulesetVersion: matching(env, 'RULESET_VERSION', undefined, /^\d+\.\d+\.\d+$/, 'a version such as 1.0.0'),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    rulesetCheckMs: integer(env, 'RULESET_CHECK_MS', 5_000, 100, 3_600_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 1000, 300_000),
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 5_000, 1000, 120_000),
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 120_000),

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
 import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
 import { registryFromDatabase } from './rules/rule-set-lifecycle.js';
+import { watchActivations } from './rules/activation-watch.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrations.js';
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
+  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs: config.rulesetCheckMs });
+
   const readiness = { shuttingDown: false };
   const app = createApp({ config, registry, db, logger, readiness });
   const server: Server = app.listen(config.port, config.host);
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
       }, config.shutdownGraceMs);
       force.unref();
       server.close(() => {
-        void db.close().finally(() => {
+        void stopWatching().then(() => db.close()).finally(() => {
           logger.info('stopped', { event: 'shutdown.finished' });
           process.exit(0);
         });

@@ -26,6 +26,8 @@ export interface ActivationDeps {
 
 const CLINICAL_LEAD = /clinical[\s-]*lead/i;
 
+export const ACTIVATION_CHANNEL = 'msk_ruleset_activated';
+
 async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: string): Promise<{ loaded?: LoadedVersion; issues: Issue[] }> {
   if (!/^[a-z][a-z0-9-]{0,63}$/.test(rulesetId) || !/^\d{1,6}\.\d{1,6}\.\d{1,6}$/.test(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
   const dir = path.join(deps.rulesDir, rulesetId, version);
@@ -101,6 +103,8 @@ export async function activateVersion(
       id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: input.activatedBy, occurredAt: at,
       ruleset: { id: input.rulesetId, version: input.version, sha256: compiled.sha256 }, details: { previousVersion, rollback: Boolean(earlier) },
     }]);
+    // Delivered at commit to every instance listening (activation-watch.ts).
+    await tx.query('select pg_notify($1, $2)', [ACTIVATION_CHANNEL, JSON.stringify({ rulesetId: input.rulesetId, version: input.version })]);
   });
   deps.registry.installAndActivate(loaded);
   return { rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, previousVersion, activatedBy: input.activatedBy, activatedAt: at.toISOString() };

@@ -19,6 +19,8 @@ export interface Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /** PostgreSQL LISTEN on a dedicated connection (postgres only); returns a function that stops it. */
+  listen?(channel: string, onNotice: (payload: string) => void): Promise<() => Promise<void>>;
   /** Runs `work` in one transaction; inside it, use only `tx` (PGlite has a single connection). */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -72,6 +74,16 @@ export function openPostgres(url: string): Database {
       } finally {
         client.release();
       }
+    },
+    async listen(channel, onNotice) {
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => undefined); // a lost listener only delays the switch: the periodic check remains
+      await client.connect();
+      client.on('notification', (message) => {
+        if (message.channel === channel) onNotice(message.payload ?? '');
+      });
+      await client.query(`listen ${channel}`);
+      return () => client.end();
     },
     close: () => pool.end(),
   };

@@ -119,6 +119,7 @@ create trigger referrals_no_delete before delete on referrals
     id: '002-ruleset-activations-approvals',
     sql: `
 create table ruleset_activations (
+  seq bigint generated always as identity unique,
   id uuid primary key,
   ruleset_id text not null,
   version text not null,
@@ -127,7 +128,7 @@ create table ruleset_activations (
   reason text not null,
   activated_at timestamptz not null
 );
-create index ruleset_activations_latest on ruleset_activations (ruleset_id, activated_at desc, id);
+create index ruleset_activations_latest on ruleset_activations (ruleset_id, seq desc);
 
 create table ruleset_approvals (
   id uuid primary key,

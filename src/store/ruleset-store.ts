@@ -36,10 +36,10 @@ export async function insertApproval(tx: Queryable, a: Approval): Promise<void> 
   );
 }
 
-/** The latest activation of each rule set: the versions that are active. */
+/** The latest activation of each rule set (by the database's own order, not clocks): the versions that are active. */
 export async function currentActivations(db: Queryable): Promise<Map<string, { version: string; sha256: string }>> {
   const rows = await db.query<{ ruleset_id: string; version: string; sha256: string }>(
-    `select distinct on (ruleset_id) ruleset_id, version, sha256 from ruleset_activations order by ruleset_id, activated_at desc, id desc`,
+    `select distinct on (ruleset_id) ruleset_id, version, sha256 from ruleset_activations order by ruleset_id, seq desc`,
   );
   return new Map(rows.map((row) => [row.ruleset_id, { version: row.version, sha256: row.sha256 }]));
 }
@@ -47,7 +47,7 @@ export async function currentActivations(db: Queryable): Promise<Map<string, { v
 /** Every version that was ever activated (released), with the content hash it was activated with. */
 export async function releasedVersions(db: Queryable): Promise<Array<{ rulesetId: string; version: string; sha256: string; activatedAt: Date }>> {
   const rows = await db.query<{ ruleset_id: string; version: string; sha256: string; activated_at: Date }>(
-    'select distinct on (ruleset_id, version) ruleset_id, version, sha256, activated_at from ruleset_activations order by ruleset_id, version, activated_at',
+    'select distinct on (ruleset_id, version) ruleset_id, version, sha256, activated_at from ruleset_activations order by ruleset_id, version, seq',
   );
   return rows.map((row) => ({ rulesetId: row.ruleset_id, version: row.version, sha256: row.sha256, activatedAt: row.activated_at }));
 }

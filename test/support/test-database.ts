@@ -11,7 +11,7 @@ import { migrate } from '../../src/store/migrations.js';
 export const usingPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
 
 /** A new, migrated, empty database that the caller owns and must close with `dispose`. */
-export async function freshDatabase(): Promise<{ db: Database; dispose: () => Promise<void> }> {
+export async function freshDatabase(): Promise<{ db: Database; dispose: () => Promise<void>; url?: string }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const db = await openPglite(IN_MEMORY);
@@ -29,6 +29,7 @@ export async function freshDatabase(): Promise<{ db: Database; dispose: () => Pr
   await migrate(db);
   return {
     db,
+    url: url.toString(),
     dispose: async () => {
       await db.close();
       const cleanup = new pg.Client({ connectionString: serverUrl });
