@@ -1,7 +1,8 @@
 /** What every command needs: the database and the rule sets, opened as the service opens them. */
 import type { Config } from '../config.js';
-import { loadRuleSets } from '../rules/rule-set-loader.js';
-import { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import { formatProblem, loadValidRuleSets } from '../rules/rule-set-loader.js';
+import { registryFromDatabase } from '../rules/rule-set-lifecycle.js';
+import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
 
@@ -15,7 +16,14 @@ export async function withDatabase<T>(config: Config, work: (db: Database) => Pr
   }
 }
 
-export async function registryFor(config: Config): Promise<RuleSetRegistry> {
+/**
+ * The rule sets as the commands see them: every version that passes its checks (a broken draft a
+ * clinical lead is still working on is left out, not fatal), active versions from the database.
+ */
+export async function registryFor(config: Config, db: Database): Promise<RuleSetRegistry> {
   const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
-  return new RuleSetRegistry(await loadRuleSets(config.rulesDir), pins);
+  const { loaded, skipped } = await loadValidRuleSets(config.rulesDir);
+  for (const problem of skipped.slice(0, 3)) console.error(`msk-triage: left out: ${formatProblem(problem)}`);
+  if (skipped.length > 3) console.error(`msk-triage: … and ${skipped.length - 3} more problems (msk-triage rules check lists them)`);
+  return registryFromDatabase(db, loaded, () => new Date(), pins);
 }

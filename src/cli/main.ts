@@ -68,8 +68,8 @@ async function auditVerify(config: Config, args: string[]): Promise<number> {
 async function referralsReplay(config: Config, args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' } } });
   if (!values.all && positionals.length === 0) throw new UsageError('name referral ids, or --all');
-  const registry = await registryFor(config);
   return withDatabase(config, async (db) => {
+    const registry = await registryFor(config, db);
     const ids = values.all
       ? (await db.query<{ id: string }>("select distinct referral_id as id from decisions where source = 'rules'")).map((r) => r.id)
       : positionals;
@@ -90,8 +90,8 @@ async function referralsGenerate(config: Config, args: string[]): Promise<number
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError('--count must be a whole number from 1 to 1000000');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
-  const registry = await registryFor(config);
   return withDatabase(config, async (db) => {
+    const registry = await registryFor(config, db);
     const deps = { db, registry, rulesetId: config.rulesetId, clock: () => new Date(), keysInFlight: new Set<string>(), actor: 'synthetic-data-generator' };
     const started = Date.now();
     const statuses: Record<string, number> = {};

@@ -122,9 +122,11 @@ export async function rulesSimulate(config: Config, args: string[]): Promise<num
   });
   const [ruleset] = positionals;
   if (!ruleset || !values.to) throw new Error('usage: msk-triage rules simulate <ruleset> --to <version> [--from <version>] [--file referrals.json] [--date YYYY-MM-DD] [--json]');
-  const registry = await registryFor(config);
   const started = Date.now();
-  const items = values.file ? await referralsFromFile(values.file) : await withDatabase(config, storedReferrals);
+  const { registry, items } = await withDatabase(config, async (db) => ({
+    registry: await registryFor(config, db),
+    items: values.file ? await referralsFromFile(values.file) : await storedReferrals(db),
+  }));
   const result = await simulateImpact({ registry, rulesDir: config.rulesDir, clock: () => new Date() }, {
     ruleset, from: values.from, to: values.to, items, withIds: true, ...(values.date ? { evaluationDate: values.date } : {}),
   });
@@ -148,8 +150,8 @@ export async function rulesApprove(config: Config, args: string[]): Promise<numb
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, role: { type: 'string' }, note: { type: 'string' } } });
   const [rulesetId, version] = positionals;
   if (!rulesetId || !version || !values.name || !values.role) throw new Error('usage: msk-triage rules approve <ruleset> <version> --name <name> --role <role> [--note <text>]');
-  const registry = await registryFor(config);
   return withDatabase(config, async (db) => {
+    const registry = await registryFor(config, db);
     const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, approver: values.name as string, role: values.role as string, ...(values.note ? { note: values.note } : {}) });
     console.log(`approved ${rulesetId} ${version} (content hash ${approval.sha256}) by ${approval.approver}, ${approval.role}`);
     return 0;
@@ -161,8 +163,8 @@ export async function rulesActivate(config: Config, args: string[]): Promise<num
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { by: { type: 'string' }, reason: { type: 'string' } } });
   const [rulesetId, version] = positionals;
   if (!rulesetId || !version || !values.by || !values.reason) throw new Error('usage: msk-triage rules activate <ruleset> <version> --by <name> --reason <text>');
-  const registry = await registryFor(config);
   return withDatabase(config, async (db) => {
+    const registry = await registryFor(config, db);
     try {
       const result = await activateVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, activatedBy: values.by as string, reason: values.reason as string });
       console.log(`activated ${rulesetId} ${result.version} (was ${result.previousVersion ?? 'none'}); a running service switches to it when it next checks`);

@@ -22,6 +22,7 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'This address does not accept this method.' },
   ALREADY_REVIEWED: { status: 409, message: 'This referral has already been reviewed.' },
   NOTHING_TO_CONFIRM: { status: 409, message: 'This referral has no route to confirm: it needs a route, given by an override.' },
+  RULESET_VERSION_INVALID: { status: 409, message: 'This rule-set version fails its checks; fix it before simulating it.' },
   ACTIVATION_REFUSED: { status: 409, message: 'This rule-set version cannot be activated; the active version is unchanged.' },
   IDEMPOTENCY_IN_FLIGHT: { status: 409, message: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is larger than the service accepts.' },

@@ -8,6 +8,9 @@ import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Queryable } from '../store/database.js';
 import type { Referral } from '../generated/referral.js';
 import { todayInLondon } from './calendar.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { RULESET_FILE, formatProblem, inspectVersion } from '../rules/rule-set-loader.js';
 
 const PAGE = 5000;
 
@@ -36,8 +39,13 @@ export async function simulateImpact(
 ): Promise<SimulationReport> {
   if (!deps.registry.has(options.ruleset)) throw new ApiError('RULESET_NOT_FOUND');
   const from = options.from ?? deps.registry.active(options.ruleset)?.version;
+  // On disk, not only loaded: a version written after the service started can be simulated before activation.
   for (const version of [from, options.to]) {
-    if (version === undefined || !deps.registry.get(options.ruleset, version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+    if (version === undefined || !existsSync(path.join(deps.rulesDir, options.ruleset, version, RULESET_FILE))) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+  }
+  for (const version of new Set([from as string, options.to])) {
+    const inspection = await inspectVersion(path.join(deps.rulesDir, options.ruleset, version));
+    if (!inspection.compiled) throw new ApiError('RULESET_VERSION_INVALID', inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) })));
   }
   const request = { rulesDir: deps.rulesDir, ruleset: options.ruleset, from: from as string, to: options.to, evaluationDate: options.evaluationDate ?? todayInLondon(deps.clock()) };
   return report(request, await simulateInWorkers(request, options.items), { withIds: options.withIds });

@@ -166,6 +166,17 @@ export async function versionFolders(dir: string): Promise<string[]> {
   return folders;
 }
 
+/** Loads the versions under `rulesDir` that pass every check, leaving out (and listing) the others. */
+export async function loadValidRuleSets(rulesDir: string): Promise<{ loaded: LoadedVersion[]; skipped: LoadProblem[] }> {
+  const skipped: LoadProblem[] = [];
+  const loaded: LoadedVersion[] = [];
+  for (const dir of await versionFolders(rulesDir)) {
+    const result = await loadVersion(dir, skipped);
+    if (result) loaded.push(result);
+  }
+  return { loaded, skipped };
+}
+
 /** Loads every version of every rule set under `rulesDir`; throws RuleSetLoadError on any problem. */
 export async function loadRuleSets(rulesDir: string): Promise<LoadedVersion[]> {
   const problems: LoadProblem[] = [];

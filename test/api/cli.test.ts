@@ -5,6 +5,8 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { openPglite } from '../../src/store/database.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -30,7 +32,7 @@ describe('the msk-triage command line', function () {
   it('verifies the whole audit chain and prints its head', () => {
     const result = cli(dataDir, 'audit', 'verify');
     expect(result.status, result.stderr).to.equal(0);
-    expect(result.stdout).to.match(/^audit chain verified: all 80 rows; head 80:[0-9a-f]{64}/);
+    expect(result.stdout).to.match(/^audit chain verified: all 81 rows; head 81:[0-9a-f]{64}/); // 40 referrals × 2 events + the first activation
   });
 
   it('replays every stored referral to the same decision', () => {
@@ -86,5 +88,48 @@ describe('the msk-triage rules commands', function () {
     expect(result.stdout).to.contain('condition all[1]: history.nonSurgicalCareWeeks < 6  →  history.nonSurgicalCareWeeks < 8');
     const json = JSON.parse(run('rules', 'diff', 'msk-triage', '1.0.0', '1.1.0', '--json').stdout) as { changed: Array<{ id: string }> };
     expect(json.changed.map((c) => c.id)).to.deep.equal(['MSK-R10', 'MSK-R11']);
+  });
+});
+
+describe('a clinical lead’s way from a new version to activation, on the command line', function () {
+  this.timeout(180_000);
+
+  it('checks, simulates, approves and activates 1.1.0 while a broken 1.2.0 draft sits beside it', async () => {
+    // the shipped 1.0.0 and 1.1.0, and a 1.2.0 copied from 1.1.0 and broken
+    const rulesDir = tempDir('msk-lead-rules-');
+    cpSync('rules/msk-triage', path.join(rulesDir, 'msk-triage'), { recursive: true });
+    const v120 = path.join(rulesDir, 'msk-triage', '1.2.0');
+    cpSync(path.join(rulesDir, 'msk-triage', '1.1.0'), v120, { recursive: true });
+    const ruleset = JSON.parse(readFileSync(path.join(v120, 'ruleset.json'), 'utf8')) as { version: string; changeLog: object[]; rules: Array<{ conditions: object }> };
+    ruleset.version = '1.2.0';
+    ruleset.changeLog.push({ version: '1.2.0', date: '2026-11-22', summary: 'try' });
+    const [first] = ruleset.rules;
+    if (first) first.conditions = { all: [{ fact: 'smoker', operator: 'equal', value: true }] };
+    writeFileSync(path.join(v120, 'ruleset.json'), JSON.stringify(ruleset));
+    writeFileSync(path.join(v120, 'cases.json'), readFileSync(path.join(v120, 'cases.json'), 'utf8').replace('"version": "1.1.0"', '"version": "1.2.0"'));
+    const dataDir = tempDir('msk-lead-');
+    const run = (...args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', ...args], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', RULES_DIR: rulesDir }, encoding: 'utf8', timeout: 120_000 });
+
+    const check = run('rules', 'check');
+    expect(check.status).to.equal(1);
+    expect(check.stdout).to.match(/1\.2\.0\/ruleset\.json: rule MSK-E01 \/conditions\/all\/0: fact "smoker" is recorded only/);
+    expect(check.stdout).to.match(/msk-triage\/1\.1\.0: 0 errors, 0 warnings/);
+
+    expect(run('referrals', 'generate', '--count', '300', '--seed', '21').status).to.equal(0);
+    const simulate = run('rules', 'simulate', 'msk-triage', '--from', '1.0.0', '--to', '1.1.0');
+    expect(simulate.status, simulate.stderr).to.equal(0);
+    expect(simulate.stdout).to.match(/msk-triage 1\.0\.0 → 1\.1\.0: 300 referrals/);
+    expect(simulate.stdout, simulate.stdout).to.match(/community \/ routine\s+physio \/ routine\s+\d+/);
+
+    expect(run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit').status).to.equal(1);
+    expect(run('rules', 'approve', 'msk-triage', '1.1.0', '--name', 'Dr B Lead', '--role', 'clinical lead').status).to.equal(0);
+    const activate = run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit');
+    expect(activate.status, activate.stdout + activate.stderr).to.equal(0);
+    expect(activate.stdout).to.contain('activated msk-triage 1.1.0 (was 1.0.0)');
+
+    const broken = run('rules', 'activate', 'msk-triage', '1.2.0', '--by', 'Dr C Lead', '--reason', 'try');
+    expect(broken.status).to.equal(1);
+    expect(broken.stdout).to.contain('activation refused; msk-triage 1.2.0 is not active');
+    expect(run('audit', 'verify').stdout).to.match(/^audit chain verified/);
   });
 });
