@@ -94,7 +94,7 @@ describe('the msk-triage rules commands', function () {
 describe('a clinical lead’s way from a new version to activation, on the command line', function () {
   this.timeout(180_000);
 
-  it('checks, simulates, approves and activates 1.1.0 while a broken 1.2.0 draft sits beside it', async () => {
+  it('checks, simulates, approves and activates 1.1.0 while a broken 1.2.0 draft sits beside it', () => {
     // the shipped 1.0.0 and 1.1.0, and a 1.2.0 copied from 1.1.0 and broken
     const rulesDir = tempDir('msk-lead-rules-');
     cpSync('rules/msk-triage', path.join(rulesDir, 'msk-triage'), { recursive: true });
