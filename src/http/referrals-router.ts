@@ -9,13 +9,20 @@ import { auditEventView, referralView } from '../referrals/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
-import { decisionsOf, findReferral } from '../store/referral-store.js';
+import { decisionsOf, findReferral, type StoredReferral } from '../store/referral-store.js';
+import type { Queryable } from '../store/database.js';
 import { ApiError } from './error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
 import { jsonBody } from './json-body.js';
 import { routeTemplate, type RequestLogFields } from './request-logging.js';
 
 export type ReferralsDeps = SubmissionDeps & { bodyLimitBytes: number };
+
+async function referralOr404(db: Queryable, id: string): Promise<StoredReferral> {
+  const referral = await findReferral(db, id);
+  if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
+  return referral;
+}
 
 function logDecision(res: Response, fields: RequestLogFields & { referralId?: string }): void {
   res.locals.logFields = fields;
@@ -52,8 +59,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .route('/referrals/:id')
     .all(routeTemplate)
     .get(async (req, res) => {
-      const referral = await findReferral(deps.db, req.params.id);
-      if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
+      const referral = await referralOr404(deps.db, req.params.id);
       res.json(referralView(referral, await decisionsOf(deps.db, referral.id)));
     })
     .all(methodNotAllowed(['GET']));
@@ -72,8 +78,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .route('/referrals/:id/audit')
     .all(routeTemplate)
     .get(async (req, res) => {
-      const referral = await findReferral(deps.db, req.params.id);
-      if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
+      const referral = await referralOr404(deps.db, req.params.id);
       res.json({ referralId: referral.id, events: (await referralAuditTrail(deps.db, referral.id)).map(auditEventView) });
     })
     .all(methodNotAllowed(['GET']));

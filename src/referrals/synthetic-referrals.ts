@@ -9,6 +9,7 @@
  */
 import type { Referral } from '../generated/referral.js';
 import { RED_FLAGS } from './red-flags.js';
+import { schemaDocument } from '../schemas/schema-registry.js';
 
 type Random = () => number;
 type Complaint = Referral['complaint'];
@@ -130,15 +131,10 @@ function findings(random: Random, site: BodySite): Findings | undefined {
   return result;
 }
 
-const AXIAL_SPA_FEATURES = [
-  'onset-before-35',
-  'wakes-second-half-of-night',
-  'buttock-pain',
-  'improves-with-movement',
-  'improves-with-nsaids-within-48h',
-  'first-degree-relative-with-spa',
-  'arthritis-enthesitis-or-psoriasis',
-] as const satisfies readonly AxialSpaFeature[];
+/** The NG65 features, as the contract lists them. */
+const AXIAL_SPA_FEATURES = (
+  schemaDocument('referral.schema.json') as { properties: { inflammatory: { properties: { axialSpaFeatures: { items: { enum: AxialSpaFeature[] } } } } } }
+).properties.inflammatory.properties.axialSpaFeatures.items.enum;
 
 function inflammatory(random: Random, site: BodySite): Inflammatory | undefined {
   if (!chance(random, site === 'multiple-joints' ? 0.7 : 0.15)) return undefined;

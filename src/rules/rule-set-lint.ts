@@ -83,8 +83,12 @@ function thresholds(rules: readonly Rule[]): Map<string, number[]> {
   return found;
 }
 
-const SITES = ['lumbar-spine', 'thoracic-spine', 'cervical-spine', 'shoulder', 'elbow', 'wrist-hand', 'hip', 'knee', 'ankle-foot', 'multiple-joints'] as const;
-const SPA = ['onset-before-35', 'wakes-second-half-of-night', 'buttock-pain', 'improves-with-movement', 'improves-with-nsaids-within-48h', 'first-degree-relative-with-spa', 'arthritis-enthesitis-or-psoriasis'] as const;
+type BodySite = Referral['complaint']['bodySite'];
+type AxialSpaFeature = NonNullable<NonNullable<Referral['inflammatory']>['axialSpaFeatures']>[number];
+
+/** The contract's own values, read from the fact catalogue (built from the referral schema). */
+const SITES = FACTS_BY_NAME.get('complaint.bodySite')?.schema.enum as readonly BodySite[];
+const SPA = (FACTS_BY_NAME.get('inflammatory.axialSpaFeatures')?.schema.items as { enum: readonly AxialSpaFeature[] }).enum;
 
 /** Contract-valid referrals spread over the contract's domains, with numbers near the rules' thresholds. */
 export function searchReferrals(rules: readonly Rule[], count: number, seed = 1): Referral[] {
@@ -98,7 +102,7 @@ export function searchReferrals(rules: readonly Rule[], count: number, seed = 1)
   };
   const referrals: Referral[] = [];
   for (let i = 0; i < count; i++) {
-    const bodySite = SITES[i % SITES.length] as (typeof SITES)[number];
+    const bodySite = SITES[i % SITES.length] as BodySite;
     const flagRate = i % 3 === 0 ? 0 : 0.1;
     const age = near('age', 18, 100);
     const referral: Referral = {
