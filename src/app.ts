@@ -1,6 +1,18 @@
-/** createApp(deps): middleware, then one line per router, then the error handler. */
+/**
+ * createApp(deps): middleware, then one line per router, then the error handler.
+ *
+ * Open to anyone: /healthz, /readyz and /openapi.json. Everything under /api/v1 passes, in order,
+ * a rate limit per client address, authentication (401 without a valid bearer token), a rate limit
+ * per caller, and, at each route, the access policy (src/auth/access-policy.ts): deny by default.
+ */
+import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
+import { appendAuditEvents } from './audit/audit-trail.js';
+import { authorise, type AccessDenial } from './auth/access-policy.js';
+import { authenticate } from './auth/authenticate.js';
+import type { OidcVerifier } from './auth/oidc.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
+import { addressRateLimit, callerRateLimit, securityHeaders, type RateLimits } from './http/hardening.js';
 import { healthRouter, type Readiness } from './http/health-router.js';
 import { openApiDocument } from './http/openapi.js';
 import { requestLogging, routeTemplate } from './http/request-logging.js';
@@ -13,28 +25,45 @@ import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import type { Database } from './store/database.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'> & Partial<Pick<Config, 'rulesDir'>>;
+  config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'> & Partial<Pick<Config, 'rulesDir' | 'trustProxyHops'>>;
   registry: RuleSetRegistry;
   db: Database;
   logger: Logger;
   clock?: () => Date;
   readiness?: Readiness;
+  /** JWT bearer tokens from an identity provider; without it, only command-line tokens are accepted. */
+  oidc?: OidcVerifier;
+  rateLimits?: RateLimits;
 }
 
 export const API_VERSION = '1.0.0';
 
-/** Who the audit trail names until access control identifies callers. */
-export const UNAUTHENTICATED_ACTOR = 'unauthenticated';
+export const DEFAULT_RATE_LIMITS: RateLimits = { perAddress: 3000, perCaller: 600, windowMs: 60_000 };
 
 export function createApp(deps: AppDeps): Express {
   const { config, registry, db, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const readiness = deps.readiness ?? { shuttingDown: false };
+  const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const openApi = openApiDocument(API_VERSION);
+
+  // A refusal to an authenticated caller is an audit event (who, where, why; never patient data).
+  const recordDenial = async (denial: AccessDenial): Promise<void> => {
+    logger.warn('access denied', { event: 'auth.denied', actor: denial.principal.id, role: denial.principal.role, method: denial.method, route: denial.route, reason: denial.reason });
+    await db.transaction((tx) =>
+      appendAuditEvents(tx, [{
+        id: randomUUID(), referralId: null, type: 'access.denied', actor: denial.principal.id, actorRole: denial.principal.role, occurredAt: clock(), ruleset: null,
+        details: { method: denial.method, route: denial.route, reason: denial.reason, ...(denial.referralId ? { referralId: denial.referralId } : {}) },
+      }]),
+    );
+  };
+  const guard = [routeTemplate, authorise(recordDenial)];
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxyHops ?? 0);
   app.use(requestLogging(logger));
+  app.use(securityHeaders());
   app.use(healthRouter(registry, config.rulesetId, readiness, db));
   app
     .route('/openapi.json')
@@ -43,10 +72,11 @@ export function createApp(deps: AppDeps): Express {
       res.json(openApi);
     })
     .all(methodNotAllowed(['GET']));
-  const triage = { registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes };
+  app.use('/api/v1', addressRateLimit(limits), authenticate({ db, clock, logger, ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
+  const triage = { registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes, guard };
   app.use('/api/v1', triageRouter(triage));
-  app.use('/api/v1', rulesetsRouter({ registry, db, rulesDir: config.rulesDir ?? 'rules', clock, bodyLimitBytes: config.bodyLimitBytes }));
-  app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), actor: UNAUTHENTICATED_ACTOR }));
+  app.use('/api/v1', rulesetsRouter({ ...triage, db, rulesDir: config.rulesDir ?? 'rules' }));
+  app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), recordDenial }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

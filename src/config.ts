@@ -1,3 +1,6 @@
+import { ASYMMETRIC_ALGORITHMS, type OidcConfig } from './auth/oidc.js';
+import { isRole, type Role } from './auth/principal.js';
+
 /**
  * The service's configuration: read from the environment once, validated, frozen. Every key is in
  * the README's configuration table; a bad value stops start-up with a message naming the setting.
@@ -23,6 +26,15 @@ export interface Config {
   /** On SIGTERM, how long /readyz answers 503 before the listener closes (load balancers catch up). */
   shutdownDelayMs: number;
   shutdownGraceMs: number;
+  /** Requests each address may make per window, before authentication (429 beyond). */
+  rateLimitPerAddress: number;
+  /** Requests each authenticated caller (token or identity) may make per window. */
+  rateLimitPerCaller: number;
+  rateLimitWindowMs: number;
+  /** How many proxies in front of the service to trust for the client's address (X-Forwarded-For). */
+  trustProxyHops: number;
+  /** OpenID Connect bearer tokens; undefined when not configured (command-line tokens only). */
+  oidc: OidcConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +67,53 @@ function matching(env: Env, key: string, fallback: string | undefined, pattern: 
   return raw;
 }
 
+const CLAIM_PATH = /^[A-Za-z_][A-Za-z0-9_:-]*(\.[A-Za-z_][A-Za-z0-9_:-]*)*$/;
+
+function oidcConfig(env: Env): OidcConfig | undefined {
+  const keys = Object.keys(env).filter((key) => key.startsWith('OIDC_') && env[key]);
+  if (keys.length === 0) return undefined;
+  const issuer = env.OIDC_ISSUER;
+  const audience = env.OIDC_AUDIENCE;
+  if (!issuer || !audience) throw new ConfigError('OIDC_ISSUER and OIDC_AUDIENCE are both needed once any OIDC_ setting is given');
+  const jwksUrl = env.OIDC_JWKS_URL || undefined;
+  const jwksFile = env.OIDC_JWKS_FILE || undefined;
+  if (Boolean(jwksUrl) === Boolean(jwksFile)) throw new ConfigError('give exactly one of OIDC_JWKS_URL and OIDC_JWKS_FILE');
+  if (jwksUrl) {
+    let url: URL;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      throw new ConfigError('OIDC_JWKS_URL must be a URL');
+    }
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ConfigError('OIDC_JWKS_URL must be https:// (http:// only on this machine)');
+  }
+  const algorithms = (env.OIDC_ALGORITHMS || 'RS256,ES256').split(',').map((a) => a.trim());
+  const unsafe = algorithms.filter((a) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a));
+  if (unsafe.length > 0) throw new ConfigError(`OIDC_ALGORITHMS may list only ${ASYMMETRIC_ALGORITHMS.join(', ')} (not ${unsafe.join(', ')})`);
+  const claimPath = 'a claim name, or a dotted path to a nested claim';
+  const roleMap: Record<string, Role> = {};
+  for (const pair of (env.OIDC_ROLE_MAP || '').split(',').filter((p) => p.trim() !== '')) {
+    const parts = pair.split('=').map((p) => p.trim());
+    const [from, to] = parts;
+    // Strict: a typo here could quietly give someone another role.
+    if (parts.length !== 2 || !from || !isRole(to)) throw new ConfigError('OIDC_ROLE_MAP must be pairs such as R8000=clinical-lead,R8013=triage-clinician,R8010=gp');
+    if (Object.hasOwn(roleMap, from)) throw new ConfigError(`OIDC_ROLE_MAP maps ${from} twice`);
+    roleMap[from] = to;
+  }
+  return Object.freeze({
+    issuer,
+    audience,
+    ...(jwksUrl ? { jwksUrl } : { jwksFile }),
+    algorithms,
+    roleClaim: matching(env, 'OIDC_ROLE_CLAIM', 'role', CLAIM_PATH, claimPath) as string,
+    practiceClaim: matching(env, 'OIDC_PRACTICE_CLAIM', 'practice', CLAIM_PATH, claimPath) as string,
+    nameClaim: matching(env, 'OIDC_NAME_CLAIM', 'name', CLAIM_PATH, claimPath) as string,
+    roleMap,
+    clockToleranceSeconds: integer(env, 'OIDC_CLOCK_TOLERANCE_S', 30, 0, 300),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze({
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -72,5 +131,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 120_000),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 0, 0, 60_000),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    rateLimitPerAddress: integer(env, 'RATE_LIMIT_PER_ADDRESS', 3000, 1, 1_000_000),
+    rateLimitPerCaller: integer(env, 'RATE_LIMIT_PER_CALLER', 600, 1, 1_000_000),
+    rateLimitWindowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    oidc: oidcConfig(env),
   });
 }

@@ -4,6 +4,8 @@
  */
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
+import { httpServer } from './http/server.js';
+import { oidcVerifier, type OidcVerifier } from './auth/oidc.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
 import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
@@ -64,11 +66,22 @@ async function main(): Promise<void> {
   const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs: config.rulesetCheckMs });
 
   const readiness = { shuttingDown: false };
-  const app = createApp({ config, registry, db, logger, readiness });
-  const server: Server = app.listen(config.port, config.host);
-  server.requestTimeout = config.requestTimeoutMs;
-  server.headersTimeout = config.headersTimeoutMs;
-  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  let oidc: OidcVerifier | undefined;
+  try {
+    oidc = config.oidc ? oidcVerifier(config.oidc) : undefined;
+  } catch (error) {
+    process.stderr.write(`msk-triage: the OIDC keys could not be read from OIDC_JWKS_FILE: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  const [tokens] = await db.query<{ usable: number }>('select count(*)::int as usable from api_tokens where revoked_at is null and (expires_at is null or expires_at > now())');
+  logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens: tokens?.usable ?? 0 });
+  if (!oidc && !tokens?.usable) {
+    process.stderr.write('msk-triage: no one can call /api/v1 yet: issue a token with  npx msk-triage token create --role <gp|triage-clinician|clinical-lead> --name <name> [--practice <ODS code>]\n');
+  }
+  const rateLimits = { perAddress: config.rateLimitPerAddress, perCaller: config.rateLimitPerCaller, windowMs: config.rateLimitWindowMs };
+  const app = createApp({ config, registry, db, logger, readiness, rateLimits, ...(oidc ? { oidc } : {}) });
+  const server: Server = httpServer(app, config);
+  server.listen(config.port, config.host);
   server.on('listening', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

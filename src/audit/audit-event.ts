@@ -16,6 +16,7 @@ export const AUDIT_EVENT_TYPES = [
   'referral.replayed',
   'ruleset.approved',
   'ruleset.activated',
+  'access.denied',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -32,7 +33,10 @@ export interface AuditEventInput {
   id: string;
   referralId: string | null;
   type: AuditEventType;
+  /** who: a pseudonymous id (`token:<uuid>`, `oidc:<hash>`, `cli:<user>`, `system`) */
   actor: string;
+  /** the actor's role: gp, triage-clinician, clinical-lead, operator or system (null on rows written before roles were recorded) */
+  actorRole: string | null;
   occurredAt: Date;
   ruleset: RuleSetRef | null;
   /** ids, codes and coded values only: never patient data */
@@ -53,6 +57,8 @@ export function auditContent(event: AuditEventInput & { seq: number }): string {
     referralId: event.referralId,
     type: event.type,
     actor: event.actor,
+    // Only when recorded, so that rows written before roles were recorded still verify.
+    ...(event.actorRole !== null ? { actorRole: event.actorRole } : {}),
     occurredAt: event.occurredAt.toISOString(),
     ruleset: event.ruleset,
     details: event.details,

@@ -14,6 +14,7 @@ interface AuditRow {
   referral_id: string | null;
   event_type: AuditEvent['type'];
   actor: string;
+  actor_role: string | null;
   occurred_at: Date;
   ruleset_id: string | null;
   ruleset_version: string | null;
@@ -23,7 +24,7 @@ interface AuditRow {
   hash: string;
 }
 
-const COLUMNS = 'seq::int as seq, id, referral_id, event_type, actor, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash';
+const COLUMNS = 'seq::int as seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash';
 
 function fromRow(row: AuditRow): AuditEvent {
   return {
@@ -32,6 +33,7 @@ function fromRow(row: AuditRow): AuditEvent {
     referralId: row.referral_id,
     type: row.event_type,
     actor: row.actor,
+    actorRole: row.actor_role,
     occurredAt: row.occurred_at,
     ruleset: row.ruleset_id && row.ruleset_version && row.ruleset_sha256 ? { id: row.ruleset_id, version: row.ruleset_version, sha256: row.ruleset_sha256 } : null,
     details: row.details,
@@ -48,12 +50,12 @@ export async function appendAuditEvents(tx: Queryable, inputs: readonly AuditEve
   for (const input of inputs) events.push(chainEvent(events.at(-1) ?? last ?? null, input));
   const params: unknown[] = [];
   const rows = events.map((event) => {
-    const values = [event.seq, event.id, event.referralId, event.type, event.actor, event.occurredAt, event.ruleset?.id ?? null, event.ruleset?.version ?? null, event.ruleset?.sha256 ?? null, JSON.stringify(event.details), event.prevHash, event.hash];
+    const values = [event.seq, event.id, event.referralId, event.type, event.actor, event.actorRole, event.occurredAt, event.ruleset?.id ?? null, event.ruleset?.version ?? null, event.ruleset?.sha256 ?? null, JSON.stringify(event.details), event.prevHash, event.hash];
     return `(${values.map((value) => `$${params.push(value)}`).join(', ')})`;
   });
   if (rows.length > 0) {
     await tx.query(
-      `insert into audit_events (seq, id, referral_id, event_type, actor, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash) values ${rows.join(', ')}`,
+      `insert into audit_events (seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash) values ${rows.join(', ')}`,
       params,
     );
   }

@@ -1,5 +1,8 @@
 /** What every command needs: the database and the rule sets, opened as the service opens them. */
+import { createHash } from 'node:crypto';
+import type { Actor } from '../auth/principal.js';
 import type { Config } from '../config.js';
+import type { Signatory } from '../rules/rule-set-activation.js';
 import { formatProblem, loadValidRuleSets } from '../rules/rule-set-loader.js';
 import { registryFromDatabase } from '../rules/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
@@ -27,3 +30,14 @@ export async function registryFor(config: Config, db: Database): Promise<RuleSet
   if (skipped.length > 3) console.error(`msk-triage: … and ${skipped.length - 3} more problems (msk-triage rules check lists them)`);
   return registryFromDatabase(db, loaded, () => new Date(), pins);
 }
+
+/**
+ * The command line is run by the service's operators, on its machine, with its database: they are
+ * trusted as `operator`. A person who signs (approves, activates) is named with --name/--by; their
+ * audit id is a pseudonym of that name, so that two people signing differ and neither is spelled out.
+ */
+export function cliSignatory(name: string, role: string): Signatory {
+  return { name, role, id: `cli:${createHash('sha256').update(name.trim().toLowerCase()).digest('hex').slice(0, 16)}`, actorRole: 'operator' };
+}
+
+export const CLI_ACTOR: Actor = { id: 'cli:operator', role: 'operator' };

@@ -3,6 +3,9 @@
  * service (DATA_DIR or DATABASE_URL, RULES_DIR) and works on the same database. Exit codes: 0 done,
  * 1 a check failed, 2 the command was wrong.
  *
+ *   msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|never|DATE]
+ *   msk-triage token list [--json]
+ *   msk-triage token revoke ID
  *   msk-triage audit verify [--expect-head SEQ:HASH]
  *   msk-triage referrals replay (ID ... | --all)
  *   msk-triage referrals generate --count N [--seed S]
@@ -13,15 +16,20 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
-import { UNAUTHENTICATED_ACTOR } from '../app.js';
 import { verifyAuditChain, verifyCoverage } from '../audit/audit-trail.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { submitReferral } from '../referrals/submit-referral.js';
 import { syntheticReferrals } from '../referrals/synthetic-referrals.js';
 import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
-import { registryFor, withDatabase } from './context.js';
+import { CLI_ACTOR, registryFor, withDatabase } from './context.js';
+import { tokenCreate, tokenList, tokenRevoke, TokenUsageError } from './token-commands.js';
 
 const USAGE = `usage:
+  msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|12h|30m|45s|YYYY-MM-DD|never]
+                                                      issue a bearer token (ROLE: gp, triage-clinician, clinical-lead;
+                                                      a gp token needs --practice); printed once, on the last line
+  msk-triage token list [--json]                      the tokens: id, role, practice, state, name (never the token)
+  msk-triage token revoke ID                          refuse that token from the next request on
   msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
   msk-triage referrals replay (ID ... | --all)        re-evaluate stored referrals; report any that differ
   msk-triage referrals generate --count N [--seed S]  submit N synthetic referrals (never real patient data)
@@ -75,7 +83,7 @@ async function referralsReplay(config: Config, args: string[]): Promise<number> 
       : positionals;
     const counts = { matched: 0, differs: 0, unavailable: 0 };
     for (const id of ids) {
-      const result = await replayReferral({ db, registry, clock: () => new Date(), actor: UNAUTHENTICATED_ACTOR }, id);
+      const result = await replayReferral({ db, registry, clock: () => new Date(), actor: CLI_ACTOR }, id);
       counts[result.result] += 1;
       if (result.result !== 'matched') console.log(`${id}: ${result.result}${result.reason ? ` (${result.reason})` : ''}${result.differences ? ` in ${result.differences.join(', ')}` : ''}`);
     }
@@ -92,7 +100,7 @@ async function referralsGenerate(config: Config, args: string[]): Promise<number
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
   return withDatabase(config, async (db) => {
     const registry = await registryFor(config, db);
-    const deps = { db, registry, rulesetId: config.rulesetId, clock: () => new Date(), keysInFlight: new Set<string>(), actor: 'synthetic-data-generator' };
+    const deps = { db, registry, rulesetId: config.rulesetId, clock: () => new Date(), keysInFlight: new Set<string>(), actor: { id: 'cli:synthetic-data-generator', role: 'operator' } as const, idempotencyScope: 'cli' };
     const started = Date.now();
     const statuses: Record<string, number> = {};
     for (const referral of syntheticReferrals(count, seed)) {
@@ -106,6 +114,9 @@ async function referralsGenerate(config: Config, args: string[]): Promise<number
 }
 
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
+  'token create': tokenCreate,
+  'token list': tokenList,
+  'token revoke': tokenRevoke,
   'audit verify': auditVerify,
   'referrals replay': referralsReplay,
   'referrals generate': referralsGenerate,
@@ -126,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     return await command(loadConfig(), argv.slice(2));
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || (error as Error).message.startsWith('usage:')) {
+    if (error instanceof UsageError || error instanceof TokenUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || (error as Error).message.startsWith('usage:')) {
       console.error(`msk-triage: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }

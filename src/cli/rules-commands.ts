@@ -11,7 +11,7 @@ import { formatReport, type SimulationItem } from '../rules/impact-simulation.js
 import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
-import { registryFor, withDatabase } from './context.js';
+import { cliSignatory, registryFor, withDatabase } from './context.js';
 import { activateVersion, approveVersion } from '../rules/rule-set-activation.js';
 import { ApiError } from '../http/error-catalogue.js';
 import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
@@ -152,7 +152,7 @@ export async function rulesApprove(config: Config, args: string[]): Promise<numb
   if (!rulesetId || !version || !values.name || !values.role) throw new Error('usage: msk-triage rules approve <ruleset> <version> --name <name> --role <role> [--note <text>]');
   return withDatabase(config, async (db) => {
     const registry = await registryFor(config, db);
-    const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, approver: values.name as string, role: values.role as string, ...(values.note ? { note: values.note } : {}) });
+    const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, approver: cliSignatory(values.name as string, values.role as string), ...(values.note ? { note: values.note } : {}) });
     console.log(`approved ${rulesetId} ${version} (content hash ${approval.sha256}) by ${approval.approver}, ${approval.role}`);
     return 0;
   });
@@ -166,7 +166,7 @@ export async function rulesActivate(config: Config, args: string[]): Promise<num
   return withDatabase(config, async (db) => {
     const registry = await registryFor(config, db);
     try {
-      const result = await activateVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, activatedBy: values.by as string, reason: values.reason as string });
+      const result = await activateVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, activatedBy: cliSignatory(values.by as string, 'operator'), reason: values.reason as string });
       console.log(`activated ${rulesetId} ${result.version} (was ${result.previousVersion ?? 'none'}); a running service switches to it when it next checks`);
       return 0;
     } catch (error) {

@@ -19,8 +19,12 @@ const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
   'request.size.invalid': 'JSON_MALFORMED',
 };
 
-/** A stack's frames without its first line, the message, which may repeat input. */
-const stackFrames = (stack: string | undefined) => stack?.split('\n').slice(1).join('\n');
+/** A stack's frames only: never its message, which may repeat input and may run over several lines. */
+const stackFrames = (stack: string | undefined) =>
+  stack
+    ?.split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
 
 /**
  * The database cannot be reached: pg's connection errors, PostgreSQL's connection-exception (08),

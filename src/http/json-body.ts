@@ -28,13 +28,15 @@ export function structureApiError(problem: StructureProblem): ApiError {
       return new ApiError('JSON_TOO_WIDE', [{ path: problem.path, message: `has more than ${JSON_LIMITS.maxWidth} entries` }]);
     case 'duplicate-key':
       return new ApiError('JSON_DUPLICATE_KEY', [{ path: problem.path, message: 'appears twice in the same object: send each field once' }]);
+    case 'bad-character':
+      return new ApiError('JSON_BAD_CHARACTER', [{ path: problem.path, message: 'holds U+0000 or half of a surrogate pair: characters no text can store' }]);
   }
 }
 
 /** JSON exchanged between systems is UTF-8 (RFC 8259 §8.1); body-parser would also decode UTF-16. */
 function charsetIsUtf8(contentType: string | undefined): boolean {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
-  return charset === undefined || charset === 'utf-8' || charset === 'utf8';
+  return charset === undefined || charset === 'utf-8';
 }
 
 const requireJson: RequestHandler = (req, _res, next) => {
@@ -48,6 +50,8 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
     express.json({
       limit: limitBytes,
       strict: true,
+      // No compressed bodies (415): a referral is a few kilobytes, and inflating is a bomb's way in.
+      inflate: false,
       type: JSON_TYPES,
       verify: (_req, _res, buffer) => {
         const problem = checkJsonStructure(buffer, JSON_LIMITS);

@@ -6,6 +6,7 @@ import type { AnySchemaObject } from 'ajv';
 import { schemaDocument } from '../schemas/schema-registry.js';
 import { ERRORS } from './error-catalogue.js';
 import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
+import { POLICY } from '../auth/access-policy.js';
 
 type Json = Record<string, unknown>;
 
@@ -83,6 +84,127 @@ const errors = (...statuses: number[]) =>
     }),
   );
 
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const rulesetParams = [
+  { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
+];
+const object = (properties: Json = {}) => ({ type: 'object', properties });
+const text = (description: string) => ({ type: 'string', minLength: 1, maxLength: 1000, description });
+
+/** Every /api/v1 operation: its description, and the statuses it answers besides the common ones. */
+const OPERATIONS: Record<string, Record<string, Json>> = {
+  '/api/v1/triage': {
+    post: {
+      summary: 'Evaluate a referral without storing it',
+      parameters: [{ name: 'version', in: 'query', required: false, description: 'evaluate against another loaded version of the rule set', schema: { type: 'string', pattern: VERSION_PATTERN } }],
+      requestBody: { required: true, ...json(ref('Referral')) },
+      responses: { '200': { description: 'the decision (to a GP, without the rules\' condition trees)', ...json(ref('Decision')) }, ...errors(400, 404, 413, 415, 500) },
+    },
+  },
+  '/api/v1/referrals': {
+    post: {
+      summary: 'Submit a referral: validate, store, evaluate and store the decision, in one transaction',
+      parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'retries with the same key and body get the same answer; scoped to the practice', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' } }],
+      requestBody: { required: true, ...json(ref('Referral')) },
+      responses: {
+        '201': { description: 'stored and routed: { id, status, decision }, with Location', ...json(object({ id: { type: 'string' }, status: { type: 'string' }, decision: ref('Decision') })) },
+        '202': { description: 'stored, but evaluation failed: queued for manual triage, no route' },
+        ...errors(400, 409, 413, 415, 422),
+      },
+    },
+    get: {
+      summary: 'The review queue, most urgent first, paged',
+      parameters: ['status', 'pathway', 'urgency', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      responses: { '200': { description: 'a page of the queue', ...json(object({ items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } })) }, ...errors(400) },
+    },
+  },
+  '/api/v1/referrals/{id}': {
+    get: {
+      summary: 'The referral, its current decision and its status (a GP: only their own practice\'s)',
+      parameters: [idParam],
+      responses: { '200': { description: 'the referral', ...json(object()) }, ...errors(404) },
+    },
+  },
+  '/api/v1/referrals/{id}/review': {
+    post: {
+      summary: 'Confirm or override the routing, with a reason to override',
+      parameters: [idParam],
+      requestBody: { required: true, ...json(ref('Review')) },
+      responses: { '201': { description: 'the review', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
+    },
+  },
+  '/api/v1/referrals/{id}/audit': {
+    get: { summary: 'Every audit event of the referral, oldest first', parameters: [idParam], responses: { '200': { description: 'the events', ...json(object()) }, ...errors(404) } },
+  },
+  '/api/v1/referrals/{id}/replay': {
+    post: { summary: 'Re-evaluate with the recorded rule-set version and date; report any difference', parameters: [idParam], responses: { '200': { description: 'the replay result', ...json(object()) }, ...errors(404) } },
+  },
+  '/api/v1/rulesets': {
+    get: { summary: 'Each rule set with its versions, status and content hash', responses: { '200': { description: 'the loaded rule sets', ...json(object({ rulesets: { type: 'array', items: { type: 'object' } } })) } } },
+  },
+  '/api/v1/rulesets/{id}/versions/{version}': {
+    get: {
+      summary: "One version's full content: the rule set and its bundled cases",
+      parameters: rulesetParams,
+      responses: {
+        '200': { description: 'the version', ...json(object({ id: { type: 'string' }, version: { type: 'string' }, sha256: { type: 'string' }, active: { type: 'boolean' }, ruleset: ref('RuleSet'), cases: ref('RuleCases') })) },
+        ...errors(404),
+      },
+    },
+  },
+  '/api/v1/rulesets/{id}/versions/{version}/approvals': {
+    post: {
+      summary: "Record the caller's approval of this exact content",
+      parameters: rulesetParams,
+      requestBody: { required: false, ...json({ type: 'object', additionalProperties: false, properties: { note: text('optional note') } }) },
+      responses: { '201': { description: 'the approval', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
+    },
+  },
+  '/api/v1/rulesets/{id}/versions/{version}/activate': {
+    post: {
+      summary: 'Check, test and activate this version; needs an approval by a second clinical lead',
+      parameters: rulesetParams,
+      requestBody: { required: true, ...json({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: text('why') } }) },
+      responses: { '200': { description: 'activated', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
+    },
+  },
+  '/api/v1/rulesets/{id}/versions/{version}/simulate': {
+    post: {
+      summary: 'What this version would change on the stored referrals: aggregates only',
+      parameters: rulesetParams,
+      requestBody: { required: false, ...json({ type: 'object', additionalProperties: false, properties: { from: { type: 'string', pattern: VERSION_PATTERN } } }) },
+      responses: { '200': { description: 'the impact report', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
+    },
+  },
+};
+
+/** The OpenAPI path of a route template: `/referrals/:id` → `/referrals/{id}`. */
+export const openApiPath = (template: string): string => template.replace(/:([A-Za-z]+)/g, '{$1}');
+
+function apiPaths(): Json {
+  const paths: Json = {};
+  for (const [path, operations] of Object.entries(OPERATIONS)) {
+    const template = path.replace(/\{([A-Za-z]+)\}/g, ':$1');
+    paths[path] = Object.fromEntries(
+      Object.entries(operations).map(([method, operation]) => {
+        const roles = POLICY[template]?.[method.toUpperCase()] ?? [];
+        return [
+          method,
+          {
+            ...operation,
+            description: `Allowed roles: ${roles.join(', ')}. Any other role: 403 FORBIDDEN.`,
+            'x-allowed-roles': roles,
+            security: [{ bearer: [] }],
+            responses: { ...(operation.responses as Json), ...errors(401, 403, 405, 429, 503) },
+          },
+        ];
+      }),
+    );
+  }
+  return paths;
+}
+
 export function openApiDocument(version: string): Json {
   return {
     openapi: '3.1.0',
@@ -93,42 +215,20 @@ export function openApiDocument(version: string): Json {
       description: 'Triage of musculoskeletal referrals: validation against the referral contract, evaluation against versioned rules, and the routing decision with its explanation.',
     },
     paths: {
-      '/api/v1/triage': {
-        post: {
-          summary: 'Evaluate a referral without storing it',
-          parameters: [
-            { name: 'version', in: 'query', required: false, description: 'evaluate against another loaded version of the rule set', schema: { type: 'string', pattern: VERSION_PATTERN } },
-          ],
-          requestBody: { required: true, ...json(ref('Referral')) },
-          responses: { '200': { description: 'the decision', ...json(ref('Decision')) }, ...errors(400, 404, 405, 413, 415, 500, 503) },
-        },
-      },
-      '/api/v1/rulesets': {
-        get: {
-          summary: 'Each rule set with its versions, status and content hash',
-          responses: { '200': { description: 'the loaded rule sets', ...json({ type: 'object', properties: { rulesets: { type: 'array', items: { type: 'object' } } } }) }, ...errors(405) },
-        },
-      },
-      '/api/v1/rulesets/{id}/versions/{version}': {
-        get: {
-          summary: "One version's full content: the rule set and its bundled cases",
-          parameters: [
-            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
-          ],
-          responses: {
-            '200': {
-              description: 'the version',
-              ...json({ type: 'object', properties: { id: { type: 'string' }, version: { type: 'string' }, sha256: { type: 'string' }, active: { type: 'boolean' }, ruleset: ref('RuleSet'), cases: ref('RuleCases') } }),
-            },
-            ...errors(404, 405),
-          },
-        },
-      },
-      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'the process serves' } } } },
-      '/readyz': { get: { summary: 'Readiness', responses: { '200': { description: 'ready' }, ...errors(503) } } },
-      '/openapi.json': { get: { summary: 'This description', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      ...apiPaths(),
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'the process serves' } } } },
+      '/readyz': { get: { summary: 'Readiness', security: [], responses: { '200': { description: 'ready' }, ...errors(503) } } },
+      '/openapi.json': { get: { summary: 'This description', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     },
-    components: { schemas: components() },
+    components: {
+      schemas: components(),
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token from `msk-triage token create`, or a JWT from the configured OpenID Connect provider (role and practice from configurable claims).',
+        },
+      },
+    },
   };
 }

@@ -1,28 +1,27 @@
 /**
  * Referrals: submission (idempotent), reading, the review queue, review, the audit trail and replay.
- * Thin adapters: each handler parses, calls one use case, and sends.
+ * Thin adapters: each handler parses, asks the access policy, calls one use case, and sends.
  */
-import { Router, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
+import { decisionFor, maySeeReferral, principalOf, referralViewFor, referringPracticeIssue, type DenialSink } from '../auth/access-policy.js';
+import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { referralQueue, queueFilter } from '../referrals/referral-queue.js';
-import { auditEventView, referralView } from '../referrals/referral-view.js';
+import { auditEventView } from '../referrals/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
 import { decisionsOf, findReferral, type StoredReferral } from '../store/referral-store.js';
-import type { Queryable } from '../store/database.js';
 import { ApiError } from './error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
 import { jsonBody } from './json-body.js';
-import { routeTemplate, type RequestLogFields } from './request-logging.js';
+import type { RequestLogFields } from './request-logging.js';
 
-export type ReferralsDeps = SubmissionDeps & { bodyLimitBytes: number };
-
-async function referralOr404(db: Queryable, id: string): Promise<StoredReferral> {
-  const referral = await findReferral(db, id);
-  if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
-  return referral;
-}
+export type ReferralsDeps = Omit<SubmissionDeps, 'actor' | 'idempotencyScope' | 'mayRefer'> & {
+  bodyLimitBytes: number;
+  guard: RequestHandler[];
+  recordDenial: DenialSink;
+};
 
 function logDecision(res: Response, fields: RequestLogFields & { referralId?: string }): void {
   res.locals.logFields = fields;
@@ -32,11 +31,38 @@ export function referralsRouter(deps: ReferralsDeps): Router {
   const router = Router();
   const body = jsonBody(deps.bodyLimitBytes);
 
+  /** The referral, if this caller may see it; another practice's is "not found", and recorded. */
+  async function visibleReferral(req: { method: string }, res: Response, id: string): Promise<StoredReferral> {
+    const principal = principalOf(res);
+    const referral = await findReferral(deps.db, id);
+    if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
+    if (!maySeeReferral(principal, referral.practiceOds)) {
+      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', referralId: referral.id });
+      throw new ApiError('REFERRAL_NOT_FOUND');
+    }
+    return referral;
+  }
+
   router
     .route('/referrals')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .post(...body, async (req, res) => {
-      const answer = await submitReferral(deps, req.body, req.get('idempotency-key'));
+      const principal = principalOf(res);
+      const answer = await submitReferral(
+        {
+          ...deps,
+          actor: actorOf(principal),
+          idempotencyScope: principal.practice ?? principal.id,
+          mayRefer: async (referral) => {
+            const issue = referringPracticeIssue(principal, referral.referrer.odsCode);
+            if (!issue) return;
+            await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice' });
+            throw new ApiError('FORBIDDEN', [issue]);
+          },
+        },
+        req.body,
+        req.get('idempotency-key'),
+      );
       const decision = answer.body.decision;
       logDecision(res, {
         referralId: answer.body.id,
@@ -48,7 +74,10 @@ export function referralsRouter(deps: ReferralsDeps): Router {
         outcome: decision?.outcome ?? 'manual-triage',
       });
       if (answer.replayed) res.set('Idempotency-Replayed', 'true');
-      res.status(answer.status).location(answer.location).json(answer.body);
+      res
+        .status(answer.status)
+        .location(answer.location)
+        .json({ ...answer.body, decision: decision ? decisionFor(principal.role, decision) : null });
     })
     .get(async (req, res) => {
       res.json(await referralQueue(deps.db, queueFilter(req.query)));
@@ -57,18 +86,18 @@ export function referralsRouter(deps: ReferralsDeps): Router {
 
   router
     .route('/referrals/:id')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .get(async (req, res) => {
-      const referral = await referralOr404(deps.db, req.params.id);
-      res.json(referralView(referral, await decisionsOf(deps.db, referral.id)));
+      const referral = await visibleReferral(req, res, req.params.id);
+      res.json(referralViewFor(principalOf(res).role, referral, await decisionsOf(deps.db, referral.id)));
     })
     .all(methodNotAllowed(['GET']));
 
   router
     .route('/referrals/:id/review')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .post(...body, async (req, res) => {
-      const answer = await reviewReferral(deps, req.params.id, req.body);
+      const answer = await reviewReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id, req.body);
       logDecision(res, { referralId: answer.referralId, outcome: answer.outcome });
       res.status(201).json(answer);
     })
@@ -76,18 +105,18 @@ export function referralsRouter(deps: ReferralsDeps): Router {
 
   router
     .route('/referrals/:id/audit')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .get(async (req, res) => {
-      const referral = await referralOr404(deps.db, req.params.id);
+      const referral = await visibleReferral(req, res, req.params.id);
       res.json({ referralId: referral.id, events: (await referralAuditTrail(deps.db, referral.id)).map(auditEventView) });
     })
     .all(methodNotAllowed(['GET']));
 
   router
     .route('/referrals/:id/replay')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .post(async (req, res) => {
-      res.json(await replayReferral(deps, req.params.id));
+      res.json(await replayReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id));
     })
     .all(methodNotAllowed(['POST']));
 

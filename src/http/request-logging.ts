@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../log/logger.js';
 import { requestContext } from '../log/request-context.js';
 
@@ -37,6 +38,9 @@ export function requestLogging(logger: Logger): RequestHandler {
         status: res.statusCode,
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         errorCode: res.locals.errorCode as string | undefined,
+        // Who: the pseudonymous id and role, never a name.
+        actor: (res.locals.principal as Principal | undefined)?.id,
+        role: (res.locals.principal as Principal | undefined)?.role,
         ...(res.locals.logFields as RequestLogFields | undefined),
       });
     });

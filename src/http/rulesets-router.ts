@@ -1,20 +1,21 @@
 /** The loaded rule sets: GET /api/v1/rulesets and one version's full content. */
-import { Router } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
+import { principalOf } from '../auth/access-policy.js';
 import { VERSION_PATTERN, type RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
 import { jsonBody } from './json-body.js';
-import { activateVersion, approveVersion } from '../rules/rule-set-activation.js';
-import type { Issue } from '../schemas/schema-issues.js';
+import { activateVersion, approveVersion, type Signatory } from '../rules/rule-set-activation.js';
+import { safePointerSegment, type Issue } from '../schemas/schema-issues.js';
 import type { Database } from '../store/database.js';
 import { ApiError } from './error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
-import { routeTemplate } from './request-logging.js';
 
 /** Short text fields, required or optional, and nothing else: 400 REQUEST_INVALID listing each problem. */
 function textFields(body: unknown, fields: Record<string, boolean>): Record<string, string | undefined> {
   const issues: Issue[] = [];
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) throw new ApiError('REQUEST_INVALID', [{ path: '/', message: 'must be an object' }]);
   const object = (body ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(object)) if (!(key in fields)) issues.push({ path: '/(unnamed)', message: `is not a field here: send ${Object.keys(fields).join(', ')}` });
+  for (const key of Object.keys(object)) if (!Object.hasOwn(fields, key)) issues.push({ path: safePointerSegment(key), message: `is not a field here: send ${Object.keys(fields).join(', ')}` });
   const out: Record<string, string | undefined> = {};
   for (const [key, required] of Object.entries(fields)) {
     const value = object[key];
@@ -32,6 +33,13 @@ export interface RulesetsDeps {
   rulesDir: string;
   clock: () => Date;
   bodyLimitBytes: number;
+  guard: RequestHandler[];
+}
+
+/** The authenticated clinical lead, as they sign. */
+function signatory(res: Response): Signatory {
+  const principal = principalOf(res);
+  return { name: principal.name, id: principal.id, actorRole: 'clinical-lead', role: 'clinical lead' };
 }
 
 export function rulesetsRouter(deps: RulesetsDeps): Router {
@@ -39,14 +47,14 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
   const router = Router();
   router
     .route('/rulesets')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .get((_req, res) => {
       res.json({ rulesets: registry.summaries() });
     })
     .all(methodNotAllowed(['GET']));
   router
     .route('/rulesets/:id/versions/:version')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .get((req, res) => {
       const { id, version } = req.params;
       if (!registry.has(id)) throw new ApiError('RULESET_NOT_FOUND');
@@ -65,27 +73,30 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
     .all(methodNotAllowed(['GET']));
   router
     .route('/rulesets/:id/versions/:version/approvals')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
-      const body = textFields(req.body, { approver: true, role: true, note: false });
-      const approval = await approveVersion(deps, { rulesetId: req.params.id, version: req.params.version, approver: body.approver as string, role: body.role as string, ...(body.note ? { note: body.note } : {}) });
+      const body = textFields(req.body, { note: false });
+      const approval = await approveVersion(deps, { rulesetId: req.params.id, version: req.params.version, approver: signatory(res), ...(body.note ? { note: body.note } : {}) });
       res.status(201).json({ ...approval, approvedAt: approval.approvedAt.toISOString() });
     })
     .all(methodNotAllowed(['POST']));
   router
     .route('/rulesets/:id/versions/:version/activate')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
-      const body = textFields(req.body, { activatedBy: true, reason: true });
-      const result = await activateVersion(deps, { rulesetId: req.params.id, version: req.params.version, activatedBy: body.activatedBy as string, reason: body.reason as string });
+      const body = textFields(req.body, { reason: true });
+      const result = await activateVersion(deps, { rulesetId: req.params.id, version: req.params.version, activatedBy: signatory(res), reason: body.reason as string });
       res.locals.logFields = { rulesetId: result.rulesetId, rulesetVersion: result.version };
       res.json(result);
     })
     .all(methodNotAllowed(['POST']));
   router
     .route('/rulesets/:id/versions/:version/simulate')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
+      if (req.body !== undefined && (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body))) {
+        throw new ApiError('QUERY_INVALID', [{ path: '/', message: 'send { "from": "X.Y.Z" } or nothing' }]);
+      }
       const body = (req.body ?? {}) as Record<string, unknown>;
       const from = body.from as string | undefined;
       const unknown = Object.keys(body).filter((key) => key !== 'from');
@@ -93,7 +104,7 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
         throw new ApiError('QUERY_INVALID', [{ path: '/from', message: 'send { "from": "X.Y.Z" } or nothing: the version to compare with (default: the active one)' }]);
       }
       const items = await storedReferrals(deps.db);
-      // De-identified aggregates only: who may see which referrals is decided once access control exists.
+      // De-identified aggregates only: a clinical lead sees no referral.
       res.json(await simulateImpact(deps, { ruleset: req.params.id, from, to: req.params.version, items, withIds: false }));
     })
     .all(methodNotAllowed(['POST']));

@@ -1,10 +1,10 @@
 /** POST /api/v1/triage: evaluate a referral against the active (or a named) rule-set version. */
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
+import { decisionFor, principalOf } from '../auth/access-policy.js';
 import { triageReferral, type TriageDeps } from '../referrals/triage-referral.js';
 import { ApiError } from './error-catalogue.js';
 import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
 import { methodNotAllowed } from './error-handler.js';
-import { routeTemplate } from './request-logging.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 
@@ -16,11 +16,11 @@ export function versionQuery(query: unknown): string | undefined {
   throw new ApiError('QUERY_INVALID', [{ path: '/version', message: 'must be one rule-set version such as 1.0.0' }]);
 }
 
-export function triageRouter(deps: TriageDeps & { bodyLimitBytes: number }): Router {
+export function triageRouter(deps: TriageDeps & { bodyLimitBytes: number; guard: RequestHandler[] }): Router {
   const router = Router();
   router
     .route('/triage')
-    .all(routeTemplate)
+    .all(...deps.guard)
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
       const decision = await triageReferral(deps, req.body, versionQuery(req.query));
       res.locals.logFields = {
@@ -31,7 +31,7 @@ export function triageRouter(deps: TriageDeps & { bodyLimitBytes: number }): Rou
         reviewRequired: decision.reviewRequired,
         outcome: decision.outcome,
       } satisfies RequestLogFields;
-      res.json(decision);
+      res.json(decisionFor(principalOf(res).role, decision));
     })
     .all(methodNotAllowed(['POST']));
   return router;

@@ -51,9 +51,13 @@ function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
 function decodeCursor(cursor: string): QueueFilter['after'] {
   try {
     const [rank, receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
-    if (typeof rank !== 'number' || typeof receivedAt !== 'string' || typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+    // Only what this service could have given: a small whole rank, an ISO time of this era, a UUID.
+    if (!Number.isInteger(rank) || (rank as number) < 0 || (rank as number) > 100) return undefined;
+    if (typeof receivedAt !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(receivedAt)) return undefined;
+    if (typeof id !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
     const date = new Date(receivedAt);
-    return Number.isNaN(date.getTime()) ? undefined : { rank, receivedAt: date, id };
+    // A time the calendar has (no 30 February rolled over into March).
+    return Number.isNaN(date.getTime()) || date.toISOString() !== receivedAt || date.getUTCFullYear() < 2000 ? undefined : { rank: rank as number, receivedAt: date, id };
   } catch {
     return undefined;
   }

@@ -39,6 +39,7 @@ export function auditEventView(event: AuditEvent) {
     id: event.id,
     type: event.type,
     actor: event.actor,
+    actorRole: event.actorRole,
     occurredAt: event.occurredAt.toISOString(),
     ruleset: event.ruleset,
     details: event.details,

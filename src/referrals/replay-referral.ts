@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvents } from '../audit/audit-trail.js';
 import { ApiError } from '../http/error-catalogue.js';
+import type { Actor } from '../auth/principal.js';
 import { canonicalJson } from '../rules/content-hash.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Database } from '../store/database.js';
@@ -14,7 +15,7 @@ export interface ReplayDeps {
   db: Database;
   registry: RuleSetRegistry;
   clock: () => Date;
-  actor: string;
+  actor: Actor;
 }
 
 export interface ReplayResult {
@@ -51,7 +52,7 @@ export async function replayReferral(deps: ReplayDeps, referralId: string, optio
   if (options.record !== false) {
     await deps.db.transaction((tx) =>
       appendAuditEvents(tx, [{
-        id: randomUUID(), referralId, type: 'referral.replayed', actor: deps.actor, occurredAt: deps.clock(), ruleset: result.ruleset,
+        id: randomUUID(), referralId, type: 'referral.replayed', actor: deps.actor.id, actorRole: deps.actor.role, occurredAt: deps.clock(), ruleset: result.ruleset,
         details: { decisionId: result.decisionId, result: result.result },
       }]),
     );

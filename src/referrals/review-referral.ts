@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { appendAuditEvents } from '../audit/audit-trail.js';
 import type { Review } from '../generated/review.js';
 import { ApiError } from '../http/error-catalogue.js';
+import type { Actor } from '../auth/principal.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReview } from '../schemas/schema-registry.js';
 import type { Database } from '../store/database.js';
@@ -16,7 +17,7 @@ import { findDecision, findReferral, insertDecision, insertReview, setCurrentDec
 export interface ReviewDeps {
   db: Database;
   clock: () => Date;
-  actor: string;
+  actor: Actor;
 }
 
 export interface ReviewAnswer {
@@ -48,18 +49,18 @@ export async function reviewReferral(deps: ReviewDeps, referralId: string, body:
         newDecision = {
           id: randomUUID(), referralId, source: 'override', replacesDecisionId: current.id,
           pathway: review.pathway ?? null, urgency: review.urgency ?? null, service: review.service ?? null, reviewRequired: false,
-          ruleset: null, evaluationDate: null, decision: null, reason: review.reason ?? null, decidedBy: deps.actor, createdAt: now,
+          ruleset: null, evaluationDate: null, decision: null, reason: review.reason ?? null, decidedBy: deps.actor.id, createdAt: now,
         };
         await insertDecision(tx, newDecision);
       }
       await insertReview(tx, {
         id: reviewId, referralId, reviewedDecisionId: current.id, outcome: review.outcome, newDecisionId: newDecision?.id ?? null,
-        reason: review.reason ?? null, reviewer: deps.actor, at: now,
+        reason: review.reason ?? null, reviewer: deps.actor.id, at: now,
       });
       if (newDecision) await setCurrentDecision(tx, referralId, newDecision, 'reviewed', now);
       else await setStatus(tx, referralId, 'reviewed', now);
       await appendAuditEvents(tx, [{
-        id: randomUUID(), referralId, type: newDecision ? 'referral.overridden' : 'referral.reviewed', actor: deps.actor, occurredAt: now,
+        id: randomUUID(), referralId, type: newDecision ? 'referral.overridden' : 'referral.reviewed', actor: deps.actor.id, actorRole: deps.actor.role, occurredAt: now,
         ruleset: current.ruleset,
         details: {
           reviewId, reviewedDecisionId: current.id, outcome: review.outcome, decisionId: newDecision?.id ?? current.id,

@@ -29,12 +29,17 @@ import {
   type StoredDecision,
 } from '../store/referral-store.js';
 import { evaluateReferral, type TriageDeps } from './triage-referral.js';
+import type { Actor } from '../auth/principal.js';
 
 export interface SubmissionDeps extends TriageDeps {
   db: Database;
   /** Keys whose first request this process is still handling. */
   keysInFlight: Set<string>;
-  actor: string;
+  actor: Actor;
+  /** Idempotency keys are one caller's own: the same key from another practice is another key. */
+  idempotencyScope: string;
+  /** Refuses a valid referral this caller may not make (a GP for another practice): throws. */
+  mayRefer?: (referral: Referral) => Promise<void>;
 }
 
 export interface SubmissionAnswer {
@@ -61,17 +66,20 @@ export async function submitReferral(deps: SubmissionDeps, body: unknown, idempo
   }
   if (!validateReferral(body)) throw new ApiError('REFERRAL_INVALID', issuesFrom(validateReferral.errors));
   const referral: Referral = body;
+  await deps.mayRefer?.(referral);
   const requestSha256 = contentHash(referral);
 
   if (idempotencyKey === undefined) return store(deps, referral, undefined, requestSha256);
-  if (deps.keysInFlight.has(idempotencyKey)) throw new ApiError('IDEMPOTENCY_IN_FLIGHT');
-  deps.keysInFlight.add(idempotencyKey);
+  // Visible ASCII holds no space, so the scope and the key cannot run into each other.
+  const key = `${deps.idempotencyScope} ${idempotencyKey}`;
+  if (deps.keysInFlight.has(key)) throw new ApiError('IDEMPOTENCY_IN_FLIGHT');
+  deps.keysInFlight.add(key);
   try {
-    const earlier = await findIdempotencyRecord(deps.db, idempotencyKey);
+    const earlier = await findIdempotencyRecord(deps.db, key);
     if (earlier) return replay(earlier, requestSha256);
-    return await store(deps, referral, idempotencyKey, requestSha256);
+    return await store(deps, referral, key, requestSha256);
   } finally {
-    deps.keysInFlight.delete(idempotencyKey);
+    deps.keysInFlight.delete(key);
   }
 }
 
@@ -110,7 +118,7 @@ async function store(deps: SubmissionDeps, referral: Referral, key: string | und
     replayed: false,
   };
   const event = (type: AuditEventInput['type'], details: AuditEventInput['details']): AuditEventInput => ({
-    id: randomUUID(), referralId: id, type, actor: deps.actor, occurredAt: now, ruleset: decision?.ruleset ?? null, details,
+    id: randomUUID(), referralId: id, type, actor: deps.actor.id, actorRole: deps.actor.role, occurredAt: now, ruleset: decision?.ruleset ?? null, details,
   });
 
   return deps.db.transaction(async (tx) => {

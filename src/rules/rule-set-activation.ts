@@ -43,25 +43,38 @@ async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: 
   return { loaded: { compiled, cases, caseResults, dir }, issues };
 }
 
+/** Who signs an approval or an activation: the name they sign with, their identity, and their role. */
+export interface Signatory {
+  name: string;
+  /** the pseudonymous id of an authenticated caller, or `cli:<user>` at the command line */
+  id: string;
+  /** the role the service knows them by: clinical-lead, or operator at the command line */
+  actorRole: 'clinical-lead' | 'operator';
+  /** the role they sign as ("clinical lead") */
+  role: string;
+}
+
 export async function approveVersion(
   deps: ActivationDeps,
-  input: { rulesetId: string; version: string; approver: string; role: string; note?: string },
+  input: { rulesetId: string; version: string; approver: Signatory; note?: string },
 ): Promise<Approval> {
   const { loaded, issues } = await checkedVersion(deps, input.rulesetId, input.version);
   if (!loaded || issues.length > 0) throw new ApiError('ACTIVATION_REFUSED', issues);
   const approval: Approval = {
     id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: loaded.compiled.sha256,
-    approver: input.approver, role: input.role, note: input.note ?? null, approvedAt: deps.clock(),
+    approver: input.approver.name, approverId: input.approver.id, role: input.approver.role, note: input.note ?? null, approvedAt: deps.clock(),
   };
   await deps.db.transaction(async (tx) => {
     await insertApproval(tx, approval);
     await appendAuditEvents(tx, [{
-      id: randomUUID(), referralId: null, type: 'ruleset.approved', actor: input.approver, occurredAt: approval.approvedAt,
-      ruleset: { id: input.rulesetId, version: input.version, sha256: approval.sha256 }, details: { approvalId: approval.id, role: input.role },
+      id: randomUUID(), referralId: null, type: 'ruleset.approved', actor: input.approver.id, actorRole: input.approver.actorRole, occurredAt: approval.approvedAt,
+      ruleset: { id: input.rulesetId, version: input.version, sha256: approval.sha256 }, details: { approvalId: approval.id, role: input.approver.role },
     }]);
   });
   return approval;
 }
+
+const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 export interface ActivationResult {
   rulesetId: string;
@@ -74,7 +87,7 @@ export interface ActivationResult {
 
 export async function activateVersion(
   deps: ActivationDeps,
-  input: { rulesetId: string; version: string; activatedBy: string; reason: string },
+  input: { rulesetId: string; version: string; activatedBy: Signatory; reason: string },
 ): Promise<ActivationResult> {
   const { loaded, issues } = await checkedVersion(deps, input.rulesetId, input.version);
   if (!loaded) throw new ApiError('ACTIVATION_REFUSED', issues);
@@ -85,12 +98,14 @@ export async function activateVersion(
     issues.push({ path: '/', message: `version ${input.version} was released with content hash ${earlier.sha256}; its file now hashes to ${compiled.sha256}. A released version is never edited: make a new version` });
   }
   if (!earlier) {
-    const authors = new Set(compiled.document.authors.map((a) => a.name.trim().toLowerCase()));
+    // Two people: an approval recorded for this exact content by a clinical lead who is neither one
+    // of its authors nor the one activating it. Sign-offs listed in the file are not proof of anything.
+    const activator = input.activatedBy;
+    const authors = compiled.document.authors.map((a) => a.name);
     const recorded = (await approvalsOf(deps.db, input.rulesetId, input.version)).filter((a) => a.sha256 === compiled.sha256);
-    const approvers = [...recorded.map((a) => ({ name: a.approver, role: a.role })), ...compiled.document.approvals.map((a) => ({ name: a.name, role: a.role }))];
-    const valid = approvers.filter((a) => CLINICAL_LEAD.test(a.role) && !authors.has(a.name.trim().toLowerCase()));
+    const valid = recorded.filter((a) => CLINICAL_LEAD.test(a.role) && !authors.some((name) => sameName(name, a.approver)) && a.approverId !== activator.id && !sameName(a.approver, activator.name));
     if (valid.length === 0) {
-      issues.push({ path: '/approvals', message: `needs an approval by a clinical lead who is not one of its authors (${compiled.document.authors.map((a) => a.name).join(', ')}) for this exact content (hash ${compiled.sha256})` });
+      issues.push({ path: '/approvals', message: `needs an approval, recorded for this exact content (hash ${compiled.sha256}), by a clinical lead who is not one of its authors (${authors.join(', ')}) and not the one activating it` });
     }
   }
   if (issues.length > 0) throw new ApiError('ACTIVATION_REFUSED', issues);
@@ -98,14 +113,14 @@ export async function activateVersion(
   const previousVersion = deps.registry.active(input.rulesetId)?.version ?? null;
   const at = deps.clock();
   await deps.db.transaction(async (tx) => {
-    await insertActivation(tx, { id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, activatedBy: input.activatedBy, reason: input.reason, activatedAt: at });
+    await insertActivation(tx, { id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, activatedBy: input.activatedBy.name, activatedById: input.activatedBy.id, reason: input.reason, activatedAt: at });
     await appendAuditEvents(tx, [{
-      id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: input.activatedBy, occurredAt: at,
+      id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: input.activatedBy.id, actorRole: input.activatedBy.actorRole, occurredAt: at,
       ruleset: { id: input.rulesetId, version: input.version, sha256: compiled.sha256 }, details: { previousVersion, rollback: Boolean(earlier) },
     }]);
     // Delivered at commit to every instance listening (activation-watch.ts).
     await tx.query('select pg_notify($1, $2)', [ACTIVATION_CHANNEL, JSON.stringify({ rulesetId: input.rulesetId, version: input.version })]);
   });
   deps.registry.installAndActivate(loaded);
-  return { rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, previousVersion, activatedBy: input.activatedBy, activatedAt: at.toISOString() };
+  return { rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, previousVersion, activatedBy: input.activatedBy.name, activatedAt: at.toISOString() };
 }

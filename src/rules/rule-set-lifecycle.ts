@@ -42,9 +42,9 @@ export async function reconcileWithDatabase(db: Database, loaded: readonly Loade
     await db.transaction(async (tx) => {
       const at = clock();
       const reason = `first start: ${path.join(first.dir, RULESET_FILE)} says status active, and no activation was recorded`;
-      await insertActivation(tx, { id: randomUUID(), rulesetId: id, version: first.compiled.version, sha256: first.compiled.sha256, activatedBy: STARTUP_ACTOR, reason, activatedAt: at });
+      await insertActivation(tx, { id: randomUUID(), rulesetId: id, version: first.compiled.version, sha256: first.compiled.sha256, activatedBy: STARTUP_ACTOR, activatedById: null, reason, activatedAt: at });
       await appendAuditEvents(tx, [{
-        id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: STARTUP_ACTOR, occurredAt: at,
+        id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: STARTUP_ACTOR, actorRole: 'system', occurredAt: at,
         ruleset: { id, version: first.compiled.version, sha256: first.compiled.sha256 }, details: { previousVersion: null, first: true },
       }]);
     });

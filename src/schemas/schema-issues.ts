@@ -3,6 +3,9 @@
  * names what is expected. Messages are built from the schema, never from the submitted value, so
  * they never echo patient data.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
 
 export interface Issue {
@@ -18,12 +21,37 @@ function pointerSegment(name: string): string {
   return '/' + name.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
+/** Every property name our own schemas define, anywhere: the service's vocabulary. */
+function schemaVocabulary(): ReadonlySet<string> {
+  const names = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node !== null && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'properties' && value !== null && typeof value === 'object') for (const name of Object.keys(value as object)) names.add(name);
+        walk(value);
+      }
+    }
+  };
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.schema.json'))) walk(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+  return names;
+}
+
 /**
- * A segment for a name the caller sent (an unknown field): repeated only when it looks like a field
- * name, since an arbitrary key could carry personal data and errors never echo what was submitted.
+ * Names a caller may have misplaced that are not in the schemas: the decision and review words of the
+ * API, and the json-rules-engine condition keys a rule file may not use (a clinical lead's typo).
+ */
+const API_WORDS = ['status', 'decision', 'decisions', 'route', 'outcome', 'reason', 'ruleVersion', 'ruleset', 'reviewRequired', 'approver', 'role', 'activatedBy', 'note', 'from', 'path', 'params', 'condition', 'event', 'onSuccess', 'onFailure'];
+const VOCABULARY: ReadonlySet<string> = new Set([...schemaVocabulary(), ...API_WORDS]);
+
+/**
+ * A segment for a name the caller sent (an unknown field): repeated only when it is a word of the
+ * service's own vocabulary (a field of one of its schemas, misplaced or misspelt in case), since any
+ * other key could carry personal data (a surname, a reference) and errors never echo what was sent.
  */
 export function safePointerSegment(name: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$-]{0,63}$/.test(name) ? `/${name}` : '/(unnamed)';
+  return VOCABULARY.has(name) ? `/${name}` : '/(unnamed)';
 }
 
 const TYPE_WORDS: Record<string, string> = {

@@ -6,7 +6,7 @@
  * Differences handled here, not in callers: pg returns int8 as a string (cast counts to int in SQL),
  * and pg turns JS arrays into PostgreSQL arrays (always pass jsonb parameters through JSON.stringify).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -29,13 +29,60 @@ export interface Database extends Queryable {
 /** A DATA_DIR value that keeps the embedded database in memory (tests only). */
 export const IN_MEMORY = 'memory://';
 
+/**
+ * PGlite is one process's database: a second process opening the same folder would not see the
+ * first one's writes, and could overwrite them. A lock file holding the owner's pid keeps a second
+ * process (the command line while the service runs, say) out, with a message that says why; a lock
+ * left by a process that has died (SIGKILL) is taken over.
+ */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockDataDir(location: string): () => void {
+  const lockFile = path.join(location, 'msk-triage.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new DataDirInUseError(
+          `the embedded database in ${location} is in use by process ${owner} (the service?): stop it first, or use a PostgreSQL server (DATABASE_URL), which many processes can share`,
+        );
+      }
+      rmSync(lockFile, { force: true }); // left by a process that is gone
+    }
+  }
+  throw new DataDirInUseError(`could not lock ${lockFile}`);
+}
+
 export async function openPglite(dataDir: string): Promise<Database> {
   let location = dataDir;
+  let unlock = () => undefined as void;
   if (dataDir !== IN_MEMORY) {
     location = path.resolve(dataDir, 'pglite');
     mkdirSync(location, { recursive: true });
+    unlock = lockDataDir(location);
   }
-  const db = await PGlite.create(location === IN_MEMORY ? undefined : location);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(location === IN_MEMORY ? undefined : location);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   return {
     kind: 'pglite',
     query: async <T>(sql: string, params: readonly unknown[] = []) => (await db.query<T>(sql, [...params])).rows,
@@ -47,7 +94,13 @@ export async function openPglite(dataDir: string): Promise<Database> {
           exec: async (sql: string) => void (await tx.exec(sql)),
         }),
       ),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
 

@@ -145,6 +145,44 @@ ${APPEND_ONLY('ruleset_activations')}
 ${APPEND_ONLY('ruleset_approvals')}
 `,
   },
+  {
+    id: '003-access-control',
+    sql: `
+-- Bearer tokens issued by the command line: only a SHA-256 of each token is kept. Revoking sets
+-- revoked_at (the one update allowed); nothing is deleted, so the audit trail's actors stay known.
+create table api_tokens (
+  id uuid primary key,
+  token_sha256 text not null unique,
+  name text not null,
+  role text not null check (role in ('gp', 'triage-clinician', 'clinical-lead')),
+  practice_ods text,
+  created_at timestamptz not null,
+  expires_at timestamptz,
+  revoked_at timestamptz,
+  check (role <> 'gp' or practice_ods is not null)
+);
+create function msk_token_revoke_only() returns trigger language plpgsql as $$
+begin
+  if tg_op = 'DELETE' then raise exception 'api_tokens is append-only: revoke a token instead'; end if;
+  if (new.id, new.token_sha256, new.name, new.role, new.practice_ods, new.created_at, new.expires_at)
+     is distinct from (old.id, old.token_sha256, old.name, old.role, old.practice_ods, old.created_at, old.expires_at)
+     or old.revoked_at is not null then
+    raise exception 'a token can only be revoked, once';
+  end if;
+  return new;
+end $$;
+create trigger api_tokens_revoke_only before update or delete on api_tokens
+  for each row execute function msk_token_revoke_only();
+
+-- Who did it: the actor's role beside its pseudonymous id, in the hash of new rows.
+alter table audit_events add column actor_role text;
+-- Events of no referral (rule sets, refused access) by type, for review.
+create index audit_events_type on audit_events (event_type, seq);
+-- The authenticated identity of an approver and of an activator, beside the names they signed with.
+alter table ruleset_approvals add column approver_id text;
+alter table ruleset_activations add column activated_by_id text;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

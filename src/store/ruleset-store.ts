@@ -7,6 +7,8 @@ export interface Activation {
   version: string;
   sha256: string;
   activatedBy: string;
+  /** the authenticated identity (null from the command line) */
+  activatedById: string | null;
   reason: string;
   activatedAt: Date;
 }
@@ -17,6 +19,8 @@ export interface Approval {
   version: string;
   sha256: string;
   approver: string;
+  /** the authenticated identity (null from the command line) */
+  approverId: string | null;
   role: string;
   note: string | null;
   approvedAt: Date;
@@ -24,15 +28,15 @@ export interface Approval {
 
 export async function insertActivation(tx: Queryable, a: Activation): Promise<void> {
   await tx.query(
-    'insert into ruleset_activations (id, ruleset_id, version, sha256, activated_by, reason, activated_at) values ($1, $2, $3, $4, $5, $6, $7)',
-    [a.id, a.rulesetId, a.version, a.sha256, a.activatedBy, a.reason, a.activatedAt],
+    'insert into ruleset_activations (id, ruleset_id, version, sha256, activated_by, activated_by_id, reason, activated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
+    [a.id, a.rulesetId, a.version, a.sha256, a.activatedBy, a.activatedById, a.reason, a.activatedAt],
   );
 }
 
 export async function insertApproval(tx: Queryable, a: Approval): Promise<void> {
   await tx.query(
-    'insert into ruleset_approvals (id, ruleset_id, version, sha256, approver, role, note, approved_at) values ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [a.id, a.rulesetId, a.version, a.sha256, a.approver, a.role, a.note, a.approvedAt],
+    'insert into ruleset_approvals (id, ruleset_id, version, sha256, approver, approver_id, role, note, approved_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [a.id, a.rulesetId, a.version, a.sha256, a.approver, a.approverId, a.role, a.note, a.approvedAt],
   );
 }
 
@@ -53,9 +57,9 @@ export async function releasedVersions(db: Queryable): Promise<Array<{ rulesetId
 }
 
 export async function approvalsOf(db: Queryable, rulesetId: string, version: string): Promise<Approval[]> {
-  const rows = await db.query<{ id: string; ruleset_id: string; version: string; sha256: string; approver: string; role: string; note: string | null; approved_at: Date }>(
+  const rows = await db.query<{ id: string; ruleset_id: string; version: string; sha256: string; approver: string; approver_id: string | null; role: string; note: string | null; approved_at: Date }>(
     'select * from ruleset_approvals where ruleset_id = $1 and version = $2 order by approved_at',
     [rulesetId, version],
   );
-  return rows.map((r) => ({ id: r.id, rulesetId: r.ruleset_id, version: r.version, sha256: r.sha256, approver: r.approver, role: r.role, note: r.note, approvedAt: r.approved_at }));
+  return rows.map((r) => ({ id: r.id, rulesetId: r.ruleset_id, version: r.version, sha256: r.sha256, approver: r.approver, approverId: r.approver_id, role: r.role, note: r.note, approvedAt: r.approved_at }));
 }

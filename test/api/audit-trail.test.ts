@@ -4,7 +4,6 @@
  * These tests own a fresh database, because they tamper with it.
  */
 import { expect } from 'chai';
-import request from 'supertest';
 import { verifyAuditChain, verifyCoverage } from '../../src/audit/audit-trail.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
@@ -13,18 +12,21 @@ import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
 import { freshDatabase } from '../support/test-database.js';
-import { loadedVersions, testApp } from '../support/test-app.js';
+import { loadedVersions, testApp, type TestApp } from '../support/test-app.js';
 
 describe('the audit trail', function () {
   this.timeout(60_000);
   let db: Database;
   let dispose: () => Promise<void>;
-  let app: ReturnType<typeof testApp>['app'];
+  let t: TestApp;
 
   before(async () => {
     ({ db, dispose } = await freshDatabase());
-    ({ app } = testApp({ db }));
-    for (const referral of syntheticReferrals(300, 7)) expect((await request(app).post('/api/v1/referrals').send(referral)).status).to.equal(201);
+    t = await testApp({ db });
+    // each referral sent by a GP of its own practice
+    for (const referral of syntheticReferrals(300, 7)) {
+      expect((await (await t.gpOf(referral.referrer.odsCode)).post('/api/v1/referrals').send(referral)).status).to.equal(201);
+    }
   });
   after(() => dispose());
 
@@ -41,6 +43,13 @@ describe('the audit trail', function () {
     const result = await verifyAuditChain(db);
     expect(result).to.deep.include({ ok: true, rows: 600 });
     expect(await verifyCoverage(db)).to.deep.equal([]);
+    // every row names its actor pseudonymously, with the actor's role: here, the GPs who referred
+    const actors = await db.query<{ actor: string; actor_role: string | null }>('select distinct actor, actor_role from audit_events');
+    expect(actors.length).to.be.above(1);
+    for (const { actor, actor_role } of actors) {
+      expect(actor).to.match(/^token:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(actor_role).to.equal('gp');
+    }
   });
 
   it('is refused updates, deletes and truncation by the database itself', async () => {
@@ -68,18 +77,18 @@ describe('the audit trail', function () {
         throw new TypeError('engine broke');
       }
     }
-    const { app: failing } = testApp({ db, registry: new RuleSetRegistry([{ ...base, compiled: new Broken(base.compiled.document) }]) });
-    const res = await request(failing).post('/api/v1/referrals').send(aReferral());
+    const failing = await testApp({ db, registry: new RuleSetRegistry([{ ...base, compiled: new Broken(base.compiled.document) }]) });
+    const res = await (await failing.gpOf('J82001')).post('/api/v1/referrals').send(aReferral());
     expect(res.status).to.equal(202);
     expect(res.body).to.deep.include({ status: 'awaiting-manual-triage', decision: null });
-    const stored = await request(app).get(res.headers.location as string);
+    const stored = await t.clinician.get(res.headers.location as string);
     expect(stored.body.decision).to.include({ source: 'evaluation-failed', pathway: null, urgency: null });
-    const queue = await request(app).get('/api/v1/referrals?status=awaiting-manual-triage,routed&limit=1');
+    const queue = await t.clinician.get('/api/v1/referrals?status=awaiting-manual-triage,routed&limit=1');
     expect(queue.body.items[0].id).to.equal(res.body.id); // no route sorts before emergency
-    expectError(await request(app).post(`/api/v1/referrals/${res.body.id as string}/review`).send({ outcome: 'confirmed' }), 409, 'NOTHING_TO_CONFIRM');
-    const override = await request(app).post(`/api/v1/referrals/${res.body.id as string}/review`).send({ outcome: 'overridden', pathway: 'physio', urgency: 'routine', reason: 'triaged by hand' });
+    expectError(await t.clinician.post(`/api/v1/referrals/${res.body.id as string}/review`).send({ outcome: 'confirmed' }), 409, 'NOTHING_TO_CONFIRM');
+    const override = await t.clinician.post(`/api/v1/referrals/${res.body.id as string}/review`).send({ outcome: 'overridden', pathway: 'physio', urgency: 'routine', reason: 'triaged by hand' });
     expect(override.status).to.equal(201);
-    const audit = await request(app).get(`/api/v1/referrals/${res.body.id as string}/audit`);
+    const audit = await t.clinician.get(`/api/v1/referrals/${res.body.id as string}/audit`);
     expect((audit.body.events as Array<{ type: string }>).map((e) => e.type)).to.deep.equal(['referral.submitted', 'referral.evaluation-failed', 'referral.overridden']);
   });
 
@@ -87,7 +96,8 @@ describe('the audit trail', function () {
     const rows = await db.query<{ id: string }>("select referral_id as id from decisions where source = 'rules'");
     expect(rows.length).to.be.at.least(300);
     for (const { id } of rows) {
-      const replay = await request(app).post(`/api/v1/referrals/${id}/replay`);
+      const replay = await t.clinician.post(`/api/v1/referrals/${id}/replay`);
+      expect(replay.status, id).to.equal(200);
       expect(replay.body.result, id).to.equal('matched');
     }
   });
@@ -95,7 +105,7 @@ describe('the audit trail', function () {
   describe('when someone changes the table behind its back', () => {
     it('notices a deleted last row, through the state it recorded', async () => {
       expect(await verifyCoverage(db)).to.deep.equal([]);
-      await request(app).post('/api/v1/referrals').send(aReferral());
+      expect((await (await t.gpOf('J82001')).post('/api/v1/referrals').send(aReferral())).status).to.equal(201);
       const [last] = await db.query<{ seq: number; event_type: string }>('select seq::int as seq, event_type from audit_events order by seq desc limit 1');
       expect(last?.event_type).to.equal('referral.decided');
       await tamper(`delete from audit_events where seq = ${last?.seq ?? 0}`);
@@ -118,6 +128,15 @@ describe('the audit trail', function () {
     it('names a deleted row', async () => {
       await tamper('delete from audit_events where seq = 5');
       expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: 5, reason: 'row 5 is missing' });
+    });
+
+    it("names a row whose actor's role was edited, or erased to pass for a row written before roles were recorded", async () => {
+      const [row3, row2] = await db.query<{ actor_role: string | null }>('select actor_role from audit_events where seq in (2, 3) order by seq desc');
+      expect([row3?.actor_role, row2?.actor_role]).to.deep.equal(['gp', 'gp']);
+      await tamper("update audit_events set actor_role = 'clinical-lead' where seq = 3");
+      expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: 3, reason: 'row 3 was changed after it was written' });
+      await tamper('update audit_events set actor_role = null where seq = 2');
+      expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: 2, reason: 'row 2 was changed after it was written' });
     });
   });
 });

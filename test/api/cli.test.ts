@@ -1,12 +1,16 @@
 /**
  * The command line as an operator runs it (`npx msk-triage …`), on an embedded database in a
  * temporary DATA_DIR: generate synthetic referrals, verify the audit chain, replay, and find the
- * row someone edited behind the service's back.
+ * row someone edited behind the service's back; issue, list and revoke bearer tokens; and take a
+ * rule-set version from draft to active, signed by two people.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
 import { openPglite } from '../../src/store/database.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -58,6 +62,148 @@ describe('the msk-triage command line', function () {
   });
 });
 
+/** The same, without blocking: for commands that may run side by side (they never open the database). */
+async function cliAsync(dataDir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/cli/bin.js', ...args], {
+      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    return { status: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
+    return { status: typeof failed.code === 'number' ? failed.code : null, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const ANY_TOKEN = /msk_[A-Za-z0-9_-]{43}/;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+interface ListedToken {
+  id: string;
+  name: string;
+  role: string;
+  practice: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  state: string;
+}
+
+describe('the msk-triage token commands', function () {
+  this.timeout(180_000);
+  const dataDir = tempDir('msk-tokens-');
+  const created: Record<string, { id: string; token: string }> = {};
+
+  /** Creates a token; checks what every create prints; keeps the id and the token under `key`. */
+  function create(key: string, ...args: string[]): string {
+    const result = cli(dataDir, 'token', 'create', ...args);
+    expect(result.status, result.stderr).to.equal(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    const token = lines.at(-1) ?? '';
+    expect(TOKEN_PATTERN.test(token), 'the last line of stdout is the token, alone').to.equal(true);
+    expect(result.stdout.split(token).length - 1, 'the token is printed once').to.equal(1);
+    expect(result.stderr).to.not.contain(token);
+    expect(lines.slice(0, -1).join('\n')).to.not.match(ANY_TOKEN);
+    const id = new RegExp(`^created token (${UUID}) for `).exec(lines[0] ?? '')?.[1];
+    expect(id, lines[0]).to.be.a('string');
+    created[key] = { id: id as string, token };
+    return lines[0] ?? '';
+  }
+
+  const listJson = (): ListedToken[] => {
+    const result = cli(dataDir, 'token', 'list', '--json');
+    expect(result.status, result.stderr).to.equal(0);
+    return JSON.parse(result.stdout) as ListedToken[];
+  };
+  const listed = (tokens: ListedToken[], key: string): ListedToken => {
+    const found = tokens.find((t) => t.id === created[key]?.id);
+    expect(found, `token ${key} is listed`).to.not.equal(undefined);
+    return found as ListedToken;
+  };
+
+  it('token create prints what it made, then the token alone on the last line, once', () => {
+    const first = create('gp', '--role', 'gp', '--name', 'Dr G Practice', '--practice', 'J82001', '--expires', '90d');
+    expect(first).to.match(new RegExp(`^created token ${UUID} for Dr G Practice: role gp, practice J82001, expires \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z$`));
+  });
+
+  it('refuses a gp token without --practice, a bad --role, and a past or unreadable --expires: exit 2, a clear message, nothing written', async () => {
+    const untouched = tempDir('msk-tokens-refused-');
+    const refusals = await Promise.all([
+      cliAsync(untouched, 'token', 'create', '--role', 'gp', '--name', 'Dr No Practice'),
+      cliAsync(untouched, 'token', 'create', '--role', 'admin', '--name', 'Mallory'),
+      cliAsync(untouched, 'token', 'create', '--role', 'triage-clinician', '--name', 'Dr Past', '--expires', '2020-01-01'),
+      cliAsync(untouched, 'token', 'create', '--role', 'triage-clinician', '--name', 'Dr Soon', '--expires', 'soon'),
+    ]);
+    const messages = [
+      /^msk-triage: a gp token needs --practice: the ODS code of the practice, such as A81001$/,
+      /^msk-triage: --role must be one of: gp, triage-clinician, clinical-lead$/,
+      /^msk-triage: --expires must be in the future$/,
+      /^msk-triage: --expires must be a duration \(90d, 12h, [^)]*\), a date \(2027-03-31\) or never$/,
+    ];
+    refusals.forEach((result, i) => {
+      expect(result.status, result.stderr).to.equal(2);
+      expect(result.stderr.split('\n')[0]).to.match(messages[i] as RegExp);
+      expect(result.stdout + result.stderr).to.not.match(ANY_TOKEN);
+    });
+    expect(readdirSync(untouched), 'refused before the database was opened').to.deep.equal([]);
+  });
+
+  it('--expires takes days, hours, a date or never; token list shows role, practice and state, never a token or its hash', () => {
+    create('clinician', '--role', 'triage-clinician', '--name', 'Nurse T Clinician', '--expires', '12h');
+    create('lead', '--role', 'clinical-lead', '--name', 'Dr C Lead', '--expires', '2099-03-31');
+    create('forever', '--role', 'gp', '--name', 'Dr F Forever', '--practice', 'A81001', '--expires', 'never');
+
+    const tokens = listJson();
+    expect(tokens.map((t) => t.id)).to.deep.equal(['gp', 'clinician', 'lead', 'forever'].map((key) => created[key]?.id));
+    const lifetime = (t: ListedToken) => Date.parse(t.expiresAt ?? '') - Date.parse(t.createdAt);
+    const gp = listed(tokens, 'gp');
+    expect(gp).to.include({ name: 'Dr G Practice', role: 'gp', practice: 'J82001', state: 'active', revokedAt: null });
+    expect(lifetime(gp)).to.equal(90 * DAY_MS);
+    const clinician = listed(tokens, 'clinician');
+    expect(clinician).to.include({ role: 'triage-clinician', practice: null, state: 'active' });
+    expect(lifetime(clinician)).to.equal(12 * HOUR_MS);
+    expect(listed(tokens, 'lead')).to.include({ role: 'clinical-lead', expiresAt: '2099-03-31T00:00:00.000Z', state: 'active' });
+    expect(listed(tokens, 'forever')).to.include({ role: 'gp', practice: 'A81001', expiresAt: null, state: 'active' });
+    expect(Object.keys(gp)).to.deep.equal(['id', 'name', 'role', 'practice', 'createdAt', 'expiresAt', 'revokedAt', 'state']);
+
+    const text = cli(dataDir, 'token', 'list');
+    expect(text.status, text.stderr).to.equal(0);
+    const line = (key: string) => text.stdout.split('\n').find((l) => l.startsWith(created[key]?.id ?? '-')) ?? '';
+    expect(line('gp')).to.match(/^\S+ {2}gp {16}J82001 {4}active until \S+Z +Dr G Practice$/);
+    expect(line('gp')).to.contain(`active until ${gp.expiresAt ?? ''}`);
+    expect(line('clinician')).to.match(/ {2}triage-clinician {2}- {9}active until \S+ +Nurse T Clinician$/);
+    expect(line('lead')).to.match(/ {2}clinical-lead {5}- {9}active until 2099-03-31T00:00:00\.000Z +Dr C Lead$/);
+    expect(line('forever')).to.match(/ {2}gp {16}A81001 {4}active, never expires +Dr F Forever$/);
+
+    const everything = JSON.stringify(tokens) + text.stdout + text.stderr;
+    for (const { token } of Object.values(created)) {
+      expect(everything).to.not.contain(token);
+      expect(everything).to.not.contain(createHash('sha256').update(token, 'utf8').digest('hex'));
+    }
+    expect(everything).to.not.match(ANY_TOKEN);
+  });
+
+  it('token revoke marks a token revoked and exits 0; revoking it again exits 1', () => {
+    const id = created.gp?.id ?? '';
+    const revoked = cli(dataDir, 'token', 'revoke', id);
+    expect(revoked.status, revoked.stderr).to.equal(0);
+    expect(revoked.stdout).to.equal(`revoked token ${id}: it is refused from the next request on\n`);
+
+    const text = cli(dataDir, 'token', 'list');
+    expect(text.status, text.stderr).to.equal(0);
+    expect(text.stdout.split('\n').find((l) => l.startsWith(id))).to.match(/ {2}gp {16}J82001 {4}revoked \d{4}-\d{2}-\d{2}T[\d:.]+Z +Dr G Practice$/);
+    expect(text.stdout.split('\n').filter((l) => / active/.test(l)), 'the others stay active').to.have.length(3);
+
+    const again = cli(dataDir, 'token', 'revoke', id);
+    expect(again.status).to.equal(1);
+    expect(again.stdout).to.equal(`no token ${id} to revoke (unknown, or revoked already)\n`);
+  });
+});
+
 describe('the msk-triage rules commands', function () {
   this.timeout(60_000);
   const run = (...args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -94,7 +240,7 @@ describe('the msk-triage rules commands', function () {
 describe('a clinical lead’s way from a new version to activation, on the command line', function () {
   this.timeout(180_000);
 
-  it('checks, simulates, approves and activates 1.1.0 while a broken 1.2.0 draft sits beside it', () => {
+  it('checks, simulates, approves and activates 1.1.0 while a broken 1.2.0 draft sits beside it', async () => {
     // the shipped 1.0.0 and 1.1.0, and a 1.2.0 copied from 1.1.0 and broken
     const rulesDir = tempDir('msk-lead-rules-');
     cpSync('rules/msk-triage', path.join(rulesDir, 'msk-triage'), { recursive: true });
@@ -121,7 +267,14 @@ describe('a clinical lead’s way from a new version to activation, on the comma
     expect(simulate.stdout).to.match(/msk-triage 1\.0\.0 → 1\.1\.0: 300 referrals/);
     expect(simulate.stdout, simulate.stdout).to.match(/community \/ routine\s+physio \/ routine\s+\d+/);
 
-    expect(run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit').status).to.equal(1);
+    const unapproved = run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit');
+    expect(unapproved.status).to.equal(1);
+    expect(unapproved.stdout).to.contain('needs an approval, recorded for this exact content');
+    // the activator's own approval (however the name is written) is not the second person's
+    expect(run('rules', 'approve', 'msk-triage', '1.1.0', '--name', ' dr c LEAD ', '--role', 'clinical lead').status).to.equal(0);
+    const selfApproved = run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit');
+    expect(selfApproved.status).to.equal(1);
+    expect(selfApproved.stdout).to.contain('and not the one activating it');
     expect(run('rules', 'approve', 'msk-triage', '1.1.0', '--name', 'Dr B Lead', '--role', 'clinical lead').status).to.equal(0);
     const activate = run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit');
     expect(activate.status, activate.stdout + activate.stderr).to.equal(0);
@@ -131,5 +284,21 @@ describe('a clinical lead’s way from a new version to activation, on the comma
     expect(broken.status).to.equal(1);
     expect(broken.stdout).to.contain('activation refused; msk-triage 1.2.0 is not active');
     expect(run('audit', 'verify').stdout).to.match(/^audit chain verified/);
+
+    // At the command line, signatories are operators, known in the trail by a pseudonym of their name.
+    const pseudonym = (name: string) => `cli:${createHash('sha256').update(name.trim().toLowerCase()).digest('hex').slice(0, 16)}`;
+    const db = await openPglite(dataDir);
+    try {
+      const events = await db.query<{ event_type: string; actor: string; actor_role: string }>(
+        "select event_type, actor, actor_role from audit_events where event_type in ('ruleset.approved', 'ruleset.activated') and ruleset_version = '1.1.0' order by seq",
+      );
+      expect(events.map((e) => `${e.event_type} ${e.actor} ${e.actor_role}`)).to.deep.equal([
+        `ruleset.approved ${pseudonym('Dr C Lead')} operator`,
+        `ruleset.approved ${pseudonym('Dr B Lead')} operator`,
+        `ruleset.activated ${pseudonym('Dr C Lead')} operator`,
+      ]);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ describe('crash safety', function () {
       env: { DATA_DIR: tempDir('msk-crash-'), DATABASE_URL: '' },
       killAfterMs: [1500, 2500],
     });
+    expect(report.refused, 'answers other than 201, 202 or 5xx, by status').to.deep.equal({});
     expect(report.acknowledged, 'the load produced acknowledged referrals').to.be.greaterThan(10);
     expect(report.lost).to.deep.equal([]);
     expect(report.retriedAnswered).to.equal(report.cutOff);

@@ -3,7 +3,6 @@
  * endpoint answers EVALUATION_FAILED, with no pathway, urgency or service anywhere in the body.
  */
 import { expect } from 'chai';
-import request from 'supertest';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
@@ -45,17 +44,23 @@ const failures: Array<[string, CompiledRuleSet]> = [
 describe('when evaluation fails', () => {
   for (const [what, compiled] of failures) {
     it(`answers EVALUATION_FAILED and no route when ${what}`, async () => {
-      const { app, logLines } = testApp({ registry: registryWith(compiled) });
-      const res = await request(app).post('/api/v1/triage').send(aReferral());
-      expectError(res, 500, 'EVALUATION_FAILED');
-      expect(JSON.stringify(res.body)).to.not.match(/pathway|urgency|routine|service/);
-      expect(logLines.some((line) => line.includes('"event":"triage.evaluation-failed"'))).to.equal(true);
+      const t = await testApp({ registry: registryWith(compiled) });
+      // a GP is answered a reduced decision and a clinician the full one: neither gets a route here
+      for (const [role, caller] of [['gp', await t.gpOf('J82001')], ['triage-clinician', t.clinician]] as const) {
+        const logged = t.logLines.length;
+        const res = await caller.post('/api/v1/triage').send(aReferral());
+        expectError(res, 500, 'EVALUATION_FAILED');
+        expect(JSON.stringify(res.body), role).to.not.match(/pathway|urgency|routine|service/);
+        expect(t.logLines.slice(logged).some((line) => line.includes('"event":"triage.evaluation-failed"')), role).to.equal(true);
+      }
     });
   }
 
   it('keeps serving the next request', async () => {
-    const { app } = testApp({ registry: registryWith(new ThrowingRuleSet(base.compiled.document)) });
-    await request(app).post('/api/v1/triage').send(aReferral());
-    expect((await request(app).get('/healthz')).status).to.equal(200);
+    const t = await testApp({ registry: registryWith(new ThrowingRuleSet(base.compiled.document)) });
+    const gp = await t.gpOf('J82001');
+    expectError(await gp.post('/api/v1/triage').send(aReferral()), 500, 'EVALUATION_FAILED');
+    expect((await t.anonymous.get('/healthz')).status).to.equal(200);
+    expectError(await gp.post('/api/v1/triage').send(aReferral()), 500, 'EVALUATION_FAILED');
   });
 });

@@ -5,7 +5,6 @@
  */
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import request from 'supertest';
 import { watchActivations } from '../../src/rules/activation-watch.js';
 import { registryFromDatabase } from '../../src/rules/rule-set-lifecycle.js';
 import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
@@ -39,16 +38,17 @@ describe('two instances on one database', function () {
     stops.push(await watchActivations({ db: dbA, registry: registryA, rulesDir, logger, intervalMs: 60_000 }));
     stops.push(await watchActivations({ db: dbB, registry: registryB, rulesDir, logger, intervalMs: fresh.url ? 60_000 : 100 }));
     const config = { rulesetId: 'msk-triage', bodyLimitBytes: 65536, rulesDir };
-    const { app: a } = testApp({ db: dbA, registry: registryA, config });
-    const { app: b } = testApp({ db: dbB, registry: registryB, config });
-    expect((await request(b).post('/api/v1/triage').send(aReferral())).body.ruleset.version).to.equal('1.0.0');
+    const a = await testApp({ db: dbA, registry: registryA, config });
+    const b = await testApp({ db: dbB, registry: registryB, config });
+    expect((await b.clinician.post('/api/v1/triage').send(aReferral())).body.ruleset.version).to.equal('1.0.0');
 
-    expect((await request(a).post('/api/v1/rulesets/msk-triage/versions/1.1.0/approvals').send({ approver: 'Dr B Lead', role: 'clinical lead' })).status).to.equal(201);
-    const activated = await request(a).post('/api/v1/rulesets/msk-triage/versions/1.1.0/activate').send({ activatedBy: 'Dr C Lead', reason: 'local audit' });
+    // two clinical leads on instance A: one approves, the other activates
+    expect((await a.secondLead.post('/api/v1/rulesets/msk-triage/versions/1.1.0/approvals').send({})).status).to.equal(201);
+    const activated = await a.lead.post('/api/v1/rulesets/msk-triage/versions/1.1.0/activate').send({ reason: 'local audit' });
     expect(activated.status, JSON.stringify(activated.body)).to.equal(200);
     const started = Date.now();
     while (registryB.active('msk-triage')?.version !== '1.1.0' && Date.now() - started < 1000) await sleep(20);
     expect(registryB.active('msk-triage')?.version, `instance B switched within a second; log: ${lines.join('\n')}`).to.equal('1.1.0');
-    expect((await request(b).post('/api/v1/triage').send(aReferral())).body.ruleset.version).to.equal('1.1.0');
+    expect((await b.clinician.post('/api/v1/triage').send(aReferral())).body.ruleset.version).to.equal('1.1.0');
   });
 });

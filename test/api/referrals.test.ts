@@ -1,36 +1,104 @@
 /**
  * Referrals as a GP system and a triage clinician use them: submit, read, queue, review, audit,
- * replay, on the run's database (PGlite, or PostgreSQL with TEST_DATABASE_URL).
+ * replay, on the run's database (PGlite, or PostgreSQL with TEST_DATABASE_URL). Each request carries
+ * the token of the role that makes it: a GP of the referring practice submits and reads; a triage
+ * clinician reads the queue, reviews, replays and reads the audit trail.
  */
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
-import request from 'supertest';
+import { createHash, randomUUID } from 'node:crypto';
+import type request from 'supertest';
+import type { Decision } from '../../src/generated/decision.js';
+import type { Referral } from '../../src/generated/referral.js';
 import { validateDecision } from '../../src/schemas/schema-registry.js';
+import type { Caller } from '../support/callers.js';
 import { expectError, issuesOf } from '../support/error-shape.js';
 import { aKneeReferral, aReferral } from '../support/referral-factory.js';
-import { testApp } from '../support/test-app.js';
+import { db, testApp } from '../support/test-app.js';
 
-const { app } = testApp();
+const t = await testApp();
 
 /** Each test uses its own practice, so that its queue is its own in the shared database. */
 const practice = () => `T${randomUUID().replaceAll('-', '').slice(0, 8).toUpperCase()}`;
-const submit = (body: object, key?: string) => {
-  const req = request(app).post('/api/v1/referrals').send(body);
+
+/** Submitted as a GP of the referral's own practice, as the practice's system would. */
+async function submit(body: Referral, key?: string): Promise<request.Response> {
+  const req = (await t.gpOf(body.referrer.odsCode)).post('/api/v1/referrals').send(body);
   return key ? req.set('Idempotency-Key', key) : req;
-};
+}
+
+/** The audit trail's pseudonymous id of a caller: `token:<the token's id>`. */
+async function actorIdOf(who: Caller): Promise<string> {
+  const sha256 = createHash('sha256').update(who.token ?? '', 'utf8').digest('hex');
+  const [row] = await db.query<{ id: string }>('select id from api_tokens where token_sha256 = $1', [sha256]);
+  if (!row) throw new Error('no such token');
+  return `token:${row.id}`;
+}
+
+const storedCount = async (ods: string): Promise<number> =>
+  (await db.query<{ n: number }>('select count(*)::int as n from referrals where practice_ods = $1', [ods]))[0]?.n ?? -1;
+
+interface AuditRow {
+  id: string;
+  referral_id: string | null;
+  event_type: string;
+  actor: string;
+  actor_role: string | null;
+  details: Record<string, unknown>;
+}
+const denialsAbout = async (referralId: string): Promise<AuditRow[]> =>
+  (await db.query<AuditRow>("select * from audit_events where event_type='access.denied' order by seq")).filter((row) => row.details.referralId === referralId);
+
+/** What a GP is told of a decision: all of it but each fired rule's condition tree. */
+const asToldToGp = (decision: Decision) => ({
+  ...decision,
+  firedRules: decision.firedRules.map(({ conditions: _conditions, ...rule }) => rule),
+});
+
+const GP_VIEW_KEYS = ['id', 'status', 'receivedAt', 'updatedAt', 'referral', 'decision'];
+const GP_DECISION_KEYS = ['source', 'pathway', 'urgency', 'service', 'reviewRequired', 'ruleset', 'evaluationDate', 'reason', 'createdAt', 'explanation'];
 
 describe('POST /api/v1/referrals', () => {
   it('stores the referral and its decision, answering 201 with Location, id and status', async () => {
-    const res = await submit(aReferral({ referrer: { odsCode: practice() } }));
+    const ods = practice();
+    const res = await submit(aReferral({ referrer: { odsCode: ods } }));
     expect(res.status).to.equal(201);
     expect(res.body.id).to.match(/^[0-9a-f-]{36}$/);
     expect(res.headers.location).to.equal(`/api/v1/referrals/${res.body.id}`);
     expect(res.body.status).to.equal('routed');
-    expect(validateDecision(res.body.decision)).to.equal(true);
-    const stored = await request(app).get(res.headers.location as string);
+    // The full decision, as a triage clinician reads it, is the contract's decision.
+    const stored = await t.clinician.get(res.headers.location as string);
     expect(stored.status).to.equal(200);
     expect(stored.body.referral.patient.nhsNumber).to.equal('9434765919');
     expect(stored.body.decision).to.include({ source: 'rules', pathway: 'physio', urgency: 'routine' });
+    const full = stored.body.decision.explanation as Decision;
+    expect(validateDecision(full), JSON.stringify(validateDecision.errors)).to.equal(true);
+    expect(full.firedRules.length).to.be.above(0);
+    // The GP who submitted is answered the same decision without the rules' condition trees.
+    expect(res.body.decision).to.deep.equal(asToldToGp(full));
+    expect(validateDecision(res.body.decision)).to.equal(false);
+  });
+
+  it("answers a GP reading their own practice's referral its status and current route, not the history or who decided", async () => {
+    const ods = practice();
+    const res = await submit(aReferral({ referrer: { odsCode: ods } }));
+    const mine = await (await t.gpOf(ods)).get(res.headers.location as string);
+    expect(mine.status).to.equal(200);
+    expect(Object.keys(mine.body as object).sort()).to.deep.equal([...GP_VIEW_KEYS].sort());
+    expect(Object.keys(mine.body.decision as object).sort()).to.deep.equal([...GP_DECISION_KEYS].sort());
+    const full = (await t.clinician.get(res.headers.location as string)).body;
+    expect(full.decisions).to.have.length(1);
+    expect(full.decision).to.include.keys('id', 'decidedBy', 'replacesDecisionId');
+    const { id: _id, decidedBy: _decidedBy, replacesDecisionId: _replaces, explanation, ...shared } = full.decision as Record<string, unknown>;
+    expect(mine.body).to.deep.equal({
+      id: full.id,
+      status: full.status,
+      receivedAt: full.receivedAt,
+      updatedAt: full.updatedAt,
+      referral: full.referral,
+      decision: { ...shared, explanation: asToldToGp(explanation as Decision) },
+    });
+    expect(mine.body.decision.explanation).to.deep.equal(res.body.decision);
+    expect(JSON.stringify(mine.body)).to.not.match(/"conditions"|"decidedBy"|"decisions"/);
   });
 
   it('queues a decision that needs review as awaiting-review', async () => {
@@ -43,14 +111,47 @@ describe('POST /api/v1/referrals', () => {
     const ods = practice();
     const res = await submit(aReferral({ referrer: { odsCode: ods }, redFlags: { nightPain: null } }));
     expectError(res, 400, 'REFERRAL_INVALID');
-    const queue = await request(app).get('/api/v1/referrals?limit=200');
+    const queue = await t.clinician.get('/api/v1/referrals?limit=200');
+    expect(queue.status).to.equal(200);
     expect((queue.body.items as Array<{ practiceOds: string }>).filter((i) => i.practiceOds === ods)).to.deep.equal([]);
+    expect(await storedCount(ods)).to.equal(0);
+  });
+
+  it('refuses a GP who refers for another practice: 403 at /referrer/odsCode, nothing stored', async () => {
+    const own = practice();
+    const other = practice();
+    for (const key of [undefined, randomUUID()]) {
+      const req = (await t.gpOf(own)).post('/api/v1/referrals').send(aReferral({ referrer: { odsCode: other } }));
+      const res = await (key ? req.set('Idempotency-Key', key) : req);
+      expectError(res, 403, 'FORBIDDEN');
+      expect(issuesOf(res)).to.deep.equal([{ path: '/referrer/odsCode', message: 'must be the ODS code of your own practice' }]);
+    }
+    expect(await storedCount(other)).to.equal(0);
+    expect(await storedCount(own)).to.equal(0);
+  });
+
+  it('refuses a GP who sets the status, decision, route, rule version or review flag: 400, nothing stored', async () => {
+    const ods = practice();
+    const fields: Record<string, unknown> = {
+      status: 'routed',
+      decision: { pathway: 'physio', urgency: 'routine', service: 'msk-physiotherapy' },
+      route: { pathway: 'physio', urgency: 'routine', service: 'msk-physiotherapy' },
+      ruleVersion: '1.0.0',
+      reviewRequired: false,
+    };
+    for (const [field, value] of Object.entries(fields)) {
+      const res = await submit(aReferral({ referrer: { odsCode: ods }, [field]: value }));
+      expectError(res, 400, 'REFERRAL_INVALID');
+      expect(issuesOf(res), field).to.deep.equal([{ path: `/${field}`, message: 'is not a field of this contract; remove it' }]);
+    }
+    expect(await storedCount(ods)).to.equal(0);
   });
 
   describe('with an Idempotency-Key', () => {
     it('answers a retry with the same key and body with the stored answer, and stores one referral', async () => {
       const key = randomUUID();
-      const body = aReferral({ referrer: { odsCode: practice() } });
+      const ods = practice();
+      const body = aReferral({ referrer: { odsCode: ods } });
       const first = await submit(body, key);
       const again = await submit(body, key);
       expect(first.status).to.equal(201);
@@ -58,24 +159,42 @@ describe('POST /api/v1/referrals', () => {
       expect(again.body).to.deep.equal(first.body);
       expect(again.headers['idempotency-replayed']).to.equal('true');
       expect(again.headers.location).to.equal(first.headers.location);
+      expect(await storedCount(ods)).to.equal(1);
     });
 
-    it('answers 422 for the same key with another body', async () => {
+    it('answers 422 for the same key with another body from the same practice', async () => {
       const key = randomUUID();
-      await submit(aReferral({ referrer: { odsCode: practice() } }), key);
-      expectError(await submit(aReferral({ referrer: { odsCode: practice() } }), key), 422, 'IDEMPOTENCY_KEY_REUSED');
+      const ods = practice();
+      expect((await submit(aReferral({ referrer: { odsCode: ods } }), key)).status).to.equal(201);
+      expectError(await submit(aReferral({ referrer: { odsCode: ods }, notes: 'Another referral.' }), key), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expect(await storedCount(ods)).to.equal(1);
+    });
+
+    it('keeps each practice its own keys: the same key from two practices stores two referrals', async () => {
+      const key = randomUUID();
+      const [a, b] = [practice(), practice()];
+      const fromA = await submit(aReferral({ referrer: { odsCode: a } }), key);
+      const fromB = await submit(aReferral({ referrer: { odsCode: b } }), key);
+      expect([fromA.status, fromB.status]).to.deep.equal([201, 201]);
+      expect(fromB.headers['idempotency-replayed']).to.equal(undefined);
+      expect(fromB.body.id).to.not.equal(fromA.body.id);
+      expect([await storedCount(a), await storedCount(b)]).to.deep.equal([1, 1]);
+      const againA = await submit(aReferral({ referrer: { odsCode: a } }), key);
+      expect(againA.headers['idempotency-replayed']).to.equal('true');
+      expect(againA.body.id).to.equal(fromA.body.id);
     });
 
     it('stores one referral for ten concurrent requests with one key; the others are 409 or the same answer', async () => {
       const key = randomUUID();
       const ods = practice();
       const body = aReferral({ referrer: { odsCode: ods } });
+      await t.gpOf(ods); // the token first, so that the ten requests start together
       const answers = await Promise.all(Array.from({ length: 10 }, () => submit(body, key)));
       const created = answers.filter((r) => r.status === 201);
       expect(answers.every((r) => r.status === 201 || r.status === 409)).to.equal(true);
       expect(new Set(created.map((r) => r.body.id as string)).size).to.equal(1);
       for (const conflict of answers.filter((r) => r.status === 409)) expectError(conflict, 409, 'IDEMPOTENCY_IN_FLIGHT');
-      const queue = await request(app).get('/api/v1/referrals?limit=200&status=routed');
+      const queue = await t.clinician.get('/api/v1/referrals?limit=200&status=routed');
       const mine = (queue.body.items as Array<{ practiceOds: string }>).filter((i) => i.practiceOds === ods);
       expect(mine).to.have.length(1);
     });
@@ -88,8 +207,32 @@ describe('POST /api/v1/referrals', () => {
 
 describe('GET /api/v1/referrals/{id}', () => {
   it('answers 404 for an unknown id or one that is not a UUID', async () => {
-    expectError(await request(app).get(`/api/v1/referrals/${randomUUID()}`), 404, 'REFERRAL_NOT_FOUND');
-    expectError(await request(app).get('/api/v1/referrals/9434765919'), 404, 'REFERRAL_NOT_FOUND');
+    expectError(await t.clinician.get(`/api/v1/referrals/${randomUUID()}`), 404, 'REFERRAL_NOT_FOUND');
+    expectError(await t.clinician.get('/api/v1/referrals/9434765919'), 404, 'REFERRAL_NOT_FOUND');
+  });
+
+  it("answers a GP of another practice 404, exactly as for an unknown id, and records the attempt", async () => {
+    const ods = practice();
+    const { body } = await submit(aReferral({ referrer: { odsCode: ods } }));
+    const outsider = await t.gpOf(practice());
+    const unknownId = randomUUID();
+    const theirs = await outsider.get(`/api/v1/referrals/${body.id as string}`);
+    const unknown = await outsider.get(`/api/v1/referrals/${unknownId}`);
+    expectError(theirs, 404, 'REFERRAL_NOT_FOUND');
+    expectError(unknown, 404, 'REFERRAL_NOT_FOUND');
+    // Byte for byte the same answer, but for the request id: nothing tells the referral exists.
+    const withoutRequestId = (res: request.Response) => res.text.replace(res.headers['x-request-id'] as string, '<request-id>');
+    expect(withoutRequestId(theirs)).to.equal(withoutRequestId(unknown));
+    expect(theirs.text).to.not.include(body.id as string);
+    expect(theirs.headers['content-type']).to.equal(unknown.headers['content-type']);
+
+    const denials = await denialsAbout(body.id as string);
+    expect(denials).to.have.length(1);
+    expect(denials[0]).to.deep.include({ referral_id: null, actor: await actorIdOf(outsider), actor_role: 'gp' });
+    expect(denials[0]?.details).to.deep.equal({ method: 'GET', route: '/api/v1/referrals/:id', reason: 'other-practice', referralId: body.id as string });
+    expect(await denialsAbout(unknownId)).to.deep.equal([]);
+    // ... and the referral's own practice still reads it.
+    expect((await (await t.gpOf(ods)).get(`/api/v1/referrals/${body.id as string}`)).status).to.equal(200);
   });
 });
 
@@ -103,7 +246,7 @@ describe('the review queue, GET /api/v1/referrals', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: request.Response = await request(app).get(`/api/v1/referrals?status=routed&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: request.Response = await t.clinician.get(`/api/v1/referrals?status=routed&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(page.status).to.equal(200);
       expect(page.body.items.length).to.be.at.most(2);
       seen.push(...(page.body.items as Array<{ id: string; practiceOds: string }>).filter((i) => i.practiceOds === ods).map((i) => i.id));
@@ -116,85 +259,108 @@ describe('the review queue, GET /api/v1/referrals', () => {
     const ods = practice();
     await submit(aKneeReferral({ referrer: { odsCode: ods }, redFlags: { hotSwollenJoint: true } }));
     await submit(aKneeReferral({ referrer: { odsCode: ods } }));
-    const res = await request(app).get('/api/v1/referrals?status=routed&pathway=secondary&urgency=emergency&limit=200');
+    const res = await t.clinician.get('/api/v1/referrals?status=routed&pathway=secondary&urgency=emergency&limit=200');
     const mine = (res.body.items as Array<{ practiceOds: string; pathway: string; urgency: string }>).filter((i) => i.practiceOds === ods);
     expect(mine).to.have.length(1);
     expect(mine[0]).to.include({ pathway: 'secondary', urgency: 'emergency' });
   });
 
   it('refuses an unknown status, a page size over 200 and a forged cursor, listing each', async () => {
-    const res = await request(app).get('/api/v1/referrals?status=lost&limit=500&cursor=abc');
+    const res = await t.clinician.get('/api/v1/referrals?status=lost&limit=500&cursor=abc');
     expectError(res, 400, 'QUERY_INVALID');
     expect(issuesOf(res).map((i) => i.path)).to.deep.equal(['/status', '/limit', '/cursor']);
   });
 });
 
 describe('POST /api/v1/referrals/{id}/review', () => {
-  async function awaitingReview(): Promise<string> {
-    const res = await submit(aReferral({ referrer: { odsCode: practice() }, startBack: { walkedShortDistancesOnly: false }, redFlags: { unexplainedMass: true, historyOfCancer: true } }));
+  async function awaitingReview(ods = practice()): Promise<string> {
+    const res = await submit(aReferral({ referrer: { odsCode: ods }, startBack: { walkedShortDistancesOnly: false }, redFlags: { unexplainedMass: true, historyOfCancer: true } }));
+    expect(res.body.status).to.equal('awaiting-review');
     return res.body.id as string;
   }
 
   it('confirms the decision: status reviewed, the same decision, an audit event', async () => {
     const id = await awaitingReview();
-    const res = await request(app).post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' });
+    const res = await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' });
     expect(res.status).to.equal(201);
-    const stored = await request(app).get(`/api/v1/referrals/${id}`);
+    const stored = await t.clinician.get(`/api/v1/referrals/${id}`);
     expect(stored.body.status).to.equal('reviewed');
     expect(stored.body.decisions).to.have.length(1);
-    const audit = await request(app).get(`/api/v1/referrals/${id}/audit`);
+    const audit = await t.clinician.get(`/api/v1/referrals/${id}/audit`);
     expect((audit.body.events as Array<{ type: string }>).map((e) => e.type)).to.deep.equal(['referral.submitted', 'referral.decided', 'referral.reviewed']);
+  });
+
+  it('records who did each step: the GP submitted, the triage clinician reviewed', async () => {
+    const ods = practice();
+    const id = await awaitingReview(ods);
+    expect((await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' })).status).to.equal(201);
+    const audit = await t.clinician.get(`/api/v1/referrals/${id}/audit`);
+    const gp = await actorIdOf(await t.gpOf(ods));
+    const clinician = await actorIdOf(t.clinician);
+    expect(gp).to.match(/^token:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(clinician).to.match(/^token:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect((audit.body.events as Array<{ type: string; actor: string; actorRole: string }>).map(({ type, actor, actorRole }) => ({ type, actor, actorRole }))).to.deep.equal([
+      { type: 'referral.submitted', actor: gp, actorRole: 'gp' },
+      { type: 'referral.decided', actor: gp, actorRole: 'gp' },
+      { type: 'referral.reviewed', actor: clinician, actorRole: 'triage-clinician' },
+    ]);
   });
 
   it('overrides with a new decision linked to the one it replaces, never an update', async () => {
     const id = await awaitingReview();
-    const before = await request(app).get(`/api/v1/referrals/${id}`);
-    const res = await request(app).post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'urgent', service: 'urgent-direct-access-ultrasound', reason: 'Mass is the leading concern; spinal imaging already booked.' });
+    const before = await t.clinician.get(`/api/v1/referrals/${id}`);
+    const res = await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'urgent', service: 'urgent-direct-access-ultrasound', reason: 'Mass is the leading concern; spinal imaging already booked.' });
     expect(res.status).to.equal(201);
-    const after = await request(app).get(`/api/v1/referrals/${id}`);
+    const after = await t.clinician.get(`/api/v1/referrals/${id}`);
     expect(after.body.status).to.equal('reviewed');
     expect(after.body.decisions).to.have.length(2);
     expect(after.body.decisions[0]).to.deep.equal(before.body.decisions[0]);
     expect(after.body.decision).to.include({ source: 'override', pathway: 'gp', urgency: 'urgent', replacesDecisionId: before.body.decision.id, reason: 'Mass is the leading concern; spinal imaging already booked.' });
-    const audit = await request(app).get(`/api/v1/referrals/${id}/audit`);
+    const audit = await t.clinician.get(`/api/v1/referrals/${id}/audit`);
     expect((audit.body.events as Array<{ type: string }>).at(-1)?.type).to.equal('referral.overridden');
   });
 
   it('requires a route and a reason to override, and no route to confirm', async () => {
     const id = await awaitingReview();
-    const noReason = await request(app).post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'urgent' });
+    const noReason = await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'urgent' });
     expectError(noReason, 400, 'REVIEW_INVALID');
     expect(issuesOf(noReason)).to.deep.equal([{ path: '/reason', message: 'is required' }]);
-    const confirmWithRoute = await request(app).post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed', pathway: 'gp' });
+    const confirmWithRoute = await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed', pathway: 'gp' });
+    expectError(confirmWithRoute, 400, 'REVIEW_INVALID');
     expect(issuesOf(confirmWithRoute)).to.deep.equal([{ path: '/pathway', message: 'is given only to override' }]);
   });
 
   it('answers 409 to a second review, and to one of two reviews at once', async () => {
     const id = await awaitingReview();
     const both = await Promise.all([
-      request(app).post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' }),
-      request(app).post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'urgent', reason: 'second opinion' }),
+      t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' }),
+      t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'urgent', reason: 'second opinion' }),
     ]);
     expect(both.map((r) => r.status).sort()).to.deep.equal([201, 409]);
     expectError(both.find((r) => r.status === 409) as request.Response, 409, 'ALREADY_REVIEWED');
-    expectError(await request(app).post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' }), 409, 'ALREADY_REVIEWED');
+    expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' }), 409, 'ALREADY_REVIEWED');
   });
 
   it('answers 404 for a referral that does not exist', async () => {
-    expectError(await request(app).post(`/api/v1/referrals/${randomUUID()}/review`).send({ outcome: 'confirmed' }), 404, 'REFERRAL_NOT_FOUND');
+    expectError(await t.clinician.post(`/api/v1/referrals/${randomUUID()}/review`).send({ outcome: 'confirmed' }), 404, 'REFERRAL_NOT_FOUND');
   });
 });
 
 describe('POST /api/v1/referrals/{id}/replay', () => {
   it('re-evaluates with the recorded rule-set version and date and reports a match, as an audit event', async () => {
     const { body } = await submit(aReferral({ referrer: { odsCode: practice() }, redFlags: { saddleAnaesthesia: true } }));
-    const res = await request(app).post(`/api/v1/referrals/${body.id as string}/replay`);
+    const res = await t.clinician.post(`/api/v1/referrals/${body.id as string}/replay`);
     expect(res.status).to.equal(200);
     expect(res.body).to.include({ referralId: body.id, result: 'matched', evaluationDate: '2026-11-22' });
     expect(res.body.ruleset).to.deep.equal(body.decision.ruleset);
-    const stored = await request(app).get(`/api/v1/referrals/${body.id as string}`);
-    const audit = await request(app).get(`/api/v1/referrals/${body.id as string}/audit`);
-    expect((audit.body.events as Array<{ type: string }>).at(-1)).to.deep.include({ type: 'referral.replayed', details: { decisionId: stored.body.decision.id as string, result: 'matched' } });
+    const stored = await t.clinician.get(`/api/v1/referrals/${body.id as string}`);
+    const audit = await t.clinician.get(`/api/v1/referrals/${body.id as string}/audit`);
+    expect((audit.body.events as Array<{ type: string }>).at(-1)).to.deep.include({
+      type: 'referral.replayed',
+      actor: await actorIdOf(t.clinician),
+      actorRole: 'triage-clinician',
+      details: { decisionId: stored.body.decision.id as string, result: 'matched' },
+    });
   });
 });
 
@@ -202,10 +368,11 @@ describe('when the database is gone', () => {
   it('answers 503 DATABASE_UNAVAILABLE and stores nothing, and /readyz says not ready', async function () {
     this.timeout(30_000);
     const { freshDatabase } = await import('../support/test-database.js');
-    const { db, dispose } = await freshDatabase();
-    const { app: doomed } = testApp({ db });
+    const { db: doomedDb, dispose } = await freshDatabase();
+    const doomed = await testApp({ db: doomedDb });
+    const gp = await doomed.gpOf('J82001');
     await dispose();
-    expectError(await request(doomed).post('/api/v1/referrals').send(aReferral()), 503, 'DATABASE_UNAVAILABLE');
-    expectError(await request(doomed).get('/readyz'), 503, 'NOT_READY');
+    expectError(await gp.post('/api/v1/referrals').send(aReferral()), 503, 'DATABASE_UNAVAILABLE');
+    expectError(await doomed.anonymous.get('/readyz'), 503, 'NOT_READY');
   });
 });

@@ -4,11 +4,12 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { expectError } from '../support/error-shape.js';
 import { registry, testApp } from '../support/test-app.js';
 
-const { app } = testApp();
+const t = await testApp();
+const { app } = t;
 
 describe('GET /api/v1/rulesets', () => {
   it('lists each rule set with its versions, status, content hash and active version', async () => {
-    const res = await request(app).get('/api/v1/rulesets');
+    const res = await t.lead.get('/api/v1/rulesets');
     expect(res.status).to.equal(200);
     const msk = (res.body.rulesets as Array<Record<string, unknown>>).find((r) => r.id === 'msk-triage');
     expect(msk?.activeVersion).to.equal('1.0.0');
@@ -17,11 +18,23 @@ describe('GET /api/v1/rulesets', () => {
       sha256: registry.active('msk-triage')?.sha256, active: true,
     });
   });
+
+  it('answers a triage clinician the same list', async () => {
+    const [clinician, lead] = [await t.clinician.get('/api/v1/rulesets'), await t.lead.get('/api/v1/rulesets')];
+    expect(clinician.status).to.equal(200);
+    expect(clinician.body).to.deep.equal(lead.body);
+  });
+
+  it('answers a GP 403 FORBIDDEN', async () => {
+    const res = await (await t.gpOf('J82001')).get('/api/v1/rulesets');
+    expectError(res, 403, 'FORBIDDEN');
+    expect(res.body).to.not.have.property('rulesets');
+  });
 });
 
 describe('GET /api/v1/rulesets/{id}/versions/{version}', () => {
   it('answers one version’s full content: header, rules, default route and cases', async () => {
-    const res = await request(app).get('/api/v1/rulesets/msk-triage/versions/1.0.0');
+    const res = await t.clinician.get('/api/v1/rulesets/msk-triage/versions/1.0.0');
     expect(res.status).to.equal(200);
     expect(res.body).to.include({ id: 'msk-triage', version: '1.0.0', active: true });
     expect(res.body.ruleset.rules).to.have.length(26);
@@ -30,8 +43,8 @@ describe('GET /api/v1/rulesets/{id}/versions/{version}', () => {
   });
 
   it('answers 404 for an unknown rule set or version', async () => {
-    expectError(await request(app).get('/api/v1/rulesets/nope/versions/1.0.0'), 404, 'RULESET_NOT_FOUND');
-    expectError(await request(app).get('/api/v1/rulesets/msk-triage/versions/0.0.1'), 404, 'RULESET_VERSION_NOT_FOUND');
+    expectError(await t.clinician.get('/api/v1/rulesets/nope/versions/1.0.0'), 404, 'RULESET_NOT_FOUND');
+    expectError(await t.clinician.get('/api/v1/rulesets/msk-triage/versions/0.0.1'), 404, 'RULESET_VERSION_NOT_FOUND');
   });
 });
 
@@ -49,12 +62,12 @@ describe('health, readiness and the API description', () => {
   });
 
   it('answers /readyz 503 while shutting down', async () => {
-    const { app: closing } = testApp({ readiness: { shuttingDown: true } });
+    const { app: closing } = await testApp({ readiness: { shuttingDown: true } });
     expectError(await request(closing).get('/readyz'), 503, 'NOT_READY');
   });
 
   it('answers /readyz 503 without an active rule set for the configured id', async () => {
-    const { app: other } = testApp({ config: { rulesetId: 'not-loaded', bodyLimitBytes: 65536 } });
+    const { app: other } = await testApp({ config: { rulesetId: 'not-loaded', bodyLimitBytes: 65536 } });
     expectError(await request(other).get('/readyz'), 503, 'NOT_READY');
   });
 
@@ -74,7 +87,7 @@ describe('health, readiness and the API description', () => {
   });
 
   it('answers a badly percent-encoded address with 400, not 500', async () => {
-    expectError(await request(app).get('/api/v1/rulesets/msk-triage/versions/%ZZ1.0.0'), 400, 'URL_MALFORMED');
+    expectError(await t.clinician.get('/api/v1/rulesets/msk-triage/versions/%ZZ1.0.0'), 400, 'URL_MALFORMED');
   });
 
   it('answers unknown addresses with 404 in the error shape', async () => {

@@ -4,6 +4,7 @@
  * `Idempotency-Key`. For POST /api/v1/referrals every request is then a new submission of a
  * referral not sent before (as long as the pool lasts), never a replay of an earlier one; the
  * evaluate-only endpoint and the echo ignore the header, and get requests of the same shape and size.
+ * `headers` are sent on every request as well: the bearer token of the caller the bench acts as.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -15,11 +16,13 @@ export interface BenchRequest {
 export class RequestSource {
   readonly #bodies: readonly string[];
   readonly #keyPrefix: string;
+  readonly #headers: Readonly<Record<string, string>>;
   #issued = 0;
 
-  constructor(bodies: readonly string[], label: string) {
+  constructor(bodies: readonly string[], label: string, headers: Readonly<Record<string, string>> = {}) {
     if (bodies.length === 0) throw new Error('a request source needs at least one body');
     this.#bodies = bodies;
+    this.#headers = headers;
     // Unique to this run, so that no key ever meets one from an earlier run on the same database.
     this.#keyPrefix = `bench-${label}-${randomBytes(6).toString('hex')}`;
   }
@@ -29,7 +32,7 @@ export class RequestSource {
     const i = this.#issued++;
     return {
       body: this.#bodies[i % this.#bodies.length] as string,
-      headers: { 'content-type': 'application/json', 'idempotency-key': `${this.#keyPrefix}-${i}` },
+      headers: { ...this.#headers, 'content-type': 'application/json', 'idempotency-key': `${this.#keyPrefix}-${i}` },
     };
   }
 

@@ -13,6 +13,12 @@
  *    part 2), then on PostgreSQL in a new database when BENCH_DATABASE_URL or TEST_DATABASE_URL names
  *    a server (created here, dropped at the end).
  *
+ * The bench calls the service as one GP: before each service starts, the command line issues a GP
+ * token into its database (`msk-triage token create`), and every referral is sent as from that GP's
+ * practice; the echo gets the same Authorization header, so that its requests have the same shape.
+ * The rate limits are raised out of the way (RATE_LIMIT_PER_ADDRESS / RATE_LIMIT_PER_CALLER), so
+ * that the bench measures the service, not the limiter; a run whose warm-up is mostly refused stops.
+ *
  * The targets are printed as met or not, for information; the exit code is 0 unless something
  * crashed. Runs in under two minutes: about 65-85 s without PostgreSQL and 105-120 s with it on the
  * 2-core dev box (shared with other work), most of it in the fixed-length runs (5 s closed, 10 s open
@@ -21,6 +27,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
 import { pgliteDatabase, postgresDatabase, postgresServerUrl, redacted, type BenchDatabase } from './databases.js';
 import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type OpenLoopResult, type SuccessStatuses } from './http-load.js';
 import { measureInProcess, type InProcessResults, type Measurement } from './in-process.js';
@@ -31,6 +38,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TRIAGE_PATH = '/api/v1/triage';
 const SUBMIT_PATH = '/api/v1/referrals';
 const SEED = 1;
+/** The practice of the GP the bench acts as; every referral body is sent as from it. */
+const BENCH_PRACTICE = 'J82001';
 
 const IN_PROCESS = { warmUp: 500, measured: 3_000, rounds: 5 };
 const HTTP_WARM_UP_REQUESTS = 1_000;
@@ -171,8 +180,15 @@ async function startOwnedServer(...args: Parameters<typeof startServer>): Promis
   return { server, stop };
 }
 
-const startService = (db: BenchDatabase) =>
-  startOwnedServer(`msk-triage on ${db.label}`, 'src/main.ts', '/readyz', { cwd: ROOT, env: { LOG_LEVEL: 'error', ...db.env } });
+/** Issues a GP token in the database with the command line (before the service opens it), then starts the service. */
+async function startService(db: BenchDatabase): Promise<{ server: ChildServer; stop: () => Promise<unknown>; headers: Record<string, string> }> {
+  const { token } = await issueTokenWithCli(db.env, { role: 'gp', name: 'bench GP', practice: BENCH_PRACTICE, cwd: ROOT });
+  const started = await startOwnedServer(`msk-triage on ${db.label}`, 'src/main.ts', '/readyz', {
+    cwd: ROOT,
+    env: { LOG_LEVEL: 'error', ...NO_RATE_LIMITS, ...db.env },
+  });
+  return { ...started, headers: { authorization: `Bearer ${token}` } };
+}
 
 // ---- the run --------------------------------------------------------------------------------
 
@@ -185,6 +201,12 @@ async function measureHttp(
   const url = new URL(path, server.origin);
   const warmedUp = await warmUp(url, source, options.warmUpRequests, options.ok);
   server.assertAlive();
+  if (warmedUp < options.warmUpRequests / 2) {
+    throw new Error(
+      `${server.name}: only ${warmedUp} of ${options.warmUpRequests} warm-up requests to ${path} were answered ${[...options.ok].join(' or ')};` +
+        ' the numbers would measure refusals (401, 403, 429...), not the service',
+    );
+  }
   const closed = await closedLoop(url, source, { ...CLOSED_LOOP, maxRequests: options.maxRequests, ok: options.ok });
   server.assertAlive();
   const open = await openLoop(url, source, { ...OPEN_LOOP, ok: options.ok });
@@ -192,8 +214,8 @@ async function measureHttp(
   return { warmedUp, closed, open };
 }
 
-const measureTriage = (server: ChildServer, bodies: readonly string[], label: string) =>
-  measureHttp(server, TRIAGE_PATH, new RequestSource(bodies, label), {
+const measureTriage = (server: ChildServer, bodies: readonly string[], label: string, headers: Record<string, string>) =>
+  measureHttp(server, TRIAGE_PATH, new RequestSource(bodies, label, headers), {
     warmUpRequests: HTTP_WARM_UP_REQUESTS,
     maxRequests: CLOSED_LOOP_MAX_REQUESTS,
     ok: EVALUATED,
@@ -207,8 +229,8 @@ interface SubmissionResults {
   repeatedBodies: number;
 }
 
-async function measureSubmissions(server: ChildServer, bodies: readonly string[], label: string): Promise<SubmissionResults> {
-  const source = new RequestSource(bodies, label);
+async function measureSubmissions(server: ChildServer, bodies: readonly string[], label: string, headers: Record<string, string>): Promise<SubmissionResults> {
+  const source = new RequestSource(bodies, label, headers);
   const submit = await measureHttp(server, SUBMIT_PATH, source, {
     warmUpRequests: SUBMIT_WARM_UP_REQUESTS,
     maxRequests: SUBMIT_CLOSED_LOOP_MAX_REQUESTS,
@@ -272,10 +294,10 @@ async function onPostgres(serverUrl: { url: string; variable: string }, bodies: 
   const db = await postgresDatabase(serverUrl.url);
   const dropDatabase = ownDatabase(db);
   const startedAt = performance.now();
-  const { server, stop } = await startService(db);
-  process.stdout.write(`(${server.name} ready in ${seconds(startedAt)}, new database on ${redacted(serverUrl.url)} from ${serverUrl.variable})\n`);
-  const triage = await measureTriage(server, bodies, 'pg-triage');
-  const submissions = await measureSubmissions(server, bodies, 'pg-submit');
+  const { server, stop, headers } = await startService(db);
+  process.stdout.write(`(GP token issued and ${server.name} ready in ${seconds(startedAt)}, new database on ${redacted(serverUrl.url)} from ${serverUrl.variable})\n`);
+  const triage = await measureTriage(server, bodies, 'pg-triage', headers);
+  const submissions = await measureSubmissions(server, bodies, 'pg-submit', headers);
   await release(stop);
   const stored = await db.storedReferrals();
   await release(dropDatabase);
@@ -295,27 +317,31 @@ async function main(): Promise<void> {
     `In-process, one core, one evaluation at a time (${IN_PROCESS.measured} each in ${IN_PROCESS.rounds} interleaved rounds, after ${IN_PROCESS.warmUp} to warm up):\n${inProcessTable(inProcess)}\n\n`,
   );
 
-  const bodies = syntheticReferrals(BODY_POOL, SEED + 1).map((referral) => JSON.stringify(referral));
+  const bodies = syntheticReferrals(BODY_POOL, SEED + 1).map((referral) =>
+    JSON.stringify({ ...referral, referrer: { ...referral.referrer, odsCode: BENCH_PRACTICE } }),
+  );
 
   // Part 2, and part 3 on PGlite: the service in a new temporary DATA_DIR, the echo beside it.
   const pglite = pgliteDatabase();
   const removePglite = ownDatabase(pglite);
   const startedAt = performance.now();
-  const started = await Promise.allSettled([startService(pglite), startOwnedServer('echo', 'test/bench/echo-server.ts', '/readyz', { cwd: ROOT })]);
-  for (const result of started) if (result.status === 'rejected') throw result.reason;
-  const [service, echo] = started.map((result) => (result as PromiseFulfilledResult<{ server: ChildServer; stop: () => Promise<unknown> }>).value) as [
-    { server: ChildServer; stop: () => Promise<unknown> },
-    { server: ChildServer; stop: () => Promise<unknown> },
-  ];
-  process.stdout.write(`(${service.server.name} ready in ${seconds(startedAt)}, a new DATA_DIR in ${os.tmpdir()})\n`);
+  const [serviceStarted, echoStarted] = await Promise.allSettled([
+    startService(pglite),
+    startOwnedServer('echo', 'test/bench/echo-server.ts', '/readyz', { cwd: ROOT }),
+  ]);
+  if (serviceStarted.status === 'rejected') throw serviceStarted.reason;
+  if (echoStarted.status === 'rejected') throw echoStarted.reason;
+  const service = serviceStarted.value;
+  const echo = echoStarted.value;
+  process.stdout.write(`(GP token issued and ${service.server.name} ready in ${seconds(startedAt)}, a new DATA_DIR in ${os.tmpdir()})\n`);
 
-  const echoResults = await measureHttp(echo.server, TRIAGE_PATH, new RequestSource(bodies, 'echo'), {
+  const echoResults = await measureHttp(echo.server, TRIAGE_PATH, new RequestSource(bodies, 'echo', service.headers), {
     warmUpRequests: HTTP_WARM_UP_REQUESTS,
     maxRequests: CLOSED_LOOP_MAX_REQUESTS,
     ok: EVALUATED,
   });
   await release(echo.stop);
-  const triage = await measureTriage(service.server, bodies, 'pglite-triage');
+  const triage = await measureTriage(service.server, bodies, 'pglite-triage', service.headers);
   process.stdout.write(
     `HTTP on loopback, POST ${TRIAGE_PATH}: the service against a bare Express 5 JSON echo, each in its own process, ${whole(BODY_POOL)} different referrals:\n` +
       `${[
@@ -327,7 +353,7 @@ async function main(): Promise<void> {
       ].join('\n')}\n\n`,
   );
 
-  const submissions = await measureSubmissions(service.server, bodies, 'pglite-submit');
+  const submissions = await measureSubmissions(service.server, bodies, 'pglite-submit', service.headers);
   await release(service.stop);
   const stored = await pglite.storedReferrals();
   await release(removePglite);

@@ -4,12 +4,22 @@
  * referral acknowledged with 201 or 202 is there. Submissions cut off without an answer are retried
  * with the same key after the restart, as a GP system would: each must be answered, once. At the
  * end the audit chain is verified by the command line. Only 127.0.0.1; bounded in time and count.
+ *
+ * The callers are real: before the first start the command line issues a GP token (every referral
+ * is sent as from that GP's practice) and a triage clinician's token (who reads the acknowledged
+ * referrals back). The rate limits are raised out of the way: this measures the service, not the
+ * limiter. Any answer that is neither an acknowledgement nor a 5xx (401, 403, 429, 400...) is
+ * counted in `refused`: a run that was refused proves nothing about crashes.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
+
+/** The practice every submission is sent from: the GP token's. */
+const PRACTICE = 'J82001';
 
 export interface CrashOptions {
   kills: number;
@@ -28,6 +38,8 @@ export interface CrashReport {
   cutOff: number;
   cutOffFoundCommitted: number;
   retriedAnswered: number;
+  /** answers that were neither 201/202 nor 5xx, by status: should be none */
+  refused: Record<string, number>;
   auditVerify: string;
   auditOk: boolean;
 }
@@ -39,7 +51,7 @@ interface Submission {
 
 async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...NO_RATE_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -62,11 +74,13 @@ async function exited(child: ChildProcess): Promise<void> {
   await once(child, 'exit');
 }
 
-async function post(base: string, s: Submission): Promise<{ status: number; id?: string } | undefined> {
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function post(base: string, token: string, s: Submission): Promise<{ status: number; id?: string } | undefined> {
   try {
     const res = await fetch(`${base}/api/v1/referrals`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': s.key },
+      headers: { 'content-type': 'application/json', 'idempotency-key': s.key, ...bearer(token) },
       body: JSON.stringify(s.body),
       signal: AbortSignal.timeout(10_000),
     });
@@ -79,10 +93,13 @@ async function post(base: string, s: Submission): Promise<{ status: number; id?:
 
 export async function runCrashTest(options: CrashOptions): Promise<CrashReport> {
   const log = options.log ?? (() => undefined);
-  const bodies = syntheticReferrals(5000, 99);
+  const bodies = syntheticReferrals(5000, 99).map((referral) => ({ ...referral, referrer: { ...referral.referrer, odsCode: PRACTICE } }));
   let next = 0;
   const acknowledged = new Map<string, string>(); // key -> referral id
   const cutOff: Submission[] = [];
+  const refused: Record<string, number> = {};
+  const gp = (await issueTokenWithCli(options.env, { role: 'gp', name: 'crash-test GP', practice: PRACTICE })).token;
+  const clinician = (await issueTokenWithCli(options.env, { role: 'triage-clinician', name: 'crash-test clinician' })).token;
 
   for (let round = 1; round <= options.kills; round++) {
     const { child, base } = await startService(options.env);
@@ -90,10 +107,11 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
     const clients = Array.from({ length: options.clients }, async () => {
       while (!stop) {
         const submission = { key: randomUUID(), body: bodies[next++ % bodies.length] as object };
-        const answer = await post(base, submission);
+        const answer = await post(base, gp, submission);
         if (answer && (answer.status === 201 || answer.status === 202) && answer.id) acknowledged.set(submission.key, answer.id);
         else if (!answer) cutOff.push(submission);
         else if (answer.status >= 500) cutOff.push(submission);
+        else refused[answer.status] = (refused[answer.status] ?? 0) + 1;
       }
     });
     const [min, max] = options.killAfterMs;
@@ -111,14 +129,14 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
   let retriedAnswered = 0;
   try {
     for (const [key, id] of acknowledged) {
-      const res = await fetch(`${base}/api/v1/referrals/${id}`);
+      const res = await fetch(`${base}/api/v1/referrals/${id}`, { headers: bearer(clinician) });
       if (res.status !== 200) lost.push(`${id} (key ${key})`);
       await res.arrayBuffer();
     }
     for (const submission of cutOff) {
       const res = await fetch(`${base}/api/v1/referrals`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': submission.key },
+        headers: { 'content-type': 'application/json', 'idempotency-key': submission.key, ...bearer(gp) },
         body: JSON.stringify(submission.body),
       });
       await res.arrayBuffer();
@@ -137,6 +155,7 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
     cutOff: cutOff.length,
     cutOffFoundCommitted,
     retriedAnswered,
+    refused,
     auditVerify: verify.stdout.trim(),
     auditOk: verify.status === 0,
   };

@@ -12,4 +12,5 @@ console.log(`crash test: ${kills} kills, 8 clients, on ${env.DATABASE_URL ? 'Pos
 const started = Date.now();
 const report = await runCrashTest({ kills, clients: 8, env, killAfterMs: [400, 2500], log: (line) => console.log(line) });
 console.log(JSON.stringify({ ...report, seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
-process.exitCode = report.lost.length === 0 && report.auditOk && report.retriedAnswered === report.cutOff ? 0 : 1;
+const refused = Object.keys(report.refused).length > 0;
+process.exitCode = report.acknowledged > 0 && !refused && report.lost.length === 0 && report.auditOk && report.retriedAnswered === report.cutOff ? 0 : 1;

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import request from 'supertest';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { simulateInWorkers, tallyItems, VersionComparison } from '../../src/rules/impact-simulation.js';
@@ -7,7 +6,7 @@ import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
 import { searchReferrals } from '../../src/rules/rule-set-lint.js';
 import { expectError } from '../support/error-shape.js';
 import { aKneeReferral } from '../support/referral-factory.js';
-import { registry, testApp } from '../support/test-app.js';
+import { registry, testApp, type TestApp } from '../support/test-app.js';
 
 const version = (v: string) => {
   const compiled = registry.get('msk-triage', v);
@@ -63,11 +62,15 @@ describe('impact simulation', function () {
   });
 
   describe('POST /api/v1/rulesets/{id}/versions/{version}/simulate', () => {
-    const { app } = testApp();
+    let t: TestApp;
+    before(async () => {
+      t = await testApp();
+    });
+    const simulate = (version: string) => t.lead.post(`/api/v1/rulesets/msk-triage/versions/${version}/simulate`);
 
     it('simulates on the stored referrals and answers de-identified aggregates, with no referral ids', async () => {
-      await request(app).post('/api/v1/referrals').send(elbowAfter(6));
-      const res = await request(app).post('/api/v1/rulesets/msk-triage/versions/1.1.0/simulate').send({ from: '1.0.0' });
+      expect((await (await t.gpOf('J82001')).post('/api/v1/referrals').send(elbowAfter(6))).status).to.equal(201);
+      const res = await simulate('1.1.0').send({ from: '1.0.0' });
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ ruleset: 'msk-triage', from: '1.0.0', to: '1.1.0' });
       expect(res.body.referrals).to.be.greaterThan(0);
@@ -77,13 +80,13 @@ describe('impact simulation', function () {
     });
 
     it('compares with the active version by default', async () => {
-      const res = await request(app).post('/api/v1/rulesets/msk-triage/versions/1.1.0/simulate').set('content-type', 'application/json').send('{}');
+      const res = await simulate('1.1.0').set('content-type', 'application/json').send('{}');
       expect(res.body.from).to.equal('1.0.0');
     });
 
     it('answers 404 for an unknown version and 400 for a malformed one', async () => {
-      expectError(await request(app).post('/api/v1/rulesets/msk-triage/versions/9.0.0/simulate').send({}), 404, 'RULESET_VERSION_NOT_FOUND');
-      expectError(await request(app).post('/api/v1/rulesets/msk-triage/versions/1.1.0/simulate').send({ from: 'latest' }), 400, 'QUERY_INVALID');
+      expectError(await simulate('9.0.0').send({}), 404, 'RULESET_VERSION_NOT_FOUND');
+      expectError(await simulate('1.1.0').send({ from: 'latest' }), 400, 'QUERY_INVALID');
     });
   });
 });

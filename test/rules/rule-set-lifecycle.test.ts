@@ -45,7 +45,7 @@ describe('the rule-set lifecycle in the database', function () {
   it('takes the active version from the latest activation, whatever the files say', async () => {
     const loaded = await loadRuleSets(await ruleSetCopies(unchanged, asVersion('1.1.0', 'draft')));
     const v110 = loaded.find((v) => v.compiled.version === '1.1.0');
-    await db.transaction((tx) => insertActivation(tx, { id: randomUUID(), rulesetId: 'msk-triage', version: '1.1.0', sha256: v110?.compiled.sha256 ?? '', activatedBy: 'Dr Lead', reason: 'test', activatedAt: new Date('2026-11-23T09:00:00Z') }));
+    await db.transaction((tx) => insertActivation(tx, { id: randomUUID(), rulesetId: 'msk-triage', version: '1.1.0', sha256: v110?.compiled.sha256 ?? '', activatedBy: 'Dr Lead', activatedById: null, reason: 'test', activatedAt: new Date('2026-11-23T09:00:00Z') }));
     expect(await reconcileWithDatabase(db, loaded, clock)).to.deep.equal({ 'msk-triage': '1.1.0' });
     expect((await currentActivations(db)).get('msk-triage')?.version).to.equal('1.1.0');
   });

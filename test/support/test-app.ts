@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../../src/log/logger.js';
 import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import { testDatabase } from './test-database.js';
+import { callersFor, type Callers } from './callers.js';
 
 export const loadedVersions = await loadRuleSets('rules');
 export const registry = new RuleSetRegistry(loadedVersions);
@@ -28,7 +29,7 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
   return { logger, lines };
 }
 
-export interface TestApp {
+export interface TestApp extends Callers {
   app: Express;
   logLines: string[];
 }
@@ -39,15 +40,24 @@ export function tickingClock(start = '2026-11-22T12:00:00Z'): () => Date {
   return () => new Date((now += 1));
 }
 
-export function testApp(overrides: Partial<AppDeps> = {}): TestApp {
+/** Rate limits far above what any test sends, but for the tests of rate limiting. */
+export const GENEROUS_LIMITS = { perAddress: 1_000_000, perCaller: 1_000_000, windowMs: 60_000 };
+
+/**
+ * The app on the run's database (or the one given), with its callers: real tokens for each role.
+ * Async, because the tokens are issued in the database: `const t = await testApp()`.
+ */
+export async function testApp(overrides: Partial<AppDeps> = {}): Promise<TestApp> {
   const { logger, lines } = capturingLogger();
-  const app = createApp({
+  const deps: AppDeps = {
     config: { rulesetId: 'msk-triage', bodyLimitBytes: 64 * 1024 },
     registry,
     db,
     logger,
     clock: tickingClock(),
+    rateLimits: GENEROUS_LIMITS,
     ...overrides,
-  });
-  return { app, logLines: lines };
+  };
+  const app = createApp(deps);
+  return { app, logLines: lines, ...(await callersFor(app, deps.db)) };
 }

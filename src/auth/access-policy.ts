@@ -1,0 +1,127 @@
+/**
+ * The access policy, in one place: which role may call which endpoint (deny by default: an endpoint
+ * or method not in this table is refused), which referrals a principal may see (a GP only their own
+ * practice's: any other is "not found", never "forbidden"), and which fields each role is answered.
+ * Routers do not decide access; they ask this module.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Decision } from '../generated/decision.js';
+import { ApiError } from '../http/error-catalogue.js';
+import { referralView } from '../referrals/referral-view.js';
+import type { StoredDecision, StoredReferral } from '../store/referral-store.js';
+import type { Principal, Role } from './principal.js';
+
+const ANY: readonly Role[] = ['gp', 'triage-clinician', 'clinical-lead'];
+
+/** route template → method → the roles allowed. Everything else is denied. */
+export const POLICY: Readonly<Record<string, Readonly<Record<string, readonly Role[]>>>> = {
+  '/api/v1/triage': { POST: ANY },
+  '/api/v1/referrals': { POST: ['gp'], GET: ['triage-clinician'] },
+  '/api/v1/referrals/:id': { GET: ['gp', 'triage-clinician'] },
+  '/api/v1/referrals/:id/review': { POST: ['triage-clinician'] },
+  '/api/v1/referrals/:id/audit': { GET: ['triage-clinician'] },
+  '/api/v1/referrals/:id/replay': { POST: ['triage-clinician'] },
+  '/api/v1/rulesets': { GET: ['clinical-lead', 'triage-clinician'] },
+  '/api/v1/rulesets/:id/versions/:version': { GET: ['clinical-lead', 'triage-clinician'] },
+  '/api/v1/rulesets/:id/versions/:version/approvals': { POST: ['clinical-lead'] },
+  '/api/v1/rulesets/:id/versions/:version/activate': { POST: ['clinical-lead'] },
+  '/api/v1/rulesets/:id/versions/:version/simulate': { POST: ['clinical-lead'] },
+};
+
+/** What a refusal records: no patient data, only who, where and why. */
+export interface AccessDenial {
+  principal: Principal;
+  method: string;
+  route: string;
+  reason: 'role' | 'other-practice';
+  referralId?: string;
+}
+
+export type DenialSink = (denial: AccessDenial) => Promise<void>;
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  // Unreachable behind `authenticate`; if a route is ever mounted outside it, refuse rather than serve.
+  if (!principal) throw new ApiError('AUTHENTICATION_REQUIRED');
+  return principal;
+}
+
+/**
+ * Per route, after `routeTemplate`: the method must be in the table (else 405, so no handler outside
+ * the table is ever reached) and the caller's role must be allowed for it (else 403).
+ */
+export function authorise(onDenied: DenialSink): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const route = res.locals.route as string;
+    const methods = POLICY[route] ?? {};
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const roles = Object.hasOwn(methods, method) ? methods[method] : undefined;
+    if (!roles) throw new ApiError('METHOD_NOT_ALLOWED', [], { Allow: Object.keys(methods).join(', ') });
+    const principal = principalOf(res);
+    if (!roles.includes(principal.role)) {
+      await onDenied({ principal, method, route, reason: 'role' });
+      throw new ApiError('FORBIDDEN');
+    }
+    next();
+  };
+}
+
+/** A GP may see only their own practice's referrals; a triage clinician sees all. */
+export function maySeeReferral(principal: Principal, practiceOds: string): boolean {
+  if (principal.role === 'triage-clinician') return true;
+  if (principal.role === 'gp') return principal.practice !== undefined && principal.practice === practiceOds;
+  return false;
+}
+
+/** A GP refers for their own practice only. */
+export function referringPracticeIssue(principal: Principal, practiceOds: string): { path: string; message: string } | undefined {
+  if (principal.role !== 'gp' || principal.practice === practiceOds) return undefined;
+  return { path: '/referrer/odsCode', message: 'must be the ODS code of your own practice' };
+}
+
+/** What a GP is told of a decision: the route, the reasons and their evidence, not the rules' condition trees. */
+export function decisionForGp(decision: Decision) {
+  return {
+    outcome: decision.outcome,
+    pathway: decision.pathway,
+    urgency: decision.urgency,
+    service: decision.service,
+    reviewRequired: decision.reviewRequired,
+    ruleset: decision.ruleset,
+    evaluationDate: decision.evaluationDate,
+    winningRule: decision.winningRule,
+    firedRules: decision.firedRules.map(({ conditions: _conditions, ...rule }) => rule),
+    advice: decision.advice,
+    explanation: decision.explanation,
+  };
+}
+
+export const decisionFor = (role: Role, decision: Decision) => (role === 'gp' ? decisionForGp(decision) : decision);
+
+/** A stored referral as the role may see it: a GP gets the referral, its status and its current route, not the history or who decided. */
+export function referralViewFor(role: Role, referral: StoredReferral, decisions: readonly StoredDecision[]) {
+  const full = referralView(referral, decisions);
+  if (role !== 'gp') return full;
+  const current = decisions.find((d) => d.id === referral.currentDecisionId);
+  return {
+    id: full.id,
+    status: full.status,
+    receivedAt: full.receivedAt,
+    updatedAt: full.updatedAt,
+    referral: full.referral,
+    decision: current
+      ? {
+          source: current.source,
+          pathway: current.pathway,
+          urgency: current.urgency,
+          service: current.service,
+          reviewRequired: current.reviewRequired,
+          ruleset: current.ruleset,
+          evaluationDate: current.evaluationDate,
+          reason: current.reason,
+          createdAt: current.createdAt.toISOString(),
+          ...(current.decision ? { explanation: decisionForGp(current.decision) } : {}),
+        }
+      : null,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * OpenID Connect / JWT bearer tokens, for deployments behind an identity provider (as NHS CIS2
+ * would be). jose verifies the signature against the provider's keys (a JWKS from a URL, cached and
+ * refreshed by jose, or from a file), the issuer, the audience, expiry and not-before, and allows
+ * only the configured asymmetric algorithms: never `none`, never a shared secret. The role and the
+ * practice come from configurable claims.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { isRole, ODS_CODE, type Principal, type Role } from './principal.js';
+
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl?: string;
+  jwksFile?: string;
+  algorithms: readonly string[];
+  /** dotted paths into the claims */
+  roleClaim: string;
+  practiceClaim: string;
+  nameClaim: string;
+  /** identity-provider role value → role of this service; without it, claim values must be role names */
+  roleMap: Readonly<Record<string, Role>>;
+  clockToleranceSeconds: number;
+}
+
+export type OidcCheck = { ok: true; principal: Principal } | { ok: false; reason: string };
+
+function claimAt(payload: JWTPayload, dotted: string): unknown {
+  let value: unknown = payload;
+  for (const key of dotted.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** The one role the claim gives (a string, or a list holding exactly one known role). */
+function roleFrom(claim: unknown, roleMap: OidcConfig['roleMap']): Role | undefined {
+  const values = (Array.isArray(claim) ? claim : [claim]).filter((v): v is string => typeof v === 'string');
+  const mapped = Object.keys(roleMap).length > 0 ? values.map((v) => (Object.hasOwn(roleMap, v) ? roleMap[v] : undefined)) : values;
+  const roles = new Set(mapped.filter(isRole));
+  return roles.size === 1 ? [...roles][0] : undefined;
+}
+
+export interface OidcVerifier {
+  verify(token: string): Promise<OidcCheck>;
+}
+
+export function oidcVerifier(config: OidcConfig): OidcVerifier {
+  const keys: JWTVerifyGetKey = config.jwksUrl
+    ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })
+    : createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile as string, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]);
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: config.issuer,
+          audience: config.audience,
+          algorithms: [...config.algorithms],
+          clockTolerance: config.clockToleranceSeconds,
+          requiredClaims: ['exp', 'sub'],
+        }));
+      } catch (error) {
+        if (error instanceof errors.JWTExpired) return { ok: false, reason: 'expired' };
+        if (error instanceof errors.JOSEError) return { ok: false, reason: error.code.replace(/^ERR_/, '').toLowerCase() };
+        throw error;
+      }
+      const role = roleFrom(claimAt(payload, config.roleClaim), config.roleMap);
+      if (!role) return { ok: false, reason: 'no-role' };
+      const practice = claimAt(payload, config.practiceClaim);
+      if (role === 'gp' && (typeof practice !== 'string' || !ODS_CODE.test(practice))) return { ok: false, reason: 'gp-without-practice' };
+      const name = claimAt(payload, config.nameClaim);
+      // Pseudonymous: the same person always has the same id here, which says nothing of who they are.
+      const id = `oidc:${createHash('sha256').update(`${payload.iss ?? ''}\n${payload.sub ?? ''}`).digest('hex').slice(0, 32)}`;
+      return {
+        ok: true,
+        principal: {
+          id,
+          role,
+          ...(role === 'gp' ? { practice: practice as string } : {}),
+          name: typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : id,
+          via: 'oidc',
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Who is calling: an authenticated principal, as the access policy and the audit trail see it.
+ * `id` is pseudonymous (a token's id, or a hash of an identity provider's subject); `name` is the
+ * name a person signs with (approvals), never logged.
+ */
+export const ROLES = ['gp', 'triage-clinician', 'clinical-lead'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+
+/** An ODS organisation code: a GP practice is one letter and five digits (A81001); others vary. */
+export const ODS_CODE = /^[A-Z0-9]{3,10}$/;
+
+export interface Principal {
+  /** pseudonymous: `token:<uuid>` or `oidc:<hash>` */
+  id: string;
+  role: Role;
+  /** the ODS code of a GP's practice (always set for a GP) */
+  practice?: string;
+  /** the name a person signs with, for approvals (not logged) */
+  name: string;
+  via: 'token' | 'oidc';
+}
+
+/** The actor of things the service's own operators do at the command line, or the service itself. */
+export interface Actor {
+  id: string;
+  role: Role | 'operator' | 'system';
+}
+
+export const actorOf = (principal: Principal): Actor => ({ id: principal.id, role: principal.role });

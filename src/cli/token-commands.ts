@@ -1,0 +1,88 @@
+/**
+ * Bearer tokens at the command line: create (the token is printed once, alone on the last line),
+ * list (never the token, nor its hash), revoke.
+ *
+ *   msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|12h|30m|45s|YYYY-MM-DD|never]
+ *   msk-triage token list [--json]
+ *   msk-triage token revoke ID
+ */
+import { parseArgs } from 'node:util';
+import { createToken, listTokens, revokeToken, type TokenRecord } from '../auth/api-tokens.js';
+import { isRole, ODS_CODE, ROLES } from '../auth/principal.js';
+import type { Config } from '../config.js';
+import { withDatabase } from './context.js';
+
+export class TokenUsageError extends Error {}
+
+export const DEFAULT_TOKEN_LIFETIME = '90d';
+
+/** When a token made now expires: a duration (90d, 12h, 30m, 45s), a date or time, or never. */
+export function expiryFrom(text: string, now: Date): Date | null {
+  if (text === 'never') return null;
+  const duration = /^(\d{1,6})([dhms])$/.exec(text);
+  if (duration) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 }[duration[2] as 'd' | 'h' | 'm' | 's'];
+    return new Date(now.getTime() + Number(duration[1]) * unit);
+  }
+  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)) {
+    const at = new Date(text);
+    if (!Number.isNaN(at.getTime()) && at.getTime() > now.getTime()) return at;
+    throw new TokenUsageError('--expires must be in the future');
+  }
+  throw new TokenUsageError('--expires must be a duration (90d, 12h, 30m, 45s), a date (2027-03-31) or never');
+}
+
+export async function tokenCreate(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { role: { type: 'string' }, name: { type: 'string' }, practice: { type: 'string' }, expires: { type: 'string' } } });
+  const { role } = values;
+  const practice = values.practice?.trim().toUpperCase();
+  const name = values.name?.trim();
+  if (!isRole(role)) throw new TokenUsageError(`--role must be one of: ${ROLES.join(', ')}`);
+  if (!name || name.length > 200) throw new TokenUsageError('--name must name who (or which system) holds the token, in 1 to 200 characters');
+  if (role === 'gp' && (practice === undefined || !ODS_CODE.test(practice))) throw new TokenUsageError('a gp token needs --practice: the ODS code of the practice, such as A81001');
+  if (role !== 'gp' && practice !== undefined) throw new TokenUsageError('--practice is for gp tokens only');
+  const now = new Date();
+  const expiresAt = expiryFrom(values.expires ?? DEFAULT_TOKEN_LIFETIME, now);
+  return withDatabase(config, async (db) => {
+    const { token, record } = await createToken(db, { name, role, ...(practice ? { practice } : {}), expiresAt, now });
+    console.log(`created token ${record.id} for ${record.name}: role ${record.role}${record.practice ? `, practice ${record.practice}` : ''}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : 'never expires'}`);
+    console.log('Send it as "Authorization: Bearer <token>". It is shown this once; only its hash is kept. The token:');
+    console.log(token);
+    return 0;
+  });
+}
+
+function state(record: TokenRecord, now: Date): string {
+  if (record.revokedAt) return `revoked ${record.revokedAt.toISOString()}`;
+  if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) return `expired ${record.expiresAt.toISOString()}`;
+  return record.expiresAt ? `active until ${record.expiresAt.toISOString()}` : 'active, never expires';
+}
+
+export async function tokenList(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  return withDatabase(config, async (db) => {
+    const tokens = await listTokens(db);
+    const now = new Date();
+    if (values.json) {
+      console.log(JSON.stringify(tokens.map((t) => ({ ...t, state: state(t, now).split(' ')[0]?.replace(',', '') })), null, 2));
+      return 0;
+    }
+    if (tokens.length === 0) console.log('no tokens: create one with  msk-triage token create --role ROLE --name NAME');
+    for (const t of tokens) console.log(`${t.id}  ${t.role.padEnd(16)}  ${(t.practice ?? '-').padEnd(8)}  ${state(t, now).padEnd(40)}  ${t.name}`);
+    return 0;
+  });
+}
+
+export async function tokenRevoke(config: Config, args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) throw new TokenUsageError('name one token id (msk-triage token list shows them)');
+  const id = positionals[0] as string;
+  return withDatabase(config, async (db) => {
+    if (await revokeToken(db, id, new Date())) {
+      console.log(`revoked token ${id}: it is refused from the next request on`);
+      return 0;
+    }
+    console.log(`no token ${id} to revoke (unknown, or revoked already)`);
+    return 1;
+  });
+}

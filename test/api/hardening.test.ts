@@ -1,0 +1,98 @@
+/**
+ * Hardening: security headers on every answer, rate limits per caller and per address (429 with
+ * Retry-After, in the documented error shape), server timeouts that cut slow clients, and bodies that
+ * are refused before any code walks them.
+ */
+import { expect } from 'chai';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { httpServer } from '../../src/http/server.js';
+import { expectError } from '../support/error-shape.js';
+import { aReferral } from '../support/referral-factory.js';
+import { testApp } from '../support/test-app.js';
+
+describe('hardening', function () {
+  this.timeout(30_000);
+
+  it('sends security headers on every answer, open or not, success or error', async () => {
+    const t = await testApp();
+    for (const res of [await t.anonymous.get('/healthz'), await t.anonymous.get('/api/v1/rulesets'), await t.clinician.get('/api/v1/rulesets')]) {
+      expect(res.headers).to.include({
+        'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-resource-policy': 'same-origin',
+      });
+      expect(res.headers['strict-transport-security']).to.match(/^max-age=\d+/);
+      expect(res.headers).to.not.have.property('x-powered-by');
+    }
+  });
+
+  it('limits each caller: beyond the limit, 429 RATE_LIMITED with Retry-After; another caller is not affected', async () => {
+    const t = await testApp({ rateLimits: { perAddress: 1000, perCaller: 3, windowMs: 60_000 } });
+    for (let i = 0; i < 3; i++) expect((await t.clinician.get('/api/v1/rulesets')).status).to.equal(200);
+    const limited = await t.clinician.get('/api/v1/rulesets');
+    expectError(limited, 429, 'RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).to.be.within(1, 60);
+    expect(limited.headers.ratelimit).to.match(/r=0/);
+    expect((await t.lead.get('/api/v1/rulesets')).status, 'another token has its own allowance').to.equal(200);
+  });
+
+  it('limits each address before authentication, so that guessing tokens is limited too', async () => {
+    const t = await testApp({ rateLimits: { perAddress: 3, perCaller: 1000, windowMs: 60_000 } });
+    for (let i = 0; i < 3; i++) expectError(await t.anonymous.get('/api/v1/rulesets').set('Authorization', `Bearer msk_${'x'.repeat(43)}`), 401, 'TOKEN_INVALID');
+    const limited = await t.clinician.get('/api/v1/rulesets');
+    expectError(limited, 429, 'RATE_LIMITED');
+    expect(limited.headers['retry-after']).to.match(/^\d+$/);
+    expect((await t.anonymous.get('/healthz')).status, 'health checks are never limited').to.equal(200);
+  });
+
+  it('refuses a body nested too deep before any code walks it, and a too-large one by its size', async () => {
+    const t = await testApp();
+    const gp = await t.gpOf('J82001');
+    const deep = `{"notes":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    expectError(await gp.post('/api/v1/referrals').set('Content-Type', 'application/json').send(deep), 400, 'JSON_TOO_DEEP');
+    expectError(await gp.post('/api/v1/referrals').send({ ...aReferral(), notes: 'x'.repeat(70_000) }), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(await gp.post('/api/v1/referrals').set('Content-Type', 'text/plain').send(JSON.stringify(aReferral())), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('cuts a client that sends its headers too slowly (slow loris): 408 and the connection closed', async () => {
+    const { app } = await testApp();
+    const server = httpServer(app, { requestTimeoutMs: 2_000, headersTimeoutMs: 1_000, keepAliveTimeoutMs: 1_000 });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      const started = Date.now();
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      const timer = setInterval(() => socket.write('X-Slow: 1\r\n'), 200); // never finishes its headers
+      await once(socket, 'close');
+      clearInterval(timer);
+      expect(answer).to.match(/^HTTP\/1\.1 408/);
+      expect(Date.now() - started).to.be.below(5_000);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('leaves Object.prototype untouched by prototype-pollution payloads, and refuses them', async () => {
+    const t = await testApp();
+    const gp = await t.gpOf('J82001');
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    for (const payload of [
+      `{"__proto__":{"polluted":true},"patient":{}}`,
+      `{"constructor":{"prototype":{"polluted":true}}}`,
+      JSON.stringify(aReferral()).replace('"patient":{', '"patient":{"__proto__":{"polluted":true},'),
+    ]) {
+      const res = await gp.post('/api/v1/referrals').set('Content-Type', 'application/json').send(payload);
+      expectError(res, 400, 'REFERRAL_INVALID');
+    }
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).to.deep.equal(before);
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
+});

@@ -1,0 +1,67 @@
+/** Command-line bearer tokens in the database: only a hash is kept; expiry and revocation hold. */
+import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import { checkToken, createToken, listTokens, revokeToken, TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
+import { db } from '../support/test-app.js';
+
+const now = new Date('2026-11-22T12:00:00Z');
+const later = (ms: number) => new Date(now.getTime() + ms);
+
+describe('API tokens', () => {
+  it('stores only the SHA-256 of a token: the token itself is nowhere in the table', async () => {
+    const { token, record } = await createToken(db, { name: 'Practice system', role: 'gp', practice: 'A81001', expiresAt: null, now });
+    expect(token).to.match(TOKEN_PATTERN);
+    const [row] = await db.query<Record<string, unknown>>('select * from api_tokens where id = $1', [record.id]);
+    expect(JSON.stringify(row)).to.not.contain(token.slice(4));
+    expect(row?.token_sha256).to.equal(createHash('sha256').update(token).digest('hex'));
+    expect(JSON.stringify(await listTokens(db))).to.not.contain(token.slice(4)).and.not.contain(String(row?.token_sha256));
+  });
+
+  it('gives the principal of a valid token, with a pseudonymous id, its role and practice', async () => {
+    const { token, record } = await createToken(db, { name: 'Dr Example', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
+    expect(await checkToken(db, token, now)).to.deep.equal({ ok: true, principal: { id: `token:${record.id}`, role: 'gp', practice: 'A81001', name: 'Dr Example', via: 'token' } });
+  });
+
+  it('refuses a token from the moment it expires', async () => {
+    const { token } = await createToken(db, { name: 'short', role: 'triage-clinician', expiresAt: later(1_000), now });
+    expect((await checkToken(db, token, later(999))).ok).to.equal(true);
+    expect(await checkToken(db, token, later(1_000))).to.deep.equal({ ok: false, reason: 'expired' });
+  });
+
+  it('refuses a revoked token, and revokes only once', async () => {
+    const { token, record } = await createToken(db, { name: 'leaver', role: 'clinical-lead', expiresAt: null, now });
+    expect(await revokeToken(db, record.id, later(1))).to.equal(true);
+    expect(await revokeToken(db, record.id, later(2))).to.equal(false);
+    expect(await checkToken(db, token, later(3))).to.deep.equal({ ok: false, reason: 'revoked' });
+  });
+
+  it('refuses unknown and malformed tokens alike', async () => {
+    expect(await checkToken(db, `msk_${'A'.repeat(43)}`, now)).to.deep.equal({ ok: false, reason: 'unknown' });
+    expect(await checkToken(db, "msk_' or 1=1 --", now)).to.deep.equal({ ok: false, reason: 'unknown' });
+  });
+
+  it('lets the database refuse anything but a revocation: no deletes, no edits of role, practice or expiry', async () => {
+    const { record } = await createToken(db, { name: 'fixed', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
+    for (const sql of [
+      'delete from api_tokens where id = $1',
+      "update api_tokens set role = 'clinical-lead' where id = $1",
+      "update api_tokens set practice_ods = 'B82002' where id = $1",
+      'update api_tokens set expires_at = null where id = $1',
+    ]) {
+      let refused = false;
+      try {
+        await db.query(sql, [record.id]);
+      } catch {
+        refused = true;
+      }
+      expect(refused, sql).to.equal(true);
+    }
+    let gpWithoutPractice = false;
+    try {
+      await createToken(db, { name: 'no practice', role: 'gp', expiresAt: null, now });
+    } catch {
+      gpWithoutPractice = true;
+    }
+    expect(gpWithoutPractice, 'a gp token needs a practice').to.equal(true);
+  });
+});
