@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   server.on('listening', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info('listening', { event: 'startup.listening', host: config.host, port });
+    logger.info('listening', { event: 'startup.listening', host: config.host, port, pid: process.pid });
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
     logger.error('server error', { event: 'startup.listen-failed', code: error.code });

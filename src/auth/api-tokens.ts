@@ -64,6 +64,12 @@ export async function listTokens(db: Queryable): Promise<TokenRecord[]> {
   return (await db.query<TokenRow>('select * from api_tokens order by created_at, id')).map(fromRow);
 }
 
+/** The ids of the tokens whose id starts with `prefix` (at least 8 characters of it), for revoking by a short id. */
+export async function tokenIdsStartingWith(db: Queryable, prefix: string): Promise<string[]> {
+  if (!/^[0-9a-f-]{8,36}$/i.test(prefix)) return [];
+  return (await db.query<{ id: string }>("select id::text as id from api_tokens where id::text like $1 || '%' order by id", [prefix.toLowerCase()])).map((r) => r.id);
+}
+
 /** Revokes a token by its id; false when there is no such token or it was revoked already. */
 export async function revokeToken(db: Queryable, id: string, now: Date): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return false;

@@ -7,7 +7,7 @@
  *   msk-triage token revoke ID
  */
 import { parseArgs } from 'node:util';
-import { createToken, listTokens, revokeToken, type TokenRecord } from '../auth/api-tokens.js';
+import { createToken, listTokens, revokeToken, tokenIdsStartingWith, type TokenRecord } from '../auth/api-tokens.js';
 import { isRole, ODS_CODE, ROLES } from '../auth/principal.js';
 import type { Config } from '../config.js';
 import { withDatabase } from './context.js';
@@ -25,7 +25,8 @@ export function expiryFrom(text: string, now: Date): Date | null {
     return new Date(now.getTime() + Number(duration[1]) * unit);
   }
   if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)) {
-    const at = new Date(text);
+    // A date alone means "valid through that day": the token expires at the end of it (UTC).
+    const at = text.length === 10 ? new Date(Date.parse(`${text}T00:00:00Z`) + 86_400_000) : new Date(text);
     if (!Number.isNaN(at.getTime()) && at.getTime() > now.getTime()) return at;
     throw new TokenUsageError('--expires must be in the future');
   }
@@ -75,14 +76,20 @@ export async function tokenList(config: Config, args: string[]): Promise<number>
 
 export async function tokenRevoke(config: Config, args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  if (positionals.length !== 1) throw new TokenUsageError('name one token id (msk-triage token list shows them)');
-  const id = positionals[0] as string;
+  if (positionals.length !== 1) throw new TokenUsageError('name one token id, or its first 8 or more characters (msk-triage token list shows them)');
+  const given = positionals[0] as string;
   return withDatabase(config, async (db) => {
+    const matches = await tokenIdsStartingWith(db, given);
+    if (matches.length > 1) {
+      console.log(`${given} is the start of ${matches.length} token ids: give more of it`);
+      return 1;
+    }
+    const id = matches[0] ?? given;
     if (await revokeToken(db, id, new Date())) {
       console.log(`revoked token ${id}: it is refused from the next request on`);
       return 0;
     }
-    console.log(`no token ${id} to revoke (unknown, or revoked already)`);
+    console.log(`no token ${given} to revoke (unknown, or revoked already)`);
     return 1;
   });
 }

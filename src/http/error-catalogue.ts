@@ -18,7 +18,7 @@ export const ERRORS = {
   IDEMPOTENCY_KEY_INVALID: { status: 400, message: 'The Idempotency-Key header is not valid.' },
   AUTHENTICATION_REQUIRED: { status: 401, message: 'Send a bearer token: Authorization: Bearer <token>.' },
   TOKEN_INVALID: { status: 401, message: 'The bearer token is not valid: it is unknown, revoked, expired or malformed.' },
-  FORBIDDEN: { status: 403, message: 'Your role may not do this.' },
+  FORBIDDEN: { status: 403, message: 'You may not do this: your role does not allow it, or it concerns another practice.' },
   NOT_FOUND: { status: 404, message: 'There is nothing at this address.' },
   RULESET_NOT_FOUND: { status: 404, message: 'No rule set with this id is loaded.' },
   RULESET_VERSION_NOT_FOUND: { status: 404, message: 'This version of the rule set is not loaded.' },

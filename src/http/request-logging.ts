@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Principal } from '../auth/principal.js';
-import type { Logger } from '../log/logger.js';
+import { redactValue, type Logger } from '../log/logger.js';
 import { requestContext } from '../log/request-context.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -25,7 +25,8 @@ export interface RequestLogFields {
 export function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const offered = req.get('x-request-id');
-    const requestId = offered && SAFE_REQUEST_ID.test(offered) ? offered : randomUUID();
+    // A caller's id is used only when the logs can carry it unmasked: nothing shaped like an NHS number or a date.
+    const requestId = offered && SAFE_REQUEST_ID.test(offered) && redactValue(offered) === offered ? offered : randomUUID();
     const started = process.hrtime.bigint();
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {

@@ -15,8 +15,24 @@ const DATE_LIKE = /(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)|(?<!\d)\d{1,2}[/.]\d{1,2}[/.]\
 const UNREDACTED_KEYS = new Set(['level', 'timestamp', 'message', 'event', 'durationMs', 'status']);
 const MAX_DEPTH = 8;
 
+// UUIDs (request, referral, token ids) are random, never patient data, and often hold ten digits in a row.
+const UUID = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
+
+const maskText = (text: string) => text.replace(NHS_NUMBER_LIKE, '[REDACTED-NHS]').replace(DATE_LIKE, '[REDACTED-DATE]');
+
+/** Masks what is shaped like an NHS number or a date, outside the UUIDs the text holds. */
+function maskOutsideUuids(text: string): string {
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(UUID)) {
+    out += maskText(text.slice(last, match.index)) + match[0];
+    last = match.index + match[0].length;
+  }
+  return out + maskText(text.slice(last));
+}
+
 export function redactValue(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(NHS_NUMBER_LIKE, '[REDACTED-NHS]').replace(DATE_LIKE, '[REDACTED-DATE]');
+  if (typeof value === 'string') return maskOutsideUuids(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH) return '[TRUNCATED]';
   if (Array.isArray(value)) return value.slice(0, 50).map((item) => redactValue(item, depth + 1));

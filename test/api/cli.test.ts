@@ -166,7 +166,7 @@ describe('the msk-triage token commands', function () {
     const clinician = listed(tokens, 'clinician');
     expect(clinician).to.include({ role: 'triage-clinician', practice: null, state: 'active' });
     expect(lifetime(clinician)).to.equal(12 * HOUR_MS);
-    expect(listed(tokens, 'lead')).to.include({ role: 'clinical-lead', expiresAt: '2099-03-31T00:00:00.000Z', state: 'active' });
+    expect(listed(tokens, 'lead')).to.include({ role: 'clinical-lead', expiresAt: '2099-04-01T00:00:00.000Z', state: 'active' });
     expect(listed(tokens, 'forever')).to.include({ role: 'gp', practice: 'A81001', expiresAt: null, state: 'active' });
     expect(Object.keys(gp)).to.deep.equal(['id', 'name', 'role', 'practice', 'createdAt', 'expiresAt', 'revokedAt', 'state']);
 
@@ -176,7 +176,7 @@ describe('the msk-triage token commands', function () {
     expect(line('gp')).to.match(/^\S+ {2}gp {16}J82001 {4}active until \S+Z +Dr G Practice$/);
     expect(line('gp')).to.contain(`active until ${gp.expiresAt ?? ''}`);
     expect(line('clinician')).to.match(/ {2}triage-clinician {2}- {9}active until \S+ +Nurse T Clinician$/);
-    expect(line('lead')).to.match(/ {2}clinical-lead {5}- {9}active until 2099-03-31T00:00:00\.000Z +Dr C Lead$/);
+    expect(line('lead')).to.match(/ {2}clinical-lead {5}- {9}active until 2099-04-01T00:00:00\.000Z +Dr C Lead$/);
     expect(line('forever')).to.match(/ {2}gp {16}A81001 {4}active, never expires +Dr F Forever$/);
 
     const everything = JSON.stringify(tokens) + text.stdout + text.stderr;
@@ -201,6 +201,13 @@ describe('the msk-triage token commands', function () {
     const again = cli(dataDir, 'token', 'revoke', id);
     expect(again.status).to.equal(1);
     expect(again.stdout).to.equal(`no token ${id} to revoke (unknown, or revoked already)\n`);
+
+    // As `token list` shows it, shortened: the first 8 characters name one token.
+    const lead = created.lead?.id ?? '';
+    const short = cli(dataDir, 'token', 'revoke', lead.slice(0, 8));
+    expect(short.status, short.stdout + short.stderr).to.equal(0);
+    expect(short.stdout).to.equal(`revoked token ${lead}: it is refused from the next request on\n`);
+    expect(cli(dataDir, 'token', 'revoke', lead.slice(0, 7)).status, 'fewer than 8 characters name no token').to.equal(1);
   });
 });
 

@@ -11,7 +11,8 @@ describe('crash safety', function () {
       kills: 1,
       clients: 4,
       env: { DATA_DIR: tempDir('msk-crash-'), DATABASE_URL: '' },
-      killAfterMs: [1500, 2500],
+      minAcknowledgedBeforeKill: 15,
+      killAfterMs: [200, 1200],
     });
     expect(report.refused, 'answers other than 201, 202 or 5xx, by status').to.deep.equal({});
     expect(report.acknowledged, 'the load produced acknowledged referrals').to.be.greaterThan(10);

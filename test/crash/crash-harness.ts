@@ -28,6 +28,8 @@ export interface CrashOptions {
   env: Record<string, string>;
   /** random kill time, after the service is ready */
   killAfterMs: [number, number];
+  /** Wait until this round has acknowledged this many referrals before the random delay (a loaded machine is slow to start). */
+  minAcknowledgedBeforeKill?: number;
   log?: (line: string) => void;
 }
 
@@ -115,6 +117,9 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
       }
     });
     const [min, max] = options.killAfterMs;
+    const before = acknowledged.size;
+    const deadline = Date.now() + 60_000;
+    while (acknowledged.size - before < (options.minAcknowledgedBeforeKill ?? 0) && Date.now() < deadline && child.exitCode === null) await sleep(50);
     await sleep(min + Math.random() * (max - min));
     child.kill('SIGKILL');
     stop = true; // no new submissions after the kill: those in flight are cut off

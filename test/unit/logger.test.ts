@@ -18,6 +18,13 @@ describe('the log redaction backstop', () => {
     expect(redactValue('94347659190')).to.equal('94347659190');
   });
 
+  it('leaves UUIDs whole (request, referral and token ids often hold ten digits in a row), and masks around them', () => {
+    const id = 'aada52f6-eb21-4d33-a3d0-1234567890d6';
+    expect(redactValue(id)).to.equal(id);
+    expect(redactValue(`token:${id}`)).to.equal(`token:${id}`);
+    expect(redactValue(`${id} 9434765919 1958-03-14`)).to.equal(`${id} [REDACTED-NHS] [REDACTED-DATE]`);
+  });
+
   it('walks nested values without changing the caller’s object', () => {
     const original = { a: { b: ['9434765919'] } };
     expect(redactValue(original)).to.deep.equal({ a: { b: ['[REDACTED-NHS]'] } });
