@@ -72,6 +72,11 @@ export function createApp(deps: AppDeps): Express {
       res.json(openApi);
     })
     .all(methodNotAllowed(['GET']));
+  // Answers under /api/v1 hold patient data: never kept by any cache.
+  app.use('/api/v1', (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
   app.use('/api/v1', addressRateLimit(limits), authenticate({ db, clock, logger, ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   const triage = { registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes, guard };
   app.use('/api/v1', triageRouter(triage));

@@ -17,6 +17,8 @@ export const AUDIT_EVENT_TYPES = [
   'ruleset.approved',
   'ruleset.activated',
   'access.denied',
+  'token.created',
+  'token.revoked',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

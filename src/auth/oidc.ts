@@ -70,6 +70,7 @@ export function oidcVerifier(config: OidcConfig): OidcVerifier {
         if (error instanceof errors.JOSEError) return { ok: false, reason: error.code.replace(/^ERR_/, '').toLowerCase() };
         throw error;
       }
+      if (typeof payload.sub !== 'string' || payload.sub.trim() === '' || payload.sub.length > 255) return { ok: false, reason: 'bad-subject' };
       const role = roleFrom(claimAt(payload, config.roleClaim), config.roleMap);
       if (!role) return { ok: false, reason: 'no-role' };
       const practice = claimAt(payload, config.practiceClaim);

@@ -10,9 +10,16 @@ import { parseArgs } from 'node:util';
 import { createToken, listTokens, revokeToken, tokenIdsStartingWith, type TokenRecord } from '../auth/api-tokens.js';
 import { isRole, ODS_CODE, ROLES } from '../auth/principal.js';
 import type { Config } from '../config.js';
-import { withDatabase } from './context.js';
+import { randomUUID } from 'node:crypto';
+import type { AuditEventInput } from '../audit/audit-event.js';
+import { appendAuditEvents } from '../audit/audit-trail.js';
+import { CLI_ACTOR, withDatabase } from './context.js';
 
 export class TokenUsageError extends Error {}
+
+function tokenEvent(type: 'token.created' | 'token.revoked', tokenId: string, at: Date, details: AuditEventInput['details']): AuditEventInput {
+  return { id: randomUUID(), referralId: null, type, actor: CLI_ACTOR.id, actorRole: CLI_ACTOR.role, occurredAt: at, ruleset: null, details: { tokenId, ...details } };
+}
 
 export const DEFAULT_TOKEN_LIFETIME = '90d';
 
@@ -45,7 +52,12 @@ export async function tokenCreate(config: Config, args: string[]): Promise<numbe
   const now = new Date();
   const expiresAt = expiryFrom(values.expires ?? DEFAULT_TOKEN_LIFETIME, now);
   return withDatabase(config, async (db) => {
-    const { token, record } = await createToken(db, { name, role, ...(practice ? { practice } : {}), expiresAt, now });
+    // Issuing a credential is recorded like any other action: who (the operator), which token, never the token.
+    const { token, record } = await db.transaction(async (tx) => {
+      const created = await createToken(tx, { name, role, ...(practice ? { practice } : {}), expiresAt, now });
+      await appendAuditEvents(tx, [tokenEvent('token.created', created.record.id, now, { role, practice: practice ?? null, expiresAt: expiresAt?.toISOString() ?? null })]);
+      return created;
+    });
     console.log(`created token ${record.id} for ${record.name}: role ${record.role}${record.practice ? `, practice ${record.practice}` : ''}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : 'never expires'}`);
     console.log('Send it as "Authorization: Bearer <token>". It is shown this once; only its hash is kept. The token:');
     console.log(token);
@@ -85,7 +97,13 @@ export async function tokenRevoke(config: Config, args: string[]): Promise<numbe
       return 1;
     }
     const id = matches[0] ?? given;
-    if (await revokeToken(db, id, new Date())) {
+    const now = new Date();
+    const revoked = await db.transaction(async (tx) => {
+      if (!(await revokeToken(tx, id, now))) return false;
+      await appendAuditEvents(tx, [tokenEvent('token.revoked', id, now, {})]);
+      return true;
+    });
+    if (revoked) {
       console.log(`revoked token ${id}: it is refused from the next request on`);
       return 0;
     }

@@ -37,9 +37,11 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     const referral = await findReferral(deps.db, id);
     if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
     if (!maySeeReferral(principal, referral.practiceOds)) {
-      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', referralId: referral.id });
+      // Recorded if possible; a failed write must not turn this 404 into a 5xx that tells the referral exists.
+      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', referralId: referral.id }).catch(() => undefined);
       throw new ApiError('REFERRAL_NOT_FOUND');
     }
+    logDecision(res, { referralId: referral.id });
     return referral;
   }
 

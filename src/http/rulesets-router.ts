@@ -45,6 +45,7 @@ function signatory(res: Response): Signatory {
 export function rulesetsRouter(deps: RulesetsDeps): Router {
   const { registry } = deps;
   const router = Router();
+  let simulating = false;
   router
     .route('/rulesets')
     .all(...deps.guard)
@@ -103,9 +104,17 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
       if (unknown.length > 0 || (from !== undefined && (typeof from !== 'string' || !new RegExp(VERSION_PATTERN).test(from)))) {
         throw new ApiError('QUERY_INVALID', [{ path: '/from', message: 'send { "from": "X.Y.Z" } or nothing: the version to compare with (default: the active one)' }]);
       }
-      const items = await storedReferrals(deps.db);
-      // De-identified aggregates only: a clinical lead sees no referral.
-      res.json(await simulateImpact(deps, { ruleset: req.params.id, from, to: req.params.version, items, withIds: false }));
+      if (!new RegExp(VERSION_PATTERN).test(req.params.version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+      // One simulation at a time per instance: each takes every core for a while.
+      if (simulating) throw new ApiError('RATE_LIMITED', [], { 'Retry-After': '10' });
+      simulating = true;
+      try {
+        const items = await storedReferrals(deps.db);
+        // De-identified aggregates only: a clinical lead sees no referral.
+        res.json(await simulateImpact(deps, { ruleset: req.params.id, from, to: req.params.version, items, withIds: false }));
+      } finally {
+        simulating = false;
+      }
     })
     .all(methodNotAllowed(['POST']));
   return router;

@@ -2,6 +2,7 @@
  * The use case behind `msk-triage rules simulate` and POST /api/v1/rulesets/{id}/versions/{v}/simulate:
  * read the referrals (stored, or given), and compare two versions of a rule set on them.
  */
+import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
 import { ApiError } from '../http/error-catalogue.js';
 import { report, simulateInWorkers, type SimulationItem, type SimulationReport } from '../rules/impact-simulation.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
@@ -39,6 +40,8 @@ export async function simulateImpact(
 ): Promise<SimulationReport> {
   if (!deps.registry.has(options.ruleset)) throw new ApiError('RULESET_NOT_FOUND');
   const from = options.from ?? deps.registry.active(options.ruleset)?.version;
+  // A version is a version number, never a path: nothing outside the rules folder is ever read.
+  for (const version of [from, options.to]) if (version !== undefined && !new RegExp(VERSION_PATTERN).test(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
   // On disk, not only loaded: a version written after the service started can be simulated before activation.
   for (const version of [from, options.to]) {
     if (version === undefined || !existsSync(path.join(deps.rulesDir, options.ruleset, version, RULESET_FILE))) throw new ApiError('RULESET_VERSION_NOT_FOUND');

@@ -74,7 +74,15 @@ export async function approveVersion(
   return approval;
 }
 
-const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+/** A name as people are compared: Unicode-normalised, without invisible characters, spaces collapsed, any case. */
+export const normalName = (name: string): string =>
+  name
+    .normalize('NFKC')
+    .replace(/[\u200B-\u200F\u2060-\u2064\uFEFF\u00AD]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+const sameName = (a: string, b: string) => normalName(a) === normalName(b);
 
 export interface ActivationResult {
   rulesetId: string;

@@ -57,6 +57,7 @@ function lockDataDir(location: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(lockFile, 'utf8'));
+      // Our own pid in the lock is a previous process's that had it (a container's service is often pid 1 each time).
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
         throw new DataDirInUseError(
           `the embedded database in ${location} is in use by process ${owner} (the service?): stop it first, or use a PostgreSQL server (DATABASE_URL), which many processes can share`,

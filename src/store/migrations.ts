@@ -173,6 +173,8 @@ begin
 end $$;
 create trigger api_tokens_revoke_only before update or delete on api_tokens
   for each row execute function msk_token_revoke_only();
+create trigger api_tokens_no_truncate before truncate on api_tokens
+  for each statement execute function msk_refuse_change();
 
 -- Who did it: the actor's role beside its pseudonymous id, in the hash of new rows.
 alter table audit_events add column actor_role text;

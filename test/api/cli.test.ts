@@ -209,6 +209,23 @@ describe('the msk-triage token commands', function () {
     expect(short.stdout).to.equal(`revoked token ${lead}: it is refused from the next request on\n`);
     expect(cli(dataDir, 'token', 'revoke', lead.slice(0, 7)).status, 'fewer than 8 characters name no token').to.equal(1);
   });
+
+  it('records each token issued and revoked as an audit event by the operator, never the token itself', async () => {
+    const db = await openPglite(dataDir);
+    try {
+      const events = await db.query<{ event_type: string; actor: string; actor_role: string; details: Record<string, unknown> }>(
+        "select event_type, actor, actor_role, details from audit_events where event_type like 'token.%' order by seq",
+      );
+      const ids = (type: string) => events.filter((e) => e.event_type === type).map((e) => e.details.tokenId);
+      expect(ids('token.created')).to.include.members(Object.values(created).map((t) => t?.id));
+      expect(ids('token.revoked')).to.deep.equal([created.gp?.id, created.lead?.id]);
+      for (const event of events) expect(event).to.include({ actor: 'cli:operator', actor_role: 'operator' });
+      const text = JSON.stringify(events);
+      for (const t of Object.values(created)) expect(text).to.not.contain(t?.token.slice(4));
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 describe('the msk-triage rules commands', function () {

@@ -28,6 +28,8 @@ describe('hardening', function () {
       expect(res.headers['strict-transport-security']).to.match(/^max-age=\d+/);
       expect(res.headers).to.not.have.property('x-powered-by');
     }
+    const api = await t.clinician.get('/api/v1/rulesets');
+    expect(api.headers['cache-control'], 'answers of the API are never cached').to.equal('no-store');
   });
 
   it('limits each caller: beyond the limit, 429 RATE_LIMITED with Retry-After; another caller is not affected', async () => {
@@ -77,6 +79,13 @@ describe('hardening', function () {
       expect(Date.now() - started).to.be.below(5_000);
     } finally {
       server.close();
+    }
+  });
+
+  it('reads no rule set outside the rules folder: a version that is a path is simply not found', async () => {
+    const t = await testApp();
+    for (const version of ['..%2F..%2F..%2Ftmp%2Fmsk-triage%2F9.9.9', '..%2F1.0.0', '1.0.0%2F..%2F1.1.0']) {
+      expectError(await t.lead.post(`/api/v1/rulesets/msk-triage/versions/${version}/simulate`).send({}), 404, 'RULESET_VERSION_NOT_FOUND');
     }
   });
 

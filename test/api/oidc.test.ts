@@ -106,6 +106,8 @@ describe('OpenID Connect bearer tokens', function () {
       const payload = Buffer.from(JSON.stringify({ role: 'clinical-lead', iss: ISSUER, aud: AUDIENCE, sub: 'x', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
       return `${header}.${payload}.${signature}`;
     }],
+    ['an empty subject', () => sign(es, { role: 'triage-clinician' }, { subject: '' })],
+    ['a subject that is not a string', async () => new SignJWT({ role: 'triage-clinician', sub: ['user-0001'] } as Record<string, unknown>).setProtectedHeader({ alg: 'ES256', kid: KID }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(es.privateKey)],
     ['no role claim', () => sign(es, {})],
     ['a role this service does not have', () => sign(es, { role: 'admin' })],
     ['two roles at once', () => sign(es, { role: ['gp', 'clinical-lead'], practice: 'P81001' })],
