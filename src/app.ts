@@ -5,10 +5,9 @@
  * a rate limit per client address, authentication (401 without a valid bearer token), a rate limit
  * per caller, and, at each route, the access policy (src/auth/access-policy.ts): deny by default.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { appendAuditEvents } from './audit/audit-trail.js';
-import { authorise, type AccessDenial } from './auth/access-policy.js';
+import { accessDenialRecorder } from './auth/access-denials.js';
+import { authorise } from './auth/access-policy.js';
 import { authenticate } from './auth/authenticate.js';
 import type { OidcVerifier } from './auth/oidc.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
@@ -19,7 +18,7 @@ import { requestLogging, routeTemplate } from './http/request-logging.js';
 import { rulesetsRouter } from './http/rulesets-router.js';
 import { triageRouter } from './http/triage-router.js';
 import { referralsRouter } from './http/referrals-router.js';
-import type { Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import type { Logger } from './log/logger.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import type { Database } from './store/database.js';
@@ -38,7 +37,9 @@ export interface AppDeps {
 
 export const API_VERSION = '1.0.0';
 
-export const DEFAULT_RATE_LIMITS: RateLimits = { perAddress: 3000, perCaller: 600, windowMs: 60_000 };
+const defaults = loadConfig({});
+/** The configuration's defaults (RATE_LIMIT_*), for an app made without them. */
+export const DEFAULT_RATE_LIMITS: RateLimits = { perAddress: defaults.rateLimitPerAddress, perCaller: defaults.rateLimitPerCaller, windowMs: defaults.rateLimitWindowMs };
 
 export function createApp(deps: AppDeps): Express {
   const { config, registry, db, logger } = deps;
@@ -47,16 +48,7 @@ export function createApp(deps: AppDeps): Express {
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const openApi = openApiDocument(API_VERSION);
 
-  // A refusal to an authenticated caller is an audit event (who, where, why; never patient data).
-  const recordDenial = async (denial: AccessDenial): Promise<void> => {
-    logger.warn('access denied', { event: 'auth.denied', actor: denial.principal.id, role: denial.principal.role, method: denial.method, route: denial.route, reason: denial.reason });
-    await db.transaction((tx) =>
-      appendAuditEvents(tx, [{
-        id: randomUUID(), referralId: null, type: 'access.denied', actor: denial.principal.id, actorRole: denial.principal.role, occurredAt: clock(), ruleset: null,
-        details: { method: denial.method, route: denial.route, reason: denial.reason, ...(denial.referralId ? { referralId: denial.referralId } : {}) },
-      }]),
-    );
-  };
+  const recordDenial = accessDenialRecorder({ db, logger, clock });
   const guard = [routeTemplate, authorise(recordDenial)];
 
   const app = express();

@@ -69,7 +69,7 @@ export function authorise(onDenied: DenialSink): RequestHandler {
 /** A GP may see only their own practice's referrals; a triage clinician sees all. */
 export function maySeeReferral(principal: Principal, practiceOds: string): boolean {
   if (principal.role === 'triage-clinician') return true;
-  if (principal.role === 'gp') return principal.practice !== undefined && principal.practice === practiceOds;
+  if (principal.role === 'gp') return principal.practice === practiceOds;
   return false;
 }
 

@@ -13,7 +13,6 @@ import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
 import { decisionsOf, findReferral, type StoredReferral } from '../store/referral-store.js';
 import { ApiError } from './error-catalogue.js';
-import { methodNotAllowed } from './error-handler.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 
@@ -83,8 +82,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     })
     .get(async (req, res) => {
       res.json(await referralQueue(deps.db, queueFilter(req.query)));
-    })
-    .all(methodNotAllowed(['GET', 'POST']));
+    });
 
   router
     .route('/referrals/:id')
@@ -92,8 +90,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .get(async (req, res) => {
       const referral = await visibleReferral(req, res, req.params.id);
       res.json(referralViewFor(principalOf(res).role, referral, await decisionsOf(deps.db, referral.id)));
-    })
-    .all(methodNotAllowed(['GET']));
+    });
 
   router
     .route('/referrals/:id/review')
@@ -102,8 +99,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
       const answer = await reviewReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id, req.body);
       logDecision(res, { referralId: answer.referralId, outcome: answer.outcome });
       res.status(201).json(answer);
-    })
-    .all(methodNotAllowed(['POST']));
+    });
 
   router
     .route('/referrals/:id/audit')
@@ -111,16 +107,14 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .get(async (req, res) => {
       const referral = await visibleReferral(req, res, req.params.id);
       res.json({ referralId: referral.id, events: (await referralAuditTrail(deps.db, referral.id)).map(auditEventView) });
-    })
-    .all(methodNotAllowed(['GET']));
+    });
 
   router
     .route('/referrals/:id/replay')
     .all(...deps.guard)
     .post(async (req, res) => {
       res.json(await replayReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id));
-    })
-    .all(methodNotAllowed(['POST']));
+    });
 
   return router;
 }

@@ -8,13 +8,16 @@ import { activateVersion, approveVersion, type Signatory } from '../rules/rule-s
 import { safePointerSegment, type Issue } from '../schemas/schema-issues.js';
 import type { Database } from '../store/database.js';
 import { ApiError } from './error-catalogue.js';
-import { methodNotAllowed } from './error-handler.js';
+
+/** A JSON object, or no body at all (these bodies are all optional fields). */
+const objectOrNothing = (body: unknown): body is Record<string, unknown> | undefined =>
+  body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body));
 
 /** Short text fields, required or optional, and nothing else: 400 REQUEST_INVALID listing each problem. */
 function textFields(body: unknown, fields: Record<string, boolean>): Record<string, string | undefined> {
   const issues: Issue[] = [];
-  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) throw new ApiError('REQUEST_INVALID', [{ path: '/', message: 'must be an object' }]);
-  const object = (body ?? {}) as Record<string, unknown>;
+  if (!objectOrNothing(body)) throw new ApiError('REQUEST_INVALID', [{ path: '/', message: 'must be an object' }]);
+  const object = body ?? {};
   for (const key of Object.keys(object)) if (!Object.hasOwn(fields, key)) issues.push({ path: safePointerSegment(key), message: `is not a field here: send ${Object.keys(fields).join(', ')}` });
   const out: Record<string, string | undefined> = {};
   for (const [key, required] of Object.entries(fields)) {
@@ -51,8 +54,7 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
     .all(...deps.guard)
     .get((_req, res) => {
       res.json({ rulesets: registry.summaries() });
-    })
-    .all(methodNotAllowed(['GET']));
+    });
   router
     .route('/rulesets/:id/versions/:version')
     .all(...deps.guard)
@@ -70,8 +72,7 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
         ruleset: compiled.document,
         cases,
       });
-    })
-    .all(methodNotAllowed(['GET']));
+    });
   router
     .route('/rulesets/:id/versions/:version/approvals')
     .all(...deps.guard)
@@ -79,8 +80,7 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
       const body = textFields(req.body, { note: false });
       const approval = await approveVersion(deps, { rulesetId: req.params.id, version: req.params.version, approver: signatory(res), ...(body.note ? { note: body.note } : {}) });
       res.status(201).json({ ...approval, approvedAt: approval.approvedAt.toISOString() });
-    })
-    .all(methodNotAllowed(['POST']));
+    });
   router
     .route('/rulesets/:id/versions/:version/activate')
     .all(...deps.guard)
@@ -89,22 +89,18 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
       const result = await activateVersion(deps, { rulesetId: req.params.id, version: req.params.version, activatedBy: signatory(res), reason: body.reason as string });
       res.locals.logFields = { rulesetId: result.rulesetId, rulesetVersion: result.version };
       res.json(result);
-    })
-    .all(methodNotAllowed(['POST']));
+    });
   router
     .route('/rulesets/:id/versions/:version/simulate')
     .all(...deps.guard)
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
-      if (req.body !== undefined && (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body))) {
-        throw new ApiError('QUERY_INVALID', [{ path: '/', message: 'send { "from": "X.Y.Z" } or nothing' }]);
-      }
-      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (!objectOrNothing(req.body)) throw new ApiError('QUERY_INVALID', [{ path: '/', message: 'send { "from": "X.Y.Z" } or nothing' }]);
+      const body = req.body ?? {};
       const from = body.from as string | undefined;
       const unknown = Object.keys(body).filter((key) => key !== 'from');
       if (unknown.length > 0 || (from !== undefined && (typeof from !== 'string' || !new RegExp(VERSION_PATTERN).test(from)))) {
         throw new ApiError('QUERY_INVALID', [{ path: '/from', message: 'send { "from": "X.Y.Z" } or nothing: the version to compare with (default: the active one)' }]);
       }
-      if (!new RegExp(VERSION_PATTERN).test(req.params.version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
       // One simulation at a time per instance: each takes every core for a while.
       if (simulating) throw new ApiError('RATE_LIMITED', [], { 'Retry-After': '10' });
       simulating = true;
@@ -115,7 +111,6 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
       } finally {
         simulating = false;
       }
-    })
-    .all(methodNotAllowed(['POST']));
+    });
   return router;
 }

@@ -4,7 +4,6 @@ import { decisionFor, principalOf } from '../auth/access-policy.js';
 import { triageReferral, type TriageDeps } from '../referrals/triage-referral.js';
 import { ApiError } from './error-catalogue.js';
 import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
-import { methodNotAllowed } from './error-handler.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 
@@ -32,7 +31,6 @@ export function triageRouter(deps: TriageDeps & { bodyLimitBytes: number; guard:
         outcome: decision.outcome,
       } satisfies RequestLogFields;
       res.json(decisionFor(principalOf(res).role, decision));
-    })
-    .all(methodNotAllowed(['POST']));
+    });
   return router;
 }
