@@ -8,12 +8,12 @@
  */
 export type Pathway = 'physio' | 'gp' | 'community' | 'secondary';
 /**
- * emergency = same day; urgent = within 2 weeks; soon = within 6 weeks; routine
+ * emergency = same day; very-urgent = within 48 hours (2 working days); urgent = within 2 weeks; soon = within 6 weeks; routine. Order: emergency > very-urgent > urgent > soon > routine
  *
  * This interface was referenced by `Decision`'s JSON-Schema
  * via the `definition` "urgency".
  */
-export type Urgency = 'emergency' | 'urgent' | 'soon' | 'routine';
+export type Urgency = 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine';
 /**
  * finer destination named by the winning rule, in kebab-case
  *

@@ -1,7 +1,7 @@
 /* Generated from schemas/referral.schema.json by src/tools/generate-types.ts. Do not edit: run npm run types:generate. */
 
 /**
- * MSK referral contract, version 1: the structured referral every GP system sends (../shared/spec/referral-contract.md).
+ * MSK referral contract, version 1.1: the structured referral every GP system sends. Version 1.1 only adds optional items: every version 1 referral stays valid and means the same.
  */
 export interface Referral {
   /**
@@ -62,7 +62,7 @@ export interface Referral {
     painScore: number;
   };
   /**
-   * the red-flag checklist: every item must be answered true or false
+   * the red-flag checklist: each of the 15 version 1 items must be answered true or false; sexualDysfunction (1.1) is optional and counts as false when absent
    */
   redFlags: {
     /**
@@ -74,7 +74,7 @@ export interface Referral {
      */
     bladderOrBowelDysfunction: boolean;
     /**
-     * pain, numbness or weakness in both legs
+     * new radicular pain, numbness or weakness in both legs (neurological symptoms, not pain in both knees or hips)
      */
     bilateralLegSymptoms: boolean;
     /**
@@ -125,6 +125,10 @@ export interface Referral {
      * new headache, jaw claudication, scalp tenderness or visual disturbance
      */
     giantCellArteritisSymptoms: boolean;
+    /**
+     * (1.1, optional) new sexual dysfunction, such as new erectile or ejaculatory dysfunction or loss of genital sensation; absent means not asked and counts as false
+     */
+    sexualDysfunction?: boolean;
   };
   /**
    * examination findings; absent items mean false
@@ -150,6 +154,14 @@ export interface Referral {
      * unable to weight-bear
      */
     unableToWeightBear?: boolean;
+    /**
+     * (1.1) suspected Achilles tendon rupture: a positive calf-squeeze (Simmonds) test or a palpable gap
+     */
+    suspectedAchillesRupture?: boolean;
+    /**
+     * (1.1) a shoulder dislocation in the last 6 weeks, now reduced
+     */
+    recentReducedDislocation?: boolean;
   };
   inflammatory?: {
     /**
@@ -165,9 +177,9 @@ export interface Referral {
      */
     morningStiffnessMinutes?: number;
     /**
-     * features of axial spondyloarthritis present (NICE NG65 §1.1)
+     * features of axial spondyloarthritis present (NICE NG65 §1.1); the deprecated arthritis-enthesitis-or-psoriasis may not come with current-or-past-arthritis, enthesitis or psoriasis
      *
-     * @maxItems 7
+     * @maxItems 9
      */
     axialSpaFeatures?: (
       | 'onset-before-35'
@@ -177,7 +189,14 @@ export interface Referral {
       | 'improves-with-nsaids-within-48h'
       | 'first-degree-relative-with-spa'
       | 'arthritis-enthesitis-or-psoriasis'
+      | 'current-or-past-arthritis'
+      | 'enthesitis'
+      | 'psoriasis'
     )[];
+    /**
+     * (1.1) result of an HLA-B27 test; absent means not-tested
+     */
+    hlaB27?: 'positive' | 'negative' | 'not-tested';
   };
   /**
    * Keele STarT Back Tool answers; required when complaint.bodySite is lumbar-spine

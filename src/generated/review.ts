@@ -10,9 +10,9 @@ export interface Review {
    */
   pathway?: 'physio' | 'gp' | 'community' | 'secondary';
   /**
-   * emergency = same day; urgent = within 2 weeks; soon = within 6 weeks; routine
+   * emergency = same day; very-urgent = within 48 hours (2 working days); urgent = within 2 weeks; soon = within 6 weeks; routine. Order: emergency > very-urgent > urgent > soon > routine
    */
-  urgency?: 'emergency' | 'urgent' | 'soon' | 'routine';
+  urgency?: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine';
   /**
    * finer destination named by the winning rule, in kebab-case
    */

@@ -80,7 +80,7 @@ export interface Referral {
     painScore: number;
   };
   /**
-   * the red-flag checklist: every item must be answered true or false
+   * the red-flag checklist: each of the 15 version 1 items must be answered true or false; sexualDysfunction (1.1) is optional and counts as false when absent
    */
   redFlags: {
     /**
@@ -92,7 +92,7 @@ export interface Referral {
      */
     bladderOrBowelDysfunction: boolean;
     /**
-     * pain, numbness or weakness in both legs
+     * new radicular pain, numbness or weakness in both legs (neurological symptoms, not pain in both knees or hips)
      */
     bilateralLegSymptoms: boolean;
     /**
@@ -143,6 +143,10 @@ export interface Referral {
      * new headache, jaw claudication, scalp tenderness or visual disturbance
      */
     giantCellArteritisSymptoms: boolean;
+    /**
+     * (1.1, optional) new sexual dysfunction, such as new erectile or ejaculatory dysfunction or loss of genital sensation; absent means not asked and counts as false
+     */
+    sexualDysfunction?: boolean;
   };
   /**
    * examination findings; absent items mean false
@@ -168,6 +172,14 @@ export interface Referral {
      * unable to weight-bear
      */
     unableToWeightBear?: boolean;
+    /**
+     * (1.1) suspected Achilles tendon rupture: a positive calf-squeeze (Simmonds) test or a palpable gap
+     */
+    suspectedAchillesRupture?: boolean;
+    /**
+     * (1.1) a shoulder dislocation in the last 6 weeks, now reduced
+     */
+    recentReducedDislocation?: boolean;
   };
   inflammatory?: {
     /**
@@ -183,9 +195,9 @@ export interface Referral {
      */
     morningStiffnessMinutes?: number;
     /**
-     * features of axial spondyloarthritis present (NICE NG65 §1.1)
+     * features of axial spondyloarthritis present (NICE NG65 §1.1); the deprecated arthritis-enthesitis-or-psoriasis may not come with current-or-past-arthritis, enthesitis or psoriasis
      *
-     * @maxItems 7
+     * @maxItems 9
      */
     axialSpaFeatures?: (
       | 'onset-before-35'
@@ -195,7 +207,14 @@ export interface Referral {
       | 'improves-with-nsaids-within-48h'
       | 'first-degree-relative-with-spa'
       | 'arthritis-enthesitis-or-psoriasis'
+      | 'current-or-past-arthritis'
+      | 'enthesitis'
+      | 'psoriasis'
     )[];
+    /**
+     * (1.1) result of an HLA-B27 test; absent means not-tested
+     */
+    hlaB27?: 'positive' | 'negative' | 'not-tested';
   };
   /**
    * Keele STarT Back Tool answers; required when complaint.bodySite is lumbar-spine
@@ -294,9 +313,9 @@ export interface Expectation {
    */
   pathway: 'physio' | 'gp' | 'community' | 'secondary';
   /**
-   * emergency = same day; urgent = within 2 weeks; soon = within 6 weeks; routine
+   * emergency = same day; very-urgent = within 48 hours (2 working days); urgent = within 2 weeks; soon = within 6 weeks; routine. Order: emergency > very-urgent > urgent > soon > routine
    */
-  urgency: 'emergency' | 'urgent' | 'soon' | 'routine';
+  urgency: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine';
   /**
    * finer destination named by the winning rule, in kebab-case
    */

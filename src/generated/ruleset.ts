@@ -93,6 +93,16 @@ export interface RuleSet {
    * @maxItems 200
    */
   changeLog: [Change, ...Change[]];
+  /**
+   * how one decision comes out of the fired rules: "1" (msk-policy-v1: review only when the winning urgency's rules name different pathways, or the winning rule asks) or "2" (msk-policy-v2: also when they name different services, or any of them asks for review). Absent means "1", so that versions written before it keep deciding as they did
+   */
+  decisionProcedure?: '1' | '2';
+  /**
+   * policy invariants this version declares; the checker proves each one over the whole referral contract before the version may load or be activated
+   *
+   * @maxItems 10
+   */
+  invariants?: 'red-flag-safety-net'[];
   defaultRoute: DefaultRoute;
   /**
    * @minItems 1
@@ -137,9 +147,9 @@ export interface DefaultRoute {
    */
   pathway: 'physio' | 'gp' | 'community' | 'secondary';
   /**
-   * emergency = same day; urgent = within 2 weeks; soon = within 6 weeks; routine
+   * emergency = same day; very-urgent = within 48 hours (2 working days); urgent = within 2 weeks; soon = within 6 weeks; routine. Order: emergency > very-urgent > urgent > soon > routine
    */
-  urgency: 'emergency' | 'urgent' | 'soon' | 'routine';
+  urgency: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine';
   /**
    * finer destination named by the winning rule, in kebab-case
    */
@@ -182,9 +192,9 @@ export interface Route {
    */
   pathway: 'physio' | 'gp' | 'community' | 'secondary';
   /**
-   * emergency = same day; urgent = within 2 weeks; soon = within 6 weeks; routine
+   * emergency = same day; very-urgent = within 48 hours (2 working days); urgent = within 2 weeks; soon = within 6 weeks; routine. Order: emergency > very-urgent > urgent > soon > routine
    */
-  urgency: 'emergency' | 'urgent' | 'soon' | 'routine';
+  urgency: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine';
   /**
    * finer destination named by the winning rule, in kebab-case
    */

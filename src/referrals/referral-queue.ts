@@ -6,7 +6,7 @@ import { ApiError } from '../http/error-catalogue.js';
 import type { Issue } from '../schemas/schema-issues.js';
 import type { Database } from '../store/database.js';
 import { queuePage, type QueueFilter, type ReferralStatus } from '../store/referral-store.js';
-import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../rules/route-order.js';
+import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../domain/route-order.js';
 
 export const STATUSES: readonly ReferralStatus[] = ['routed', 'awaiting-review', 'awaiting-manual-triage', 'reviewed'];
 export const DEFAULT_PAGE_SIZE = 50;

@@ -119,6 +119,8 @@ const FINDING_SITES: Readonly<Record<keyof Findings, readonly BodySite[]>> = {
   thenarWasting: ['wrist-hand'],
   constantNumbness: ['wrist-hand'],
   unableToWeightBear: ['knee', 'hip', 'ankle-foot'],
+  suspectedAchillesRupture: ['ankle-foot'],
+  recentReducedDislocation: ['shoulder'],
 };
 
 function findings(random: Random, site: BodySite): Findings | undefined {
@@ -136,6 +138,9 @@ const AXIAL_SPA_FEATURES = (
   schemaDocument('referral.schema.json') as { properties: { inflammatory: { properties: { axialSpaFeatures: { items: { enum: AxialSpaFeature[] } } } } } }
 ).properties.inflammatory.properties.axialSpaFeatures.items.enum;
 
+const DEPRECATED_AXIAL_SPA_ITEM: AxialSpaFeature = 'arthritis-enthesitis-or-psoriasis';
+const SEPARATE_AXIAL_SPA_ITEMS: ReadonlySet<AxialSpaFeature> = new Set(['current-or-past-arthritis', 'enthesitis', 'psoriasis']);
+
 function inflammatory(random: Random, site: BodySite): Inflammatory | undefined {
   if (!chance(random, site === 'multiple-joints' ? 0.7 : 0.15)) return undefined;
   const result: Inflammatory = {};
@@ -143,8 +148,12 @@ function inflammatory(random: Random, site: BodySite): Inflammatory | undefined 
   if (chance(random, 0.6)) result.smallJointsHandsFeet = chance(random, site === 'multiple-joints' ? 0.4 : 0.05);
   if (chance(random, 0.6)) result.morningStiffnessMinutes = pick(random, [0, 5, 10, 15, 30, 45, 60, 90, 120, 180]);
   if (SPINAL.has(site) && chance(random, 0.5)) {
-    // Unique by construction: each feature is kept or left out once.
-    result.axialSpaFeatures = AXIAL_SPA_FEATURES.filter(() => chance(random, 0.2));
+    // Unique by construction: each feature is kept or left out once; the deprecated combined item
+    // only as a version 1 system would send it, never beside the three items that replace it.
+    const features = AXIAL_SPA_FEATURES.filter(() => chance(random, 0.2));
+    const separate = features.some((feature) => SEPARATE_AXIAL_SPA_ITEMS.has(feature));
+    result.axialSpaFeatures = separate ? features.filter((feature) => feature !== DEPRECATED_AXIAL_SPA_ITEM) : features;
+    if (chance(random, 0.3)) result.hlaB27 = pick(random, ['positive', 'negative', 'not-tested'] as const);
   }
   return result;
 }

@@ -12,7 +12,7 @@ import { contentHash, ruleSetContent } from './content-hash.js';
 import { factMap } from './derived-facts.js';
 import { EnginePool } from './engine-pool.js';
 import { OPERATORS } from './operators.js';
-import { chooseRoute } from './route-choice.js';
+import { chooseRoute, type DecisionProcedure } from './route-choice.js';
 
 /** Evaluation could not give a route. The referral must go to manual triage, never to a default. */
 export class EvaluationError extends Error {
@@ -27,6 +27,8 @@ export class CompiledRuleSet {
   readonly id: string;
   readonly version: string;
   readonly sha256: string;
+  /** how the fired rules make one decision; absent in the file means the procedure of msk-policy-v1 */
+  readonly procedure: DecisionProcedure;
   private readonly rulesById: ReadonlyMap<string, Rule>;
   private readonly fileOrder: ReadonlyMap<string, number>;
   private readonly engines: EnginePool;
@@ -35,6 +37,7 @@ export class CompiledRuleSet {
     this.id = document.id;
     this.version = document.version;
     this.sha256 = contentHash(ruleSetContent(document));
+    this.procedure = document.decisionProcedure ?? '1';
     this.rulesById = new Map(document.rules.map((rule) => [rule.id, rule]));
     this.fileOrder = new Map(document.rules.map((rule, index) => [rule.id, index]));
     const ruleProperties: RuleProperties[] = document.rules.map((rule) => ({
@@ -74,6 +77,7 @@ export class CompiledRuleSet {
     const choice = chooseRoute(
       fired.map(({ rule }) => rule),
       this.document.defaultRoute,
+      this.procedure,
     );
     const resultByRule = new Map(fired.map(({ rule, result }) => [rule, result]));
     const firedRules: FiredRule[] = choice.ordered.map((rule) => ({

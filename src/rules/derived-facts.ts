@@ -5,6 +5,7 @@
 import type { Referral } from '../generated/referral.js';
 import type { FactValue } from '../generated/decision.js';
 import { wholeYearsBetween, type IsoDate } from '../referrals/calendar.js';
+import { RED_FLAGS } from '../referrals/red-flags.js';
 import { FACTS, type FactDefinition } from './fact-catalogue.js';
 
 export type StartBack = NonNullable<Referral['startBack']>;
@@ -38,6 +39,7 @@ export interface DerivedFacts {
   startBackPsychosocial?: number;
   startBackRisk: StartBackRisk;
   axialSpaFeatureCount: number;
+  redFlagCount: number;
 }
 
 export function deriveFacts(referral: Referral, evaluationDate: IsoDate): DerivedFacts {
@@ -50,6 +52,7 @@ export function deriveFacts(referral: Referral, evaluationDate: IsoDate): Derive
     ...(score ? { startBackTotal: score.total, startBackPsychosocial: score.psychosocial } : {}),
     startBackRisk: score?.risk ?? 'not-assessed',
     axialSpaFeatureCount: referral.inflammatory?.axialSpaFeatures?.length ?? 0,
+    redFlagCount: RED_FLAGS.filter((flag) => referral.redFlags[flag] === true).length,
   };
 }
 

@@ -35,6 +35,7 @@ export const NOT_FACTS: ReadonlyMap<string, string> = new Map([
 const DEFAULTED_OBJECTS = new Set(['findings', 'inflammatory']);
 
 function defaultFor(schema: AnySchemaObject): FactValue | undefined {
+  if (schema.default !== undefined) return schema.default as FactValue;
   if (schema.type === 'boolean') return false;
   if (schema.type === 'integer' || schema.type === 'number') return 0;
   if (schema.type === 'array') return [];
@@ -57,7 +58,9 @@ function referralFacts(): FactDefinition[] {
         continue;
       }
       if (NOT_FACTS.has(name)) continue;
-      const defaulted = prefix.length === 1 && DEFAULTED_OBJECTS.has(prefix[0] ?? '');
+      // An optional item takes the contract's default: its schema's own `default` (1.1:
+      // redFlags.sexualDysfunction, inflammatory.hlaB27), or the type's for findings and inflammatory.
+      const defaulted = child.default !== undefined || (prefix.length === 1 && DEFAULTED_OBJECTS.has(prefix[0] ?? ''));
       facts.push({
         name,
         source: 'referral',
@@ -111,8 +114,14 @@ export const DERIVED_FACTS: readonly FactDefinition[] = [
   {
     name: 'axialSpaFeatureCount',
     source: 'derived',
-    schema: { type: 'integer', minimum: 0, maximum: 7 },
-    description: 'number of inflammatory.axialSpaFeatures (0 when absent)',
+    schema: { type: 'integer', minimum: 0, maximum: 9 },
+    description: 'number of inflammatory.axialSpaFeatures (0 when absent); the deprecated combined item counts one',
+  },
+  {
+    name: 'redFlagCount',
+    source: 'derived',
+    schema: { type: 'integer', minimum: 0, maximum: 16 },
+    description: 'number of the 16 red-flag items answered true (an absent sexualDysfunction counts as false)',
   },
 ];
 

@@ -76,12 +76,17 @@ export class VersionComparison {
     try {
       firedDelta = this.delta ? await this.delta.firedRules(referral, date) : [];
     } catch {
-      return [chooseRoute(firedBefore, this.from.document.defaultRoute), null];
+      return [this.choose(this.from, firedBefore), null];
     }
     const toRules = new Map(this.to.document.rules.map((rule) => [rule.id, rule]));
     const firedAfter = [...firedBefore.filter((rule) => this.unchanged.has(rule.id)).map((rule) => toRules.get(rule.id) as Rule), ...firedDelta]
       .sort((a, b) => (this.toOrder.get(a.id) ?? 0) - (this.toOrder.get(b.id) ?? 0));
-    return [chooseRoute(firedBefore, this.from.document.defaultRoute), chooseRoute(firedAfter, this.to.document.defaultRoute)];
+    return [this.choose(this.from, firedBefore), this.choose(this.to, firedAfter)];
+  }
+
+  /** Each version decides by its own procedure, as it would live. */
+  private choose(version: CompiledRuleSet, fired: readonly Rule[]): RouteChoice {
+    return chooseRoute(fired, version.document.defaultRoute, version.procedure);
   }
 }
 

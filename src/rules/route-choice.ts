@@ -1,10 +1,13 @@
 /**
- * How one decision comes out of the fired rules: msk-policy-v1.md, steps 2 to 5. Pure: the same
- * fired rules always give the same route, in the same words.
+ * How one decision comes out of the fired rules, steps 2 to 5 of the policy, in the procedure the rule
+ * set declares (`decisionProcedure`): "1" as msk-policy-v1 (review when the rules at the winning
+ * urgency name different pathways, or the winning rule asks for it) and "2" as msk-policy-v2 (also
+ * when they name different services, or when any of them asks). Pure: the same fired rules always
+ * give the same route, in the same words; a version's procedure never changes, so replays match.
  */
 import type { Route } from '../generated/decision.js';
 import type { DefaultRoute, Rule } from '../generated/ruleset.js';
-import { pathwayRank, urgencyRank } from './route-order.js';
+import { pathwayRank, urgencyRank } from '../domain/route-order.js';
 
 export interface RouteChoice {
   outcome: 'rule' | 'default';
@@ -18,8 +21,10 @@ export interface RouteChoice {
 
 const describe = (route: Route) => `${route.pathway} / ${route.urgency} / ${route.service}`;
 
+export type DecisionProcedure = '1' | '2';
+
 /** `fired` must be in the rule set's file order, which breaks the last ties. */
-export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute): RouteChoice {
+export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute, procedure: DecisionProcedure = '1'): RouteChoice {
   if (fired.length === 0) {
     const { pathway, urgency, service } = defaultRoute;
     return {
@@ -57,14 +62,34 @@ export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute):
     );
   }
   explanation.push(`${winner.id} (${winner.title}) decides: ${describe(winner.route)}.`);
-  if (disagree) explanation.push('A triage clinician must review this referral: the rules at the winning urgency disagree on the pathway.');
-  if (winner.reviewRequired) explanation.push(`A triage clinician must review this referral: ${winner.id} asks for review.`);
+  const reasons = procedure === '2' ? reviewReasons(atWinningUrgency, winner.route.urgency) : reviewReasonsV1(disagree, winner);
+  explanation.push(...reasons.map((reason) => `A triage clinician must review this referral: ${reason}.`));
   return {
     outcome: 'rule',
     route: { ...winner.route },
-    reviewRequired: disagree || winner.reviewRequired === true,
+    reviewRequired: reasons.length > 0,
     winningRule: winner,
     ordered,
     explanation,
   };
+}
+
+/** msk-policy-v1 step 4, and the winning rule's own flag. */
+function reviewReasonsV1(disagree: boolean, winner: Rule): string[] {
+  return [
+    ...(disagree ? ['the rules at the winning urgency disagree on the pathway'] : []),
+    ...(winner.reviewRequired ? [`${winner.id} asks for review`] : []),
+  ];
+}
+
+/** msk-policy-v2 step 4: (a) different pathways, (b) different services, (c) any rule asks. */
+function reviewReasons(atWinningUrgency: readonly Rule[], urgency: string): string[] {
+  const reasons: string[] = [];
+  const pathways = [...new Set(atWinningUrgency.map((rule) => rule.route.pathway))];
+  const services = [...new Set(atWinningUrgency.map((rule) => rule.route.service))];
+  const asking = atWinningUrgency.filter((rule) => rule.reviewRequired === true).map((rule) => rule.id);
+  if (pathways.length > 1) reasons.push(`the rules at ${urgency} name different pathways (${pathways.join(', ')})`);
+  else if (services.length > 1) reasons.push(`the rules at ${urgency} name different services on the ${pathways[0] ?? ''} pathway (${services.join(', ')})`);
+  if (asking.length > 0) reasons.push(`${asking.join(', ')} ${asking.length === 1 ? 'asks' : 'ask'} for review`);
+  return reasons;
 }

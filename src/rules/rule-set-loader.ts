@@ -1,8 +1,9 @@
 /**
  * Loads every rule-set version under rules/<ruleset-id>/<version>/: validates ruleset.json against
- * its schema, checks every condition against the fact catalogue, compiles it, and runs its bundled
- * cases.json. Any problem in any version stops the load with every problem listed, each naming the
- * file and the rule or case.
+ * its schema, checks every condition against the fact catalogue, compiles it, runs its bundled
+ * cases.json (every rule must be fired by one of them), and proves the invariants it declares over
+ * the whole referral contract. Any problem in any version stops the load with every problem listed,
+ * each naming the file and the rule or case.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +12,9 @@ import type { RuleSet } from '../generated/ruleset.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateRuleCases, validateRuleSet } from '../schemas/schema-registry.js';
 import { CompiledRuleSet } from './compiled-rule-set.js';
+import { todayInLondon } from '../referrals/calendar.js';
+import type { Referral } from '../generated/referral.js';
+import { proveInvariants } from './invariant-proof.js';
 import { runCases, type CaseResult } from './rule-cases.js';
 import { checkRuleFacts } from './rule-facts-check.js';
 
@@ -23,6 +27,8 @@ export interface LoadProblem {
   caseId?: string;
   path?: string;
   message: string;
+  /** a referral that shows the problem: an invariant's counterexample */
+  example?: Referral;
 }
 
 export function formatProblem(problem: LoadProblem): string {
@@ -145,6 +151,13 @@ async function loadVersionParts(dir: string, problems: LoadProblem[]): Promise<P
   const caseResults = await runCases(compiled, cases);
   for (const result of caseResults.filter((r) => !r.passed)) {
     for (const failure of result.failures) problems.push({ file: casesFile, caseId: result.id, message: failure });
+  }
+  const firedByCases = new Set(caseResults.flatMap((result) => result.decision?.firedRules.map((rule) => rule.id) ?? []));
+  for (const rule of ruleSet.rules.filter((r) => !firedByCases.has(r.id))) {
+    problems.push({ file: casesFile, ruleId: rule.id, message: 'no bundled case fires this rule: add a case that fires it, and one that just misses it' });
+  }
+  for (const failure of await proveInvariants(compiled, todayInLondon())) {
+    problems.push({ file: rulesetFile, path: '/invariants', message: failure.message, example: failure.referral });
   }
   return { compiled, cases, caseResults, dir };
 }

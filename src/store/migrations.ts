@@ -185,6 +185,15 @@ alter table ruleset_approvals add column approver_id text;
 alter table ruleset_activations add column activated_by_id text;
 `,
   },
+  {
+    id: '004-very-urgent',
+    // Contract 1.1 puts very-urgent between emergency and urgent: the queue ranks of stored
+    // referrals move to the new order (none is very-urgent yet).
+    sql: `
+update referrals set queue_rank = case urgency
+  when 'emergency' then 1 when 'very-urgent' then 2 when 'urgent' then 3 when 'soon' then 4 when 'routine' then 5 else 0 end;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

@@ -4,6 +4,7 @@
  */
 import type { Decision, Pathway, Urgency } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
+import { urgencyRank } from '../domain/route-order.js';
 import type { Queryable } from './database.js';
 
 export type ReferralStatus = 'routed' | 'awaiting-review' | 'awaiting-manual-triage' | 'reviewed';
@@ -38,9 +39,9 @@ export interface StoredDecision {
   createdAt: Date;
 }
 
-/** Queue order: no route first (manual triage), then emergency, urgent, soon, routine. */
+/** Queue order: no route first (manual triage), then emergency, very-urgent, urgent, soon, routine. */
 export function queueRank(urgency: Urgency | null): number {
-  return urgency === null ? 0 : ['emergency', 'urgent', 'soon', 'routine'].indexOf(urgency) + 1;
+  return urgency === null ? 0 : urgencyRank(urgency) + 1;
 }
 
 interface ReferralRow {

@@ -14,7 +14,7 @@ import type { Database } from '../../src/store/database.js';
 import { callersFor, type Caller, type Callers } from '../support/callers.js';
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
-import { capturingLogger, GENEROUS_LIMITS, loadedVersions, tickingClock } from '../support/test-app.js';
+import { capturingLogger, GENEROUS_LIMITS, tickingClock, version1RulesDir, version1Versions } from '../support/test-app.js';
 import { freshDatabase } from '../support/test-database.js';
 
 const OWN = 'A81001';
@@ -80,7 +80,8 @@ describe('access control: every role against every endpoint, own and other pract
   before(async () => {
     ({ db, dispose } = await freshDatabase());
     const { logger } = capturingLogger();
-    app = createApp({ config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536 }, registry: new RuleSetRegistry(loadedVersions), db, logger, clock: tickingClock(), rateLimits: GENEROUS_LIMITS });
+    // 1.0.0 active and the 1.1.0 draft: a version to approve, activate and simulate
+    app = createApp({ config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536, rulesDir: version1RulesDir }, registry: new RuleSetRegistry(version1Versions), db, logger, clock: tickingClock(), rateLimits: GENEROUS_LIMITS });
     callers = await callersFor(app, db);
     who = { anonymous: callers.anonymous, 'gp-own': await callers.gpOf(OWN), 'gp-other': await callers.gpOf(OTHER), 'triage-clinician': callers.clinician, 'clinical-lead': callers.lead };
   });

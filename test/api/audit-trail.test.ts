@@ -12,7 +12,7 @@ import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
 import { freshDatabase } from '../support/test-database.js';
-import { loadedVersions, testApp, type TestApp } from '../support/test-app.js';
+import { activeVersion, testApp, type TestApp } from '../support/test-app.js';
 
 describe('the audit trail', function () {
   this.timeout(60_000);
@@ -70,8 +70,7 @@ describe('the audit trail', function () {
   });
 
   it('keeps a referral whose evaluation failed, with no route, awaiting manual triage', async () => {
-    const base = loadedVersions[0];
-    if (!base) throw new Error('no rule set');
+    const base = activeVersion;
     class Broken extends CompiledRuleSet {
       override evaluate(): never {
         throw new TypeError('engine broke');

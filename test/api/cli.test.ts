@@ -236,6 +236,7 @@ describe('the msk-triage rules commands', function () {
     const result = run('rules', 'test');
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/rules\/msk-triage\/1\.0\.0: 80 cases, 80 passed, 0 failed/);
+    expect(result.stdout).to.match(/rules\/msk-triage\/2\.0\.0: (\d+) cases, \1 passed, 0 failed/);
     expect(result.stdout).to.match(/coverage: rules fired by a case 26\/26; routes reached 19\/20 \(never: community \/ routine \/ msk-triage-clinician\)/);
   });
 
@@ -252,11 +253,14 @@ describe('the msk-triage rules commands', function () {
     expect(result.stdout).to.contain('actual   secondary / urgent / rheumatology-same-day, review not required; fired MSK-E06, MSK-R10');
   });
 
-  it('rules diff: shows what changed from 1.0.0 to 1.1.0', () => {
-    const result = run('rules', 'diff', 'msk-triage', '1.0.0', '1.1.0');
+  it('rules diff: shows what changed from 1.0.0 to the 1.1.0 draft', async () => {
+    const { version1RulesFolder } = await import('../support/rule-set-copies.js');
+    const env = { ...process.env, RULES_DIR: await version1RulesFolder() };
+    const diff = (...args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', 'rules', 'diff', 'msk-triage', '1.0.0', '1.1.0', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    const result = diff();
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('condition all[1]: history.nonSurgicalCareWeeks < 6  →  history.nonSurgicalCareWeeks < 8');
-    const json = JSON.parse(run('rules', 'diff', 'msk-triage', '1.0.0', '1.1.0', '--json').stdout) as { changed: Array<{ id: string }> };
+    const json = JSON.parse(diff('--json').stdout) as { changed: Array<{ id: string }> };
     expect(json.changed.map((c) => c.id)).to.deep.equal(['MSK-R10', 'MSK-R11']);
   });
 });
@@ -265,9 +269,9 @@ describe('a clinical lead’s way from a new version to activation, on the comma
   this.timeout(180_000);
 
   it('checks, simulates, approves and activates 1.1.0 while a broken 1.2.0 draft sits beside it', async () => {
-    // the shipped 1.0.0 and 1.1.0, and a 1.2.0 copied from 1.1.0 and broken
-    const rulesDir = tempDir('msk-lead-rules-');
-    cpSync('rules/msk-triage', path.join(rulesDir, 'msk-triage'), { recursive: true });
+    // 1.0.0 active and the 1.1.0 draft, and a 1.2.0 copied from 1.1.0 and broken
+    const { version1RulesFolder } = await import('../support/rule-set-copies.js');
+    const rulesDir = await version1RulesFolder();
     const v120 = path.join(rulesDir, 'msk-triage', '1.2.0');
     cpSync(path.join(rulesDir, 'msk-triage', '1.1.0'), v120, { recursive: true });
     const ruleset = JSON.parse(readFileSync(path.join(v120, 'ruleset.json'), 'utf8')) as { version: string; changeLog: object[]; rules: Array<{ conditions: object }> };

@@ -8,13 +8,9 @@ import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
-import { loadedVersions, testApp } from '../support/test-app.js';
+import { activeVersion, testApp } from '../support/test-app.js';
 
-const base = (() => {
-  const found = loadedVersions.find((v) => v.compiled.id === 'msk-triage' && v.compiled.version === '1.0.0');
-  if (!found) throw new Error('msk-triage 1.0.0 not loaded');
-  return found;
-})();
+const base = activeVersion;
 
 /** A registry whose active version is `compiled`, bypassing the loader's checks on purpose. */
 const registryWith = (compiled: CompiledRuleSet) => new RuleSetRegistry([{ ...base, compiled }]);

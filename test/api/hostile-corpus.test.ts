@@ -51,7 +51,7 @@ import {
   type PrototypeSnapshot,
 } from '../support/hostile-corpus.js';
 import { aReferral, CONTRACT_EXAMPLE } from '../support/referral-factory.js';
-import { db, loadedVersions, testApp, type TestApp } from '../support/test-app.js';
+import { db, testApp, version1RulesDir, version1Versions, type TestApp } from '../support/test-app.js';
 import { freshDatabase } from '../support/test-database.js';
 
 const BODY_LIMIT = 64 * 1024;
@@ -908,7 +908,8 @@ describe('hostile corpus: known attacks, each with its exact answer', function (
       const activations = async () => Number((await own.db.query<{ n: string }>('select count(*)::text as n from ruleset_activations'))[0]?.n);
       before(async () => {
         own = await freshDatabase();
-        app = await testApp({ db: own.db, registry: new RuleSetRegistry(loadedVersions) });
+        // 1.0.0 active and the 1.1.0 draft: a version to approve and activate
+        app = await testApp({ db: own.db, registry: new RuleSetRegistry(version1Versions), config: { rulesetId: 'msk-triage', bodyLimitBytes: 64 * 1024, rulesDir: version1RulesDir } });
       });
       after(async () => {
         await own.dispose();

@@ -20,7 +20,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import request, { type Response } from 'supertest';
 import type { ErrorCode } from '../../src/http/error-catalogue.js';
-import { URGENCIES } from '../../src/rules/route-order.js';
+import { URGENCIES } from '../../src/domain/route-order.js';
 import { safePointerSegment } from '../../src/schemas/schema-issues.js';
 import { issuesOf } from '../support/error-shape.js';
 import {
@@ -669,9 +669,9 @@ describe('hostile and malformed requests, generated', function () {
   });
 });
 
-describe('clinical safety properties of msk-triage 1.0.0', () => {
+describe('clinical safety properties of the active rule set, msk-triage 2.0.0', () => {
   const ruleSet = registry.active('msk-triage');
-  if (!ruleSet) throw new Error('no active rule set');
+  if (ruleSet?.version !== '2.0.0') throw new Error('msk-triage 2.0.0 is not the active rule set');
   const rank = (urgency: (typeof URGENCIES)[number]) => URGENCIES.indexOf(urgency);
 
   const clinicalReferral = fc
@@ -718,7 +718,7 @@ describe('clinical safety properties of msk-triage 1.0.0', () => {
     );
   });
 
-  it('gives every valid referral a route from a rule (1.0.0 has no gaps)', async () => {
+  it('gives every valid referral a route from a rule (2.0.0 has no gaps)', async () => {
     await fc.assert(
       fc.asyncProperty(clinicalReferral, async (referral) => {
         expect((await ruleSet.evaluate(referral, '2026-11-22')).outcome).to.equal('rule');

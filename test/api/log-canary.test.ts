@@ -35,7 +35,7 @@ import {
   type CanaryPatient,
   type Leak,
 } from '../support/canary-patients.js';
-import { capturingLogger, db, loadedVersions, registry, testApp, type TestApp } from '../support/test-app.js';
+import { capturingLogger, db, activeVersion, registry, testApp, type TestApp } from '../support/test-app.js';
 
 const CANARIES = 1000;
 /** Canaries 0 … LIFECYCLE-1 each go through a whole referral's life; the rest through one error path each. */
@@ -183,8 +183,7 @@ class PatientNamingRuleSet extends CompiledRuleSet {
 }
 
 function namingRegistry(multiline: boolean): RuleSetRegistry {
-  const base = loadedVersions[0];
-  if (!base) throw new Error('no rule set loaded');
+  const base = activeVersion;
   const compiled = new PatientNamingRuleSet(base.compiled.document);
   compiled.multiline = multiline;
   return new RuleSetRegistry([{ ...base, compiled }]);

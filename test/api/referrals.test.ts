@@ -102,7 +102,7 @@ describe('POST /api/v1/referrals', () => {
   });
 
   it('queues a decision that needs review as awaiting-review', async () => {
-    const res = await submit(aReferral({ referrer: { odsCode: practice() }, startBack: { walkedShortDistancesOnly: false }, redFlags: { unexplainedMass: true, historyOfCancer: true } }));
+    const res = await submit(aReferral({ referrer: { odsCode: practice() }, redFlags: { immunosuppressed: true } })); // MSK-V01 asks for review
     expect(res.status).to.equal(201);
     expect(res.body.status).to.equal('awaiting-review');
   });
@@ -274,7 +274,7 @@ describe('the review queue, GET /api/v1/referrals', () => {
 
 describe('POST /api/v1/referrals/{id}/review', () => {
   async function awaitingReview(ods = practice()): Promise<string> {
-    const res = await submit(aReferral({ referrer: { odsCode: ods }, startBack: { walkedShortDistancesOnly: false }, redFlags: { unexplainedMass: true, historyOfCancer: true } }));
+    const res = await submit(aReferral({ referrer: { odsCode: ods }, redFlags: { immunosuppressed: true } })); // MSK-V01 asks for review
     expect(res.body.status).to.equal('awaiting-review');
     return res.body.id as string;
   }

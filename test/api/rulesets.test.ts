@@ -12,10 +12,14 @@ describe('GET /api/v1/rulesets', () => {
     const res = await t.lead.get('/api/v1/rulesets');
     expect(res.status).to.equal(200);
     const msk = (res.body.rulesets as Array<Record<string, unknown>>).find((r) => r.id === 'msk-triage');
-    expect(msk?.activeVersion).to.equal('1.0.0');
+    expect(msk?.activeVersion).to.equal('2.0.0');
     expect(msk?.versions).to.deep.include({
-      version: '1.0.0', status: 'active', effectiveFrom: '2026-11-22', title: 'Default MSK triage policy',
+      version: '2.0.0', status: 'active', effectiveFrom: '2026-12-01', title: 'Default MSK triage policy, version 2',
       sha256: registry.active('msk-triage')?.sha256, active: true,
+    });
+    expect(msk?.versions).to.deep.include({
+      version: '1.0.0', status: 'retired', effectiveFrom: '2026-11-22', title: 'Default MSK triage policy',
+      sha256: registry.get('msk-triage', '1.0.0')?.sha256, active: false,
     });
   });
 
@@ -34,10 +38,12 @@ describe('GET /api/v1/rulesets', () => {
 
 describe('GET /api/v1/rulesets/{id}/versions/{version}', () => {
   it('answers one version’s full content: header, rules, default route and cases', async () => {
-    const res = await t.clinician.get('/api/v1/rulesets/msk-triage/versions/1.0.0');
+    const res = await t.clinician.get('/api/v1/rulesets/msk-triage/versions/2.0.0');
     expect(res.status).to.equal(200);
-    expect(res.body).to.include({ id: 'msk-triage', version: '1.0.0', active: true });
-    expect(res.body.ruleset.rules).to.have.length(26);
+    expect(res.body).to.include({ id: 'msk-triage', version: '2.0.0', active: true });
+    expect(res.body.ruleset.rules).to.have.length(51);
+    expect(res.body.ruleset).to.include({ decisionProcedure: '2' });
+    expect(res.body.ruleset.invariants).to.deep.equal(['red-flag-safety-net']);
     expect(res.body.ruleset.defaultRoute).to.include({ pathway: 'community', urgency: 'routine', reviewRequired: true });
     expect(res.body.cases.cases.length).to.be.greaterThan(60);
   });
@@ -58,7 +64,7 @@ describe('health, readiness and the API description', () => {
   it('answers /readyz with the active rule set', async () => {
     const res = await request(app).get('/readyz');
     expect(res.status).to.equal(200);
-    expect(res.body.ruleset).to.include({ id: 'msk-triage', version: '1.0.0' });
+    expect(res.body.ruleset).to.include({ id: 'msk-triage', version: '2.0.0' });
   });
 
   it('answers /readyz 503 while shutting down', async () => {

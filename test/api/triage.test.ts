@@ -24,10 +24,10 @@ describe('POST /api/v1/triage', () => {
       expect((res.body.explanation as string[]).join(' ')).to.contain('MSK-E01');
     });
 
-    it('computes age at today’s date in London: GCA symptoms fire only over 50', async () => {
+    it('computes age at today’s date in London: GCA symptoms are an emergency from the 50th birthday', async () => {
       const at = (dateOfBirth: string) => triage(aKneeReferral({ complaint: { bodySite: 'shoulder' }, patient: { dateOfBirth }, redFlags: { giantCellArteritisSymptoms: true } }));
-      expect((await at('1975-11-22')).body.urgency).to.equal('emergency'); // 51 today
-      expect((await at('1976-11-22')).body.urgency).to.equal('routine'); // 50 today
+      expect((await at('1976-11-22')).body).to.include({ urgency: 'emergency', winningRule: 'MSK-E06' }); // 50 today
+      expect((await at('1976-11-23')).body).to.include({ urgency: 'soon', reviewRequired: true, winningRule: 'MSK-N10' }); // 50 tomorrow
     });
 
     it('stores nothing and changes nothing: the same referral twice gets the same answer', async () => {

@@ -6,7 +6,7 @@ import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
 import { searchReferrals } from '../../src/rules/rule-set-lint.js';
 import { expectError } from '../support/error-shape.js';
 import { aKneeReferral } from '../support/referral-factory.js';
-import { registry, testApp, type TestApp } from '../support/test-app.js';
+import { version1Registry as registry, version1RulesDir, testApp, type TestApp } from '../support/test-app.js';
 
 const version = (v: string) => {
   const compiled = registry.get('msk-triage', v);
@@ -54,7 +54,7 @@ describe('impact simulation', function () {
 
   it('spreads the work over worker threads and adds their tallies up', async () => {
     const items = syntheticReferrals(1200, 12).map((referral, i) => ({ id: `s${i}`, referral }));
-    const request = { rulesDir: 'rules', ruleset: 'msk-triage', from: '1.0.0', to: '1.1.0', evaluationDate: '2026-11-22' };
+    const request = { rulesDir: version1RulesDir, ruleset: 'msk-triage', from: '1.0.0', to: '1.1.0', evaluationDate: '2026-11-22' };
     const [threads, here] = [await simulateInWorkers(request, items, 2), await tallyItems(items, version('1.0.0'), version('1.1.0'), '2026-11-22')];
     expect(threads.referrals).to.equal(1200);
     expect(threads.transitions).to.deep.equal(here.transitions);
@@ -64,7 +64,7 @@ describe('impact simulation', function () {
   describe('POST /api/v1/rulesets/{id}/versions/{version}/simulate', () => {
     let t: TestApp;
     before(async () => {
-      t = await testApp();
+      t = await testApp({ registry, config: { rulesetId: 'msk-triage', bodyLimitBytes: 64 * 1024, rulesDir: version1RulesDir } });
     });
     const simulate = (version: string) => t.lead.post(`/api/v1/rulesets/msk-triage/versions/${version}/simulate`);
 

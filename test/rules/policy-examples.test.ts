@@ -1,6 +1,8 @@
 /**
- * The policy's worked examples, written here from msk-policy-v1.md independently of the bundled
+ * What 1.0.0 did on msk-policy-v1.md's worked examples, written here independently of the bundled
  * cases, and the evaluation's guarantees: the explanation, the hash, and failure without a route.
+ * 1.0.0 is retired: it under-triages red flags (test/rules/safety-net-proof.test.ts shows how), and
+ * these tests describe what it decided, so that its decisions still replay; they call nothing safe.
  */
 import { expect } from 'chai';
 import type { Decision } from '../../src/generated/decision.js';
@@ -11,8 +13,8 @@ import { registry } from '../support/test-app.js';
 import { aKneeReferral, aReferral } from '../support/referral-factory.js';
 
 const active = () => {
-  const ruleSet = registry.active('msk-triage');
-  if (!ruleSet) throw new Error('no active msk-triage');
+  const ruleSet = registry.get('msk-triage', '1.0.0');
+  if (!ruleSet) throw new Error('msk-triage 1.0.0 is not loaded');
   return ruleSet;
 };
 const evaluate = (referral: Parameters<ReturnType<typeof active>['evaluate']>[0]) => active().evaluate(referral, '2026-11-22');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { conditionLines, diffRuleSets, formatDiff } from '../../src/rules/rule-set-diff.js';
-import { registry } from '../support/test-app.js';
+import { version1Registry as registry } from '../support/test-app.js';
 
 const v100 = (): RuleSet => {
   const doc = registry.get('msk-triage', '1.0.0')?.document;

@@ -60,7 +60,7 @@ describe('loading rule sets', () => {
     ['a rule starting with a bare fact', (copy) => { rule(copy, 'MSK-E04').conditions = { fact: 'redFlags.hotSwollenJoint', operator: 'equal', value: true }; }, /rule MSK-E04 \/rules\/3\/conditions: must start with all, any or not/],
     ['a fact without a value', (copy) => { delete (firstLeaf(rule(copy, 'MSK-E04')) as Partial<Leaf>).value; }, /rule MSK-E04 \/rules\/3\/conditions\/all\/0\/value: is required when fact is given/],
     ['a duplicate rule id', (copy) => { rule(copy, 'MSK-E05').id = 'MSK-E04'; }, /rule MSK-E04: rule id MSK-E04 is used twice/],
-    ['a route outside the enum', (copy) => { rule(copy, 'MSK-E04').route.urgency = 'asap' as Rule['route']['urgency']; }, /rule MSK-E04 \/rules\/3\/route\/urgency: must be one of: emergency, urgent, soon, routine/],
+    ['a route outside the enum', (copy) => { rule(copy, 'MSK-E04').route.urgency = 'asap' as Rule['route']['urgency']; }, /rule MSK-E04 \/rules\/3\/route\/urgency: must be one of: emergency, very-urgent, urgent, soon, routine/],
     ['a rule without a route', (copy) => { delete (rule(copy, 'MSK-E04') as Partial<Rule>).route; }, /rule MSK-E04 \/rules\/3\/route: is required/],
     ['a change log without this version', (copy) => { copy.ruleset.changeLog[0].version = '0.9.0'; }, /ruleset\.json: \/changeLog: has no entry for version 1\.0\.0/],
     ['a missing header field', (copy) => { delete (copy.ruleset as Partial<typeof copy.ruleset>).effectiveFrom; }, /ruleset.json: \/effectiveFrom: is required/],
@@ -99,6 +99,16 @@ describe('loading rule sets', () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(path.join(dir, 'msk-triage', '1.0.0', 'ruleset.json'), '{ "id": ');
     expect((await loadError(dir)).message).to.match(/ruleset\.json: is not valid JSON/);
+  });
+
+  it('refuses a version with a rule that no bundled case fires, naming the rule', async () => {
+    const error = await loadError(
+      await ruleSetCopies((copy) => {
+        copy.ruleset.rules.push({ ...structuredClone(rule(copy, 'MSK-U05')), id: 'MSK-U99', title: 'Locked elbow', conditions: { all: [{ fact: 'complaint.bodySite', operator: 'equal', value: 'elbow' }, { fact: 'findings.lockedKnee', operator: 'equal', value: true }] } });
+      }),
+    );
+    expect(error.problems).to.deep.include({ file: error.problems[0]?.file, ruleId: 'MSK-U99', message: 'no bundled case fires this rule: add a case that fires it, and one that just misses it' });
+    expect(error.problems).to.have.length(1);
   });
 
   it('refuses an empty rules folder', async () => {

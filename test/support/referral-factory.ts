@@ -4,16 +4,16 @@
  */
 import type { Referral } from '../../src/generated/referral.js';
 import { applyMergePatch } from '../../src/rules/merge-patch.js';
-import { RED_FLAGS } from '../../src/referrals/red-flags.js';
+import { RED_FLAGS, REQUIRED_RED_FLAGS } from '../../src/referrals/red-flags.js';
 
-export { RED_FLAGS };
+export { RED_FLAGS, REQUIRED_RED_FLAGS };
 
 export const CONTRACT_EXAMPLE: Referral = {
   externalReference: 'EMIS-2026-000123',
   patient: { nhsNumber: '9434765919', dateOfBirth: '1958-03-14', sex: 'female' },
   referrer: { odsCode: 'J82001', clinicianName: 'Dr A Example' },
   complaint: { bodySite: 'lumbar-spine', side: 'left', durationWeeks: 10, onset: 'gradual', painScore: 6 },
-  redFlags: Object.fromEntries(RED_FLAGS.map((flag) => [flag, false])) as Referral['redFlags'],
+  redFlags: Object.fromEntries(REQUIRED_RED_FLAGS.map((flag) => [flag, false])) as Referral['redFlags'],
   startBack: {
     legPain: true,
     shoulderOrNeckPain: false,

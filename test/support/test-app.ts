@@ -7,13 +7,25 @@ import winston from 'winston';
 import type { Express } from 'express';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
-import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
+import { loadRuleSets, type LoadedVersion } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import { testDatabase } from './test-database.js';
+import { version1RulesFolder } from './rule-set-copies.js';
 import { callersFor, type Callers } from './callers.js';
 
 export const loadedVersions = await loadRuleSets('rules');
 export const registry = new RuleSetRegistry(loadedVersions);
+/** The shipped version that is active: the default rule set, as a service starts with it. */
+export const activeVersion = ((): LoadedVersion => {
+  const found = loadedVersions.find((v) => v.compiled.id === 'msk-triage' && v.compiled.document.status === 'active');
+  if (!found) throw new Error('no active msk-triage version under rules/');
+  return found;
+})();
+
+/** 1.0.0 active with the 1.1.0 draft beside it, for tests of mechanisms written against them. */
+export const version1RulesDir = await version1RulesFolder();
+export const version1Versions = await loadRuleSets(version1RulesDir);
+export const version1Registry = new RuleSetRegistry(version1Versions);
 export const db = await testDatabase();
 
 export function capturingLogger(): { logger: Logger; lines: string[] } {

@@ -80,3 +80,45 @@ describe('choosing the route from the fired rules (policy steps 2–5)', () => {
     expect(choice.explanation.at(-1)).to.contain(winner.id).and.contain('secondary / emergency');
   });
 });
+
+describe('choosing the route with the msk-policy-v2 procedure (decisionProcedure "2")', () => {
+  it('ranks emergency above very-urgent above urgent', () => {
+    const [e, v, u] = [aRule('gp', 'emergency'), aRule('secondary', 'very-urgent'), aRule('secondary', 'urgent')];
+    expect(chooseRoute([u, v], DEFAULT, '2').winningRule).to.equal(v);
+    expect(chooseRoute([u, v, e], DEFAULT, '2').winningRule).to.equal(e);
+  });
+
+  it('asks for review when the rules at the winning urgency name different services on one pathway, and says so', () => {
+    const [first, second] = [aRule('secondary', 'emergency'), aRule('secondary', 'emergency')];
+    const choice = chooseRoute([first, second], DEFAULT, '2');
+    expect(choice.winningRule).to.equal(first); // file order names the service
+    expect(choice.reviewRequired).to.equal(true);
+    expect(choice.explanation.at(-1)).to.contain('different services on the secondary pathway').and.contain(first.route.service).and.contain(second.route.service);
+    expect(chooseRoute([first, second], DEFAULT, '1').reviewRequired).to.equal(false); // what 1.0.0 did
+  });
+
+  it('asks for review when any rule at the winning urgency asks, not only the winner, and names it', () => {
+    const winner = aRule('secondary', 'very-urgent', { route: { pathway: 'secondary', urgency: 'very-urgent', service: 'shared' } });
+    const asking = aRule('secondary', 'very-urgent', { reviewRequired: true, route: { pathway: 'secondary', urgency: 'very-urgent', service: 'shared' } });
+    const choice = chooseRoute([winner, asking], DEFAULT, '2');
+    expect(choice.winningRule).to.equal(winner);
+    expect(choice.reviewRequired).to.equal(true);
+    expect(choice.explanation.at(-1)).to.equal(`A triage clinician must review this referral: ${asking.id} asks for review.`);
+    expect(chooseRoute([winner, asking], DEFAULT, '1').reviewRequired).to.equal(false);
+  });
+
+  it('still asks for review when pathways differ, and never for a rule below the winning urgency', () => {
+    const choice = chooseRoute([aRule('gp', 'soon'), aRule('community', 'soon'), aRule('physio', 'routine', { reviewRequired: true })], DEFAULT, '2');
+    expect(choice.route.pathway).to.equal('community');
+    expect(choice.explanation.filter((line) => line.startsWith('A triage clinician must review'))).to.deep.equal([
+      'A triage clinician must review this referral: the rules at soon name different pathways (community, gp).',
+    ]);
+    const alone = chooseRoute([aRule('secondary', 'urgent'), aRule('physio', 'routine', { reviewRequired: true })], DEFAULT, '2');
+    expect(alone.reviewRequired).to.equal(false);
+  });
+
+  it('needs no review when the rules at the winning urgency agree on pathway and service and none asks', () => {
+    const shared = { pathway: 'physio', urgency: 'routine', service: 'physiotherapy' } as const;
+    expect(chooseRoute([aRule('physio', 'routine', { route: shared }), aRule('physio', 'routine', { route: shared })], DEFAULT, '2').reviewRequired).to.equal(false);
+  });
+});

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { GENERATED_TYPES, generateTypes } from '../../src/tools/generate-types.js';
-import { PATHWAYS, URGENCIES } from '../../src/rules/route-order.js';
+import { PATHWAYS, URGENCIES } from '../../src/domain/route-order.js';
 import { schemaDocument } from '../../src/schemas/schema-registry.js';
 
 describe('schemas as the single source of truth', () => {
@@ -17,6 +17,12 @@ describe('schemas as the single source of truth', () => {
     expect([...URGENCIES]).to.have.members(defs.urgency?.enum ?? []);
     expect([...PATHWAYS]).to.have.members(defs.pathway?.enum ?? []);
     expect(URGENCIES).to.have.length(defs.urgency?.enum.length ?? 0);
+  });
+
+  it('orders the urgencies emergency > very-urgent > urgent > soon > routine, in the code and in the schema', () => {
+    const defs = schemaDocument('decision.schema.json').$defs as Record<string, { enum: string[] }>;
+    expect([...URGENCIES]).to.deep.equal(['emergency', 'very-urgent', 'urgent', 'soon', 'routine']);
+    expect(defs.urgency?.enum).to.deep.equal([...URGENCIES]);
   });
 
   it('rejects unknown properties at every object level of the referral contract', () => {

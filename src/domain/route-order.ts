@@ -1,12 +1,12 @@
 /**
  * The coded values of a route, most urgent and highest acuity first. Their order is the policy's
- * (msk-policy-v1.md, steps 2 and 3); a test checks they list exactly the schema's enums.
+ * (msk-policy-v2.md, steps 2 and 3; very-urgent is new in contract 1.1 and changes no version 1 order); a test checks they list exactly the schema's enums.
  */
 import type { Pathway, Urgency } from '../generated/decision.js';
 
 export type { Pathway, Urgency };
 
-export const URGENCIES = ['emergency', 'urgent', 'soon', 'routine'] as const satisfies readonly Urgency[];
+export const URGENCIES = ['emergency', 'very-urgent', 'urgent', 'soon', 'routine'] as const satisfies readonly Urgency[];
 export const PATHWAYS = ['secondary', 'community', 'physio', 'gp'] as const satisfies readonly Pathway[];
 
 export const urgencyRank = (urgency: Urgency): number => URGENCIES.indexOf(urgency);
