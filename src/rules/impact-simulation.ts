@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
+import { URGENCIES, urgencyRank, type Urgency } from '../domain/route-order.js';
 import { CompiledRuleSet } from './compiled-rule-set.js';
 import { canonicalJson } from './content-hash.js';
 import { chooseRoute, type RouteChoice } from './route-choice.js';
@@ -38,6 +39,11 @@ export interface SimulationReport {
 }
 
 const ARROW = ' → ';
+/** Most urgent first, as everywhere: a route key's urgency rank (no route before any). */
+const keyRank = (key: string): number => {
+  const urgency = key.split(' / ')[1] as Urgency | undefined;
+  return URGENCIES.includes(urgency as Urgency) ? urgencyRank(urgency as Urgency) : -1;
+};
 const routeKey = (c: RouteChoice | null) => (c ? `${c.route.pathway} / ${c.route.urgency}` : 'no route (evaluation failed)');
 const fullRoute = (c: RouteChoice | null) => (c ? `${c.route.pathway}/${c.route.urgency}/${c.route.service}` : '');
 
@@ -155,7 +161,7 @@ export function report(request: SimulationRequest, tally: Tally, options: { with
         const [from = '', to = ''] = key.split(ARROW);
         return { from, to, count: n };
       })
-      .sort((a, b) => b.count - a.count || a.from.localeCompare(b.from)),
+      .sort((a, b) => b.count - a.count || keyRank(a.from) - keyRank(b.from) || keyRank(a.to) - keyRank(b.to) || a.from.localeCompare(b.from)),
     changed: { count: tally.changed.length, ...(options.withIds ? { ids: tally.changed } : {}) },
     newlyNeedReview: { count: tally.newlyNeedReview.length, ...(options.withIds ? { ids: tally.newlyNeedReview } : {}) },
     failed: tally.failed,

@@ -422,6 +422,18 @@ export function truthsAt(rules: readonly Rule[], referral: Referral, evaluationD
   return new Map(rules.map((rule) => [rule.id, truthOf(box, rule.conditions)]));
 }
 
+/**
+ * What a version must prove to take over from the active one: every invariant the active version
+ * declares holds for its successor too, so that a rollback or a pin can never bring back a version
+ * that the safety net was put in place to stop (msk-triage 1.0.0, say). Empty when it holds.
+ */
+export async function ratchetFailures(candidate: CompiledRuleSet, active: CompiledRuleSet | undefined, evaluationDate: IsoDate): Promise<string[]> {
+  const owed = (active?.document.invariants ?? []).filter((invariant) => !(candidate.document.invariants ?? []).includes(invariant));
+  if (!active || owed.length === 0) return [];
+  const failures = await proveInvariants(candidate, evaluationDate, { boxes: 0 }, owed);
+  return failures.map((failure) => `${candidate.id} ${candidate.version} may not replace ${active.version}, which declares ${failure.invariant}: ${failure.message}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // From a failing box to a referral.
 
@@ -477,12 +489,16 @@ function describeReferral(referral: Referral, evaluationDate: IsoDate, rules: re
 }
 
 /**
- * Proves every invariant the rule set declares; returns one failure (with its counterexample) for
- * each red-flag item under which the invariant fails, or none.
+ * Proves every invariant the rule set declares (or the ones given); returns one failure (with its
+ * counterexample) for each red-flag item under which an invariant fails, or none.
  */
-export async function proveInvariants(compiled: CompiledRuleSet, evaluationDate: IsoDate, statistics: ProofStatistics = { boxes: 0 }): Promise<InvariantFailure[]> {
-  const declared = compiled.document.invariants ?? [];
-  if (!declared.includes('red-flag-safety-net')) return [];
+export async function proveInvariants(
+  compiled: CompiledRuleSet,
+  evaluationDate: IsoDate,
+  statistics: ProofStatistics = { boxes: 0 },
+  invariants: readonly Invariant[] = compiled.document.invariants ?? [],
+): Promise<InvariantFailure[]> {
+  if (!invariants.includes('red-flag-safety-net')) return [];
   const context: Context = {
     rules: compiled.document.rules,
     procedure: compiled.procedure,

@@ -14,6 +14,8 @@ import type { Issue } from '../schemas/schema-issues.js';
 import type { Database } from '../store/database.js';
 import { approvalsOf, insertActivation, insertApproval, releasedVersions, type Approval } from '../store/ruleset-store.js';
 import { formatProblem, inspectVersion, type LoadedVersion } from './rule-set-loader.js';
+import { todayInLondon } from '../referrals/calendar.js';
+import { ratchetFailures } from './invariant-proof.js';
 import { lintRuleSet } from './rule-set-lint.js';
 import type { RuleSetRegistry } from './rule-set-registry.js';
 
@@ -40,6 +42,8 @@ async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: 
   }
   const findings = await lintRuleSet({ file: path.join(dir, 'ruleset.json'), ruleSet: compiled.document, compiled, caseResults });
   for (const f of findings.filter((finding) => finding.severity === 'error')) issues.push({ path: f.path ?? '/', message: `${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}: ${f.message}` });
+  // The active version's invariants bind whatever comes after it, a rollback included.
+  for (const message of await ratchetFailures(compiled, deps.registry.active(rulesetId), todayInLondon(deps.clock()))) issues.push({ path: '/invariants', message });
   return { loaded: { compiled, cases, caseResults, dir }, issues };
 }
 

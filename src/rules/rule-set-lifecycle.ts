@@ -11,6 +11,8 @@ import { appendAuditEvents } from '../audit/audit-trail.js';
 import type { Database } from '../store/database.js';
 import { currentActivations, insertActivation, releasedVersions } from '../store/ruleset-store.js';
 import { RULESET_FILE, RuleSetLoadError, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
+import { todayInLondon } from '../referrals/calendar.js';
+import { ratchetFailures } from './invariant-proof.js';
 import { RuleSetRegistry } from './rule-set-registry.js';
 
 export const STARTUP_ACTOR = 'msk-triage start-up';
@@ -54,9 +56,21 @@ export async function reconcileWithDatabase(db: Database, loaded: readonly Loade
   return active;
 }
 
-/** The registry as the service starts it: active versions from the database (or `pins`), lifecycle from the activations. */
+/**
+ * The registry as the service starts it: active versions from the database (or `pins`), lifecycle
+ * from the activations. A pinned version must satisfy every invariant the recorded active version
+ * declares, as an activation must.
+ */
 export async function registryFromDatabase(db: Database, loaded: readonly LoadedVersion[], clock: () => Date, pins: Readonly<Record<string, string>> = {}): Promise<RuleSetRegistry> {
   const active = await reconcileWithDatabase(db, loaded, clock);
+  const find = (id: string, version: string | undefined) => loaded.find((v) => v.compiled.id === id && v.compiled.version === version)?.compiled;
+  const problems: LoadProblem[] = [];
+  for (const [id, version] of Object.entries(pins)) {
+    const pinned = find(id, version);
+    if (!pinned) continue; // the registry reports it
+    for (const message of await ratchetFailures(pinned, find(id, active[id]), todayInLondon(clock()))) problems.push({ file: `RULESET_VERSION=${version}`, message });
+  }
+  if (problems.length > 0) throw new RuleSetLoadError(problems);
   const registry = new RuleSetRegistry(loaded, { ...active, ...pins });
   for (const released of await releasedVersions(db)) registry.markReleased(released.rulesetId, [released.version]);
   return registry;

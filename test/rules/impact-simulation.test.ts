@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
-import { simulateInWorkers, tallyItems, VersionComparison } from '../../src/rules/impact-simulation.js';
+import { report, simulateInWorkers, tallyItems, VersionComparison } from '../../src/rules/impact-simulation.js';
 import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
 import { searchReferrals } from '../../src/rules/rule-set-lint.js';
 import { expectError } from '../support/error-shape.js';
@@ -59,6 +59,12 @@ describe('impact simulation', function () {
     expect(threads.referrals).to.equal(1200);
     expect(threads.transitions).to.deep.equal(here.transitions);
     expect([...threads.changed].sort()).to.deep.equal([...here.changed].sort());
+  });
+
+  it('lists transitions of equal count most urgent first, very-urgent between emergency and urgent', () => {
+    const transitions = { 'gp / routine → gp / routine': 2, 'secondary / urgent → secondary / urgent': 2, 'secondary / very-urgent → secondary / very-urgent': 2, 'secondary / emergency → secondary / emergency': 2, 'physio / routine → physio / routine': 5 };
+    const r = report({ rulesDir: 'rules', ruleset: 'msk-triage', from: '1.0.0', to: '2.0.0', evaluationDate: '2026-12-01' }, { referrals: 13, failed: 0, transitions, changed: [], newlyNeedReview: [] }, { withIds: false });
+    expect(r.transitions.map((t) => t.from)).to.deep.equal(['physio / routine', 'secondary / emergency', 'secondary / very-urgent', 'secondary / urgent', 'gp / routine']);
   });
 
   describe('POST /api/v1/rulesets/{id}/versions/{version}/simulate', () => {

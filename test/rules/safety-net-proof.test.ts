@@ -105,6 +105,17 @@ describe('the red-flag safety net invariant', () => {
     }
   });
 
+  it('sends every child under 16 to paediatric MSK assessment, urgent or sooner, whatever else the referral says (1,000 generated children)', async () => {
+    const ruleSet = compile(shipped('2.0.0'));
+    const referrals = syntheticReferrals(1000, 16).map((referral, i) => ({ ...referral, patient: { ...referral.patient, dateOfBirth: `${2026 - (i % 16) - 1}-12-31` } }));
+    for (const referral of referrals) {
+      expect(validateReferral(referral)).to.equal(true);
+      const decision = await ruleSet.evaluate(referral, DATE);
+      expect(decision.firedRules.map((r) => r.id)).to.include('MSK-P01');
+      expect(urgencyRank(decision.urgency)).to.be.at.most(urgencyRank('urgent'));
+    }
+  });
+
   it('holds on 3,000 generated referrals with red flags, as the proof says (a cross-check, not the proof)', async () => {
     const ruleSet = compile(shipped('2.0.0'));
     const sites = ['lumbar-spine', 'cervical-spine', 'thoracic-spine', 'shoulder', 'elbow', 'wrist-hand', 'hip', 'knee', 'ankle-foot', 'multiple-joints'] as const;
