@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use('/api/v1', addressRateLimit(limits), authenticate({ db, clock, logger, ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
-  const triage = { registry, rulesetId: config.rulesetId, clock, bodyLimitBytes: config.bodyLimitBytes, guard };
+  const triage = { registry, rulesetId: config.rulesetId, clock, logger, bodyLimitBytes: config.bodyLimitBytes, guard };
   app.use('/api/v1', triageRouter(triage));
   app.use('/api/v1', rulesetsRouter({ ...triage, db, rulesDir: config.rulesDir ?? 'rules' }));
   app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), recordDenial }));

@@ -11,6 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'referral.submitted',
   'referral.decided',
   'referral.evaluation-failed',
+  'evaluation.disagreement',
   'referral.reviewed',
   'referral.overridden',
   'referral.replayed',

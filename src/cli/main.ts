@@ -83,7 +83,7 @@ async function referralsReplay(config: Config, args: string[]): Promise<number> 
       : positionals;
     const counts = { matched: 0, differs: 0, unavailable: 0 };
     for (const id of ids) {
-      const result = await replayReferral({ db, registry, clock: () => new Date(), actor: CLI_ACTOR }, id);
+      const result = await replayReferral({ db, registry, clock: () => new Date(), actor: CLI_ACTOR }, id, { bulk: values.all === true });
       counts[result.result] += 1;
       if (result.result !== 'matched') console.log(`${id}: ${result.result}${result.reason ? ` (${result.reason})` : ''}${result.differences ? ` in ${result.differences.join(', ')}` : ''}`);
     }

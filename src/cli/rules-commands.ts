@@ -94,7 +94,7 @@ export async function rulesCheck(config: Config, args: string[]): Promise<number
     }));
     const { compiled, caseResults } = inspection;
     if (compiled && caseResults) {
-      findings.push(...(await lintRuleSet({ file: path.join(dir, RULESET_FILE), ruleSet: compiled.document, compiled, caseResults })));
+      findings.push(...lintRuleSet({ file: path.join(dir, RULESET_FILE), ruleSet: compiled.document, compiled, caseResults }));
     }
     results.push({ dir, findings });
   }

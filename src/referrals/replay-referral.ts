@@ -29,7 +29,8 @@ export interface ReplayResult {
   differences?: string[];
 }
 
-export async function replayReferral(deps: ReplayDeps, referralId: string, options: { record?: boolean } = {}): Promise<ReplayResult> {
+/** `bulk`: one of many (replay of every referral): the compiled evaluator alone decides again. */
+export async function replayReferral(deps: ReplayDeps, referralId: string, options: { record?: boolean; bulk?: boolean } = {}): Promise<ReplayResult> {
   const referral = await findReferral(deps.db, referralId);
   if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
   const decided = (await decisionsOf(deps.db, referralId)).find((d) => d.source === 'rules');
@@ -43,7 +44,7 @@ export async function replayReferral(deps: ReplayDeps, referralId: string, optio
   } else if (ruleSet.sha256 !== decided.ruleset.sha256) {
     result = { ...base, result: 'unavailable', reason: `the loaded ${decided.ruleset.id} ${decided.ruleset.version} has another content hash than the one that decided` };
   } else {
-    const again = await ruleSet.evaluate(referral.referral, decided.evaluationDate);
+    const again = options.bulk ? ruleSet.evaluateCompiled(referral.referral, decided.evaluationDate) : await ruleSet.evaluate(referral.referral, decided.evaluationDate);
     const stored = decided.decision as unknown as Record<string, unknown>;
     const fresh = again as unknown as Record<string, unknown>;
     const differences = [...new Set([...Object.keys(stored), ...Object.keys(fresh)])].filter((key) => canonicalJson(stored[key] ?? null) !== canonicalJson(fresh[key] ?? null));

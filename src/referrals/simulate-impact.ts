@@ -12,6 +12,7 @@ import { todayInLondon } from './calendar.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RULESET_FILE, formatProblem, inspectVersion } from '../rules/rule-set-loader.js';
+import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
 
 const PAGE = 5000;
 
@@ -46,10 +47,13 @@ export async function simulateImpact(
   for (const version of [from, options.to]) {
     if (version === undefined || !existsSync(path.join(deps.rulesDir, options.ruleset, version, RULESET_FILE))) throw new ApiError('RULESET_VERSION_NOT_FOUND');
   }
+  const compiled = new Map<string, CompiledRuleSet>();
   for (const version of new Set([from as string, options.to])) {
     const inspection = await inspectVersion(path.join(deps.rulesDir, options.ruleset, version));
     if (!inspection.compiled) throw new ApiError('RULESET_VERSION_INVALID', inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) })));
+    compiled.set(version, inspection.compiled);
   }
   const request = { rulesDir: deps.rulesDir, ruleset: options.ruleset, from: from as string, to: options.to, evaluationDate: options.evaluationDate ?? todayInLondon(deps.clock()) };
-  return report(request, await simulateInWorkers(request, options.items), { withIds: options.withIds });
+  const versions = { from: compiled.get(request.from) as CompiledRuleSet, to: compiled.get(request.to) as CompiledRuleSet };
+  return report(request, await simulateInWorkers(request, options.items, versions), { withIds: options.withIds });
 }

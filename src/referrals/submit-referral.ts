@@ -14,7 +14,7 @@ import type { Referral } from '../generated/referral.js';
 import { ApiError } from '../http/error-catalogue.js';
 import { appendAuditEvents } from '../audit/audit-trail.js';
 import type { AuditEventInput } from '../audit/audit-event.js';
-import { EvaluationError } from '../rules/compiled-rule-set.js';
+import { ChannelDisagreement, EvaluationError } from '../rules/compiled-rule-set.js';
 import { contentHash } from '../rules/content-hash.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
@@ -88,11 +88,13 @@ async function store(deps: SubmissionDeps, referral: Referral, key: string | und
   const id = randomUUID();
   let decision: Decision | null = null;
   let failure: string | null = null;
+  let disagreement: ChannelDisagreement['disagreement'] | null = null;
   try {
     decision = await evaluateReferral(deps, referral);
   } catch (error) {
     if (!(error instanceof EvaluationError)) throw error;
     failure = error.cause instanceof Error ? error.cause.name : error.name;
+    if (error instanceof ChannelDisagreement) disagreement = error.disagreement;
   }
   const status: ReferralStatus = decision === null ? 'awaiting-manual-triage' : decision.reviewRequired ? 'awaiting-review' : 'routed';
   const stored: StoredDecision = {
@@ -135,6 +137,7 @@ async function store(deps: SubmissionDeps, referral: Referral, key: string | und
     // Last: the audit chain's lock serialises all submissions, so it is held only until the commit.
     await appendAuditEvents(tx, [
       event('referral.submitted', { practiceOds: referral.referrer.odsCode, idempotencyKeyUsed: key !== undefined }),
+      ...(disagreement ? [event('evaluation.disagreement', { decisionId: stored.id, ...disagreement })] : []),
       decision === null
         ? event('referral.evaluation-failed', { decisionId: stored.id, failure })
         : event('referral.decided', {

@@ -6,7 +6,8 @@
 import type { Decision } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import { ApiError } from '../http/error-catalogue.js';
-import { EvaluationError, type CompiledRuleSet } from '../rules/compiled-rule-set.js';
+import type { Logger } from '../log/logger.js';
+import { ChannelDisagreement, EvaluationError, type CompiledRuleSet } from '../rules/compiled-rule-set.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateDecision, validateReferral } from '../schemas/schema-registry.js';
@@ -16,6 +17,8 @@ export interface TriageDeps {
   registry: RuleSetRegistry;
   rulesetId: string;
   clock: () => Date;
+  /** where a disagreement of the two evaluators is reported, as an error (never with patient data) */
+  logger?: Pick<Logger, 'error'>;
 }
 
 export function ruleSetFor(deps: TriageDeps, version: string | undefined): CompiledRuleSet {
@@ -38,6 +41,10 @@ export async function evaluateReferral(deps: TriageDeps, body: Referral, version
   try {
     decision = await ruleSet.evaluate(body, todayInLondon(deps.clock()));
   } catch (error) {
+    if (error instanceof ChannelDisagreement) {
+      const { ruleId, path, field } = error.disagreement;
+      deps.logger?.error('the two evaluators disagree', { event: 'evaluation.disagreement', rulesetId: ruleSet.id, rulesetVersion: ruleSet.version, ruleId, conditionPath: path || '/', field });
+    }
     if (error instanceof EvaluationError) throw error;
     throw new EvaluationError(`rule set ${ruleSet.id} ${ruleSet.version} could not be evaluated`, { cause: error });
   }

@@ -1,22 +1,37 @@
 /**
- * One rule-set version, validated and prepared once when it is loaded, and its evaluation on a pool
- * of engines in which each engine serves one run at a time (see engine-pool.ts).
+ * One rule-set version, validated and prepared once when it is loaded, and its evaluation in steps,
+ * one file each: the facts (derived-facts.ts), the run on two independent channels (json-rules-engine
+ * on a pool of engines, engine-pool.ts, and the compiled evaluator, condition-evaluator.ts), their
+ * agreement (channel-agreement.ts), the route choice (route-choice.ts) and the decision
+ * (decision-assembly.ts). A live decision is made by both channels; if they ever disagree there is
+ * no decision, only an EvaluationError naming the rule and the condition. Bulk work (simulation,
+ * replay of every referral, the checker's search) runs on the compiled evaluator alone.
  */
 import type { RuleProperties, RuleResult } from 'json-rules-engine';
-import type { Decision, FiredRule } from '../generated/decision.js';
+import type { Decision } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
 import type { IsoDate } from '../referrals/calendar.js';
-import { explainCondition } from './condition-explanation.js';
+import { disagreement, type Disagreement } from './channel-agreement.js';
+import { ConditionEvaluator, type RuleRun } from './condition-evaluator.js';
 import { contentHash, ruleSetContent } from './content-hash.js';
-import { factMap } from './derived-facts.js';
+import { assembleDecision } from './decision-assembly.js';
+import { factMap, type FactMap } from './derived-facts.js';
 import { EnginePool } from './engine-pool.js';
 import { OPERATORS } from './operators.js';
 import { chooseRoute, type DecisionProcedure } from './route-choice.js';
 
 /** Evaluation could not give a route. The referral must go to manual triage, never to a default. */
 export class EvaluationError extends Error {
-  override readonly name = 'EvaluationError';
+  override readonly name: string = 'EvaluationError';
+}
+
+/** The two channels of one evaluation disagreed: neither is trusted. */
+export class ChannelDisagreement extends EvaluationError {
+  override readonly name = 'ChannelDisagreement';
+  constructor(message: string, readonly disagreement: Disagreement) {
+    super(message);
+  }
 }
 
 const noJsonPath = (): never => {
@@ -30,8 +45,8 @@ export class CompiledRuleSet {
   /** how the fired rules make one decision; absent in the file means the procedure of msk-policy-v1 */
   readonly procedure: DecisionProcedure;
   private readonly rulesById: ReadonlyMap<string, Rule>;
-  private readonly fileOrder: ReadonlyMap<string, number>;
   private readonly engines: EnginePool;
+  private readonly evaluator: ConditionEvaluator;
 
   constructor(readonly document: Readonly<RuleSet>) {
     this.id = document.id;
@@ -39,7 +54,6 @@ export class CompiledRuleSet {
     this.sha256 = contentHash(ruleSetContent(document));
     this.procedure = document.decisionProcedure ?? '1';
     this.rulesById = new Map(document.rules.map((rule) => [rule.id, rule]));
-    this.fileOrder = new Map(document.rules.map((rule, index) => [rule.id, index]));
     const ruleProperties: RuleProperties[] = document.rules.map((rule) => ({
       name: rule.id,
       priority: 1,
@@ -47,58 +61,69 @@ export class CompiledRuleSet {
       event: { type: 'rule-fired', params: { ruleId: rule.id } },
     }));
     this.engines = new EnginePool(ruleProperties, { allowUndefinedFacts: false, pathResolver: noJsonPath }, OPERATORS);
+    this.evaluator = new ConditionEvaluator(document.rules, OPERATORS);
   }
 
-  /** The rules that fire for a referral, in file order, without building the explanation. */
-  async firedRules(referral: Referral, evaluationDate: IsoDate): Promise<Rule[]> {
-    return (await this.run(referral, evaluationDate)).map((result) => this.rulesById.get(result.name) as Rule);
+  /** The first channel: json-rules-engine, every rule's result. */
+  protected async engineRuns(facts: FactMap): Promise<RuleResult[]> {
+    return this.engines.run(facts);
   }
 
-  /** Runs the engine and returns the fired rules' results, in the rule set's file order. */
-  private async run(referral: Referral, evaluationDate: IsoDate): Promise<RuleResult[]> {
-    let results: RuleResult[];
+  /** The second channel: the compiled evaluator, every rule's run, in file order. */
+  protected compiledRuns(facts: FactMap): RuleRun[] {
+    return this.evaluator.run(facts);
+  }
+
+  private compiledOnly(referral: Referral, evaluationDate: IsoDate): RuleRun[] {
     try {
-      results = await this.engines.run(factMap(referral, evaluationDate));
+      return this.compiledRuns(factMap(referral, evaluationDate));
     } catch (error) {
       throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
     }
-    return results
-      .filter((result) => result.result)
-      .sort((a, b) => (this.fileOrder.get(a.name) ?? 0) - (this.fileOrder.get(b.name) ?? 0));
   }
 
+  /** Both channels, which must agree on every rule and condition; the compiled runs, in file order. */
+  async bothChannels(referral: Referral, evaluationDate: IsoDate): Promise<RuleRun[]> {
+    const facts = factMap(referral, evaluationDate);
+    let engine: RuleResult[];
+    let compiled: RuleRun[];
+    try {
+      engine = await this.engineRuns(facts);
+      compiled = this.compiledRuns(facts);
+    } catch (error) {
+      throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
+    }
+    const found = disagreement(engine, compiled);
+    if (found) {
+      throw new ChannelDisagreement(`rule set ${this.id} ${this.version}: the two evaluators disagree at rule ${found.ruleId}, condition ${found.path || '/'} (${found.field})`, found);
+    }
+    return compiled;
+  }
+
+  /** The rules that fire for a referral, in file order, by the compiled evaluator alone (bulk work). */
+  firedRules(referral: Referral, evaluationDate: IsoDate): Rule[] {
+    return this.compiledOnly(referral, evaluationDate).filter((run) => run.result).map((run) => this.rulesById.get(run.name) as Rule);
+  }
+
+  /** The decision, made by both channels: the live path. */
   async evaluate(referral: Referral, evaluationDate: IsoDate): Promise<Decision> {
-    const results = await this.run(referral, evaluationDate);
-    const fired = results.map((result) => {
-      const rule = this.rulesById.get(result.name);
-      if (!rule) throw new EvaluationError(`the engine reported an unknown rule`);
-      return { rule, result };
-    });
-    const choice = chooseRoute(
-      fired.map(({ rule }) => rule),
-      this.document.defaultRoute,
-      this.procedure,
-    );
-    const resultByRule = new Map(fired.map(({ rule, result }) => [rule, result]));
-    const firedRules: FiredRule[] = choice.ordered.map((rule) => ({
-      id: rule.id,
-      title: rule.title,
-      route: { ...rule.route },
-      reviewRequired: rule.reviewRequired === true,
-      evidence: rule.evidence.map((evidence) => ({ ...evidence })),
-      advice: rule.advice,
-      conditions: explainCondition(resultByRule.get(rule)?.conditions as Parameters<typeof explainCondition>[0]),
-    }));
-    return {
-      outcome: choice.outcome,
-      ...choice.route,
-      reviewRequired: choice.reviewRequired,
-      ruleset: { id: this.id, version: this.version, sha256: this.sha256 },
+    return this.decide(await this.bothChannels(referral, evaluationDate), evaluationDate);
+  }
+
+  /** The same decision by the compiled evaluator alone, for bulk work (replay of every referral, the checker's search). */
+  evaluateCompiled(referral: Referral, evaluationDate: IsoDate): Decision {
+    return this.decide(this.compiledOnly(referral, evaluationDate), evaluationDate);
+  }
+
+  private decide(runs: readonly RuleRun[], evaluationDate: IsoDate): Decision {
+    const fired = runs.filter((run) => run.result);
+    const conditions = new Map(fired.map((run) => [run.name, run.conditions]));
+    const choice = chooseRoute(fired.map((run) => this.rulesById.get(run.name) as Rule), this.document.defaultRoute, this.procedure);
+    return assembleDecision(
+      { id: this.id, version: this.version, sha256: this.sha256, defaultRoute: this.document.defaultRoute },
+      choice,
+      (rule) => conditions.get(rule.id) as NonNullable<ReturnType<typeof conditions.get>>,
       evaluationDate,
-      winningRule: choice.winningRule?.id ?? null,
-      firedRules,
-      advice: choice.outcome === 'default' ? [this.document.defaultRoute.advice] : firedRules.map((rule) => rule.advice),
-      explanation: choice.explanation,
-    };
+    );
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { ConditionResult, FactValue } from '../generated/decision.js';
 
-interface EngineCondition {
+export interface EngineCondition {
   all?: EngineCondition[];
   any?: EngineCondition[];
   not?: EngineCondition;

@@ -25,13 +25,13 @@ export class EnginePool {
     return engine;
   }
 
-  /** Runs one evaluation on an engine that nothing else uses until it finishes. */
+  /** Runs one evaluation on an engine that nothing else uses until it finishes: every rule's result. */
   async run(facts: Record<string, unknown>): Promise<RuleResult[]> {
     const engine = this.idle.pop() ?? this.build();
     // An engine whose run threw is dropped, never reused.
-    const { results } = await engine.run(facts);
+    const { results, failureResults } = await engine.run(facts);
     if (this.idle.length < this.maxIdle) this.idle.push(engine);
-    return results;
+    return [...results, ...failureResults];
   }
 
   get idleCount(): number {

@@ -71,16 +71,16 @@ export class VersionComparison {
     this.toOrder = new Map(to.document.rules.map((rule, index) => [rule.id, index]));
   }
 
-  async routes(referral: Referral, date: string): Promise<[RouteChoice | null, RouteChoice | null]> {
+  routes(referral: Referral, date: string): [RouteChoice | null, RouteChoice | null] {
     let firedBefore: Rule[];
     try {
-      firedBefore = await this.from.firedRules(referral, date);
+      firedBefore = this.from.firedRules(referral, date);
     } catch {
       return [null, null];
     }
     let firedDelta: Rule[];
     try {
-      firedDelta = this.delta ? await this.delta.firedRules(referral, date) : [];
+      firedDelta = this.delta ? this.delta.firedRules(referral, date) : [];
     } catch {
       return [this.choose(this.from, firedBefore), null];
     }
@@ -97,11 +97,11 @@ export class VersionComparison {
 }
 
 /** Compares the two versions on each item, in this thread. */
-export async function tallyItems(items: readonly SimulationItem[], from: CompiledRuleSet, to: CompiledRuleSet, date: string): Promise<Tally> {
+export function tallyItems(items: readonly SimulationItem[], from: CompiledRuleSet, to: CompiledRuleSet, date: string): Tally {
   const tally = emptyTally();
   const comparison = new VersionComparison(from, to);
   for (const { id, referral } of items) {
-    const [before, after] = await comparison.routes(referral, date);
+    const [before, after] = comparison.routes(referral, date);
     tally.referrals += 1;
     if (!before || !after) tally.failed += 1;
     const key = routeKey(before) + ARROW + routeKey(after);
@@ -132,14 +132,23 @@ export interface SimulationRequest {
   evaluationDate: string;
 }
 
-/** Runs the comparison on `workers` threads (default: one per core), each over its share of the items. */
-export async function simulateInWorkers(request: SimulationRequest, items: readonly SimulationItem[], workers = availableParallelism()): Promise<Tally> {
+/**
+ * Runs the comparison on `workers` threads (default: one per core), each over its share of the items.
+ * The threads are given the two versions as checked here; they compile them and nothing else.
+ */
+export async function simulateInWorkers(
+  request: SimulationRequest,
+  items: readonly SimulationItem[],
+  versions: { from: CompiledRuleSet; to: CompiledRuleSet },
+  workers = availableParallelism(),
+): Promise<Tally> {
+  const documents = { from: versions.from.document, to: versions.to.document };
   const count = Math.max(1, Math.min(workers, Math.ceil(items.length / 500)));
   const share = Math.ceil(items.length / count);
   const runs = Array.from({ length: count }, (_, i) =>
     new Promise<Tally>((resolve, reject) => {
       const worker = new Worker(new URL('./impact-simulation-worker.js', import.meta.url), {
-        workerData: { request, items: items.slice(i * share, (i + 1) * share) },
+        workerData: { request, documents, items: items.slice(i * share, (i + 1) * share) },
       });
       worker.once('message', (tally: Tally) => resolve(tally));
       worker.once('error', reject);

@@ -158,7 +158,7 @@ export interface LintInput {
 }
 
 /** The findings that need the rule set compiled: contradictions, duplicates, shadowing, gaps, evidence, coverage. */
-export async function lintRuleSet(input: LintInput): Promise<Finding[]> {
+export function lintRuleSet(input: LintInput): Finding[] {
   const { file, ruleSet, compiled } = input;
   const findings: Finding[] = [];
   const add = (severity: Finding['severity'], message: string, ruleId?: string, path?: string, example?: Referral) =>
@@ -190,7 +190,7 @@ export async function lintRuleSet(input: LintInput): Promise<Finding[]> {
   let gaps = 0;
   const sample = searchReferrals(ruleSet.rules, input.searchSize ?? 4000);
   for (const [index, referral] of sample.entries()) {
-    const decision = await compiled.evaluate(referral, date);
+    const decision = compiled.evaluateCompiled(referral, date);
     if (decision.outcome === 'default') {
       gaps += 1;
       gapExample ??= referral;

@@ -11,9 +11,10 @@ import type { RuleCases } from '../generated/rule-cases.js';
 import type { RuleSet } from '../generated/ruleset.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateRuleCases, validateRuleSet } from '../schemas/schema-registry.js';
-import { CompiledRuleSet } from './compiled-rule-set.js';
-import { todayInLondon } from '../referrals/calendar.js';
 import type { Referral } from '../generated/referral.js';
+import { todayInLondon } from '../referrals/calendar.js';
+import { SYNTHETIC_REFERENCE_DATE, syntheticReferrals } from '../referrals/synthetic-referrals.js';
+import { ChannelDisagreement, CompiledRuleSet, EvaluationError } from './compiled-rule-set.js';
 import { proveInvariants } from './invariant-proof.js';
 import { runCases, type CaseResult } from './rule-cases.js';
 import { checkRuleFacts } from './rule-facts-check.js';
@@ -156,10 +157,44 @@ async function loadVersionParts(dir: string, problems: LoadProblem[]): Promise<P
   for (const rule of ruleSet.rules.filter((r) => !firedByCases.has(r.id))) {
     problems.push({ file: casesFile, ruleId: rule.id, message: 'no bundled case fires this rule: add a case that fires it, and one that just misses it' });
   }
+  problems.push(...(await channelProblems(compiled, rulesetFile)));
   for (const failure of await proveInvariants(compiled, todayInLondon())) {
     problems.push({ file: rulesetFile, path: '/invariants', message: failure.message, example: failure.referral });
   }
   return { compiled, cases, caseResults, dir };
+}
+
+/** How many generated referrals both evaluators must agree on, beyond the bundled cases, at every load. */
+export const AGREEMENT_SAMPLE = 2000;
+const AGREEMENT_SEED = 1;
+
+/** Agreement is a property of a version's content: checked once per content hash in a process. */
+const agreedContent = new Set<string>();
+
+/** The two channels on a seeded sample of generated referrals (never real data): the first difference, if any. */
+async function channelProblems(compiled: CompiledRuleSet, file: string): Promise<LoadProblem[]> {
+  if (agreedContent.has(compiled.sha256)) return [];
+  const problems = await agreementProblems(compiled, file);
+  if (problems.length === 0) agreedContent.add(compiled.sha256);
+  return problems;
+}
+
+/** The check itself, uncached: exported for its tests. */
+export async function agreementProblems(compiled: CompiledRuleSet, file: string): Promise<LoadProblem[]> {
+  for (const [index, referral] of syntheticReferrals(AGREEMENT_SAMPLE, AGREEMENT_SEED).entries()) {
+    try {
+      await compiled.bothChannels(referral, SYNTHETIC_REFERENCE_DATE);
+    } catch (error) {
+      const which = `generated referral ${index + 1} of ${AGREEMENT_SAMPLE} (seed ${AGREEMENT_SEED}, at ${SYNTHETIC_REFERENCE_DATE})`;
+      if (error instanceof ChannelDisagreement) {
+        const { ruleId, path: at, field } = error.disagreement;
+        return [{ file, ruleId, path: `/conditions${at}`, message: `json-rules-engine and the compiled evaluator disagree on ${which}, at this condition (${field})` }];
+      }
+      if (error instanceof EvaluationError) return [{ file, message: `cannot evaluate ${which}: ${error.cause instanceof Error ? error.cause.message : error.message}` }];
+      throw error;
+    }
+  }
+  return [];
 }
 
 async function subfolders(dir: string): Promise<string[]> {

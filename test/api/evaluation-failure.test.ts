@@ -8,7 +8,10 @@ import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
-import { activeVersion, testApp } from '../support/test-app.js';
+import { activeVersion, loadedVersions, testApp } from '../support/test-app.js';
+import type { RuleRun } from '../../src/rules/condition-evaluator.js';
+import type { FactMap } from '../../src/rules/derived-facts.js';
+import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
 
 const base = activeVersion;
 
@@ -58,5 +61,48 @@ describe('when evaluation fails', () => {
     expectError(await gp.post('/api/v1/triage').send(aReferral()), 500, 'EVALUATION_FAILED');
     expect((await t.anonymous.get('/healthz')).status).to.equal(200);
     expectError(await gp.post('/api/v1/triage').send(aReferral()), 500, 'EVALUATION_FAILED');
+  });
+});
+
+/** A second channel that sees one condition differently from json-rules-engine: a fault injected on purpose. */
+class DisagreeingRuleSet extends CompiledRuleSet {
+  protected override compiledRuns(facts: FactMap): RuleRun[] {
+    const runs = super.compiledRuns(facts);
+    const r05 = runs.find((run) => run.name === 'MSK-R05') as RuleRun;
+    const leaf = r05.conditions.all?.[1] as NonNullable<RuleRun['conditions']['all']>[number];
+    leaf.result = !leaf.result;
+    return runs;
+  }
+}
+
+describe('when the two evaluators disagree', () => {
+  const disagreeing = () => testApp({ registry: registryWith(new DisagreeingRuleSet(base.compiled.document)) });
+
+  it('answers EVALUATION_FAILED and no route, and logs evaluation.disagreement naming the rule and the condition', async () => {
+    const t = await disagreeing();
+    const res = await t.clinician.post('/api/v1/triage').send(aReferral());
+    expectError(res, 500, 'EVALUATION_FAILED');
+    expect(JSON.stringify(res.body)).to.not.match(/pathway|urgency|routine|service/);
+    const line = t.logLines.find((l) => l.includes('"event":"evaluation.disagreement"'));
+    expect(line, t.logLines.join('\n')).to.be.a('string');
+    expect(JSON.parse(line as string)).to.include({ level: 'error', ruleId: 'MSK-R05', conditionPath: '/all/1', field: 'result', rulesetVersion: base.compiled.version });
+  });
+
+  it('keeps a submitted referral for manual triage, with an evaluation.disagreement audit event', async () => {
+    const t = await disagreeing();
+    const res = await (await t.gpOf('J82001')).post('/api/v1/referrals').send(aReferral());
+    expect(res.status).to.equal(202);
+    expect(res.body).to.deep.include({ status: 'awaiting-manual-triage', decision: null });
+    const audit = await t.clinician.get(`${res.headers.location as string}/audit`);
+    const types = (audit.body.events as Array<{ type: string; details: Record<string, unknown> }>).map((e) => e.type);
+    expect(types).to.deep.equal(['referral.submitted', 'evaluation.disagreement', 'referral.evaluation-failed']);
+    const event = (audit.body.events as Array<{ type: string; details: Record<string, unknown> }>)[1];
+    expect(event?.details).to.include({ ruleId: 'MSK-R05', path: '/all/1', field: 'result' });
+  });
+
+  it('agrees with json-rules-engine on every rule and condition for the shipped versions (no disagreement on 2,000 referrals)', async () => {
+    for (const version of loadedVersions) {
+      for (const referral of syntheticReferrals(1000, 3)) await version.compiled.bothChannels(referral, '2026-11-01');
+    }
   });
 });

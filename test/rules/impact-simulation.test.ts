@@ -28,7 +28,7 @@ describe('impact simulation', function () {
     for (const [from, to] of pairs) {
       const comparison = new VersionComparison(from, to);
       for (const referral of [...syntheticReferrals(250, 3), ...searchReferrals(to.document.rules, 250)]) {
-        const [before, after] = await comparison.routes(referral, '2026-11-22');
+        const [before, after] = comparison.routes(referral, '2026-11-22');
         const [full1, full2] = [await from.evaluate(referral, '2026-11-22'), await to.evaluate(referral, '2026-11-22')];
         expect({ ...before?.route, review: before?.reviewRequired }).to.deep.equal({ pathway: full1.pathway, urgency: full1.urgency, service: full1.service, review: full1.reviewRequired });
         expect({ ...after?.route, review: after?.reviewRequired }).to.deep.equal({ pathway: full2.pathway, urgency: full2.urgency, service: full2.service, review: full2.reviewRequired });
@@ -36,26 +36,26 @@ describe('impact simulation', function () {
     }
   });
 
-  it('counts 1.0.0 → 1.1.0 transitions: an elbow after 6 or 7 weeks moves from the interface service to physio', async () => {
+  it('counts 1.0.0 → 1.1.0 transitions: an elbow after 6 or 7 weeks moves from the interface service to physio', () => {
     const items = [6, 7, 8, 12, 3].map((weeks) => ({ id: `elbow-${weeks}`, referral: elbowAfter(weeks) }));
-    const tally = await tallyItems(items, version('1.0.0'), version('1.1.0'), '2026-11-22');
+    const tally = tallyItems(items, version('1.0.0'), version('1.1.0'), '2026-11-22');
     expect(tally.changed).to.deep.equal(['elbow-6', 'elbow-7']);
     expect(tally.transitions).to.deep.equal({ 'community / routine → physio / routine': 2, 'community / routine → community / routine': 2, 'physio / routine → physio / routine': 1 });
     expect(tally.newlyNeedReview).to.deep.equal([]);
   });
 
-  it('reports referrals that would newly need review', async () => {
+  it('reports referrals that would newly need review', () => {
     const doc = structuredClone(version('1.1.0').document) as RuleSet;
     const r10 = doc.rules.find((r) => r.id === 'MSK-R10');
     if (r10) r10.reviewRequired = true;
-    const tally = await tallyItems([{ id: 'a', referral: elbowAfter(2) }], version('1.0.0'), new CompiledRuleSet(doc), '2026-11-22');
+    const tally = tallyItems([{ id: 'a', referral: elbowAfter(2) }], version('1.0.0'), new CompiledRuleSet(doc), '2026-11-22');
     expect(tally.newlyNeedReview).to.deep.equal(['a']);
   });
 
   it('spreads the work over worker threads and adds their tallies up', async () => {
     const items = syntheticReferrals(1200, 12).map((referral, i) => ({ id: `s${i}`, referral }));
     const request = { rulesDir: version1RulesDir, ruleset: 'msk-triage', from: '1.0.0', to: '1.1.0', evaluationDate: '2026-11-22' };
-    const [threads, here] = [await simulateInWorkers(request, items, 2), await tallyItems(items, version('1.0.0'), version('1.1.0'), '2026-11-22')];
+    const [threads, here] = [await simulateInWorkers(request, items, { from: version('1.0.0'), to: version('1.1.0') }, 2), tallyItems(items, version('1.0.0'), version('1.1.0'), '2026-11-22')];
     expect(threads.referrals).to.equal(1200);
     expect(threads.transitions).to.deep.equal(here.transitions);
     expect([...threads.changed].sort()).to.deep.equal([...here.changed].sort());

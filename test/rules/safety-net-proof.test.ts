@@ -98,7 +98,7 @@ describe('the red-flag safety net invariant', () => {
     for (const version of ['1.0.0', '2.0.0']) {
       const ruleSet = compile(shipped(version));
       for (const referral of syntheticReferrals(1000, 7)) {
-        const fired = new Set((await ruleSet.firedRules(referral, DATE)).map((r) => r.id));
+        const fired = new Set((await ruleSet.evaluate(referral, DATE)).firedRules.map((r) => r.id)); // both channels
         const truths = truthsAt(ruleSet.document.rules, referral, DATE);
         for (const [id, truth] of truths) expect(truth, `${version} ${id}`).to.equal(fired.has(id) ? 'T' : 'F');
       }
