@@ -1,6 +1,27 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of src/, lowest first: a module may import its own layer and any lower one, never a
+ * higher one. A folder layer is src/<name>/; config, app and main are the files src/<name>.ts.
+ * (src/generated/ is generated from schemas/ and imports nothing of ours.)
+ */
+const LAYERS = ['generated', 'domain', 'config', 'log', 'schemas', 'store', 'rules', 'audit', 'rulesets', 'auth', 'referrals', 'http', 'cli', 'tools', 'app', 'main'];
+const FILE_LAYERS = new Set(['config', 'app', 'main']);
+const LAYER_ORDER = LAYERS.join(' → ');
+
+/** One no-restricted-imports block per layer: every relative import of a higher layer is an error. */
+const layerRules = LAYERS.slice(0, -1).map((layer, index) => {
+  const files = FILE_LAYERS.has(layer) ? [`src/${layer}.ts`] : [`src/${layer}/**`];
+  // From src/<folder>/x.ts a module of another layer is ../<folder>/… or ../<file>.js; from src/<file>.ts, ./<folder>/… or ./<file>.js.
+  const up = FILE_LAYERS.has(layer) ? '\\./' : '\\.\\./';
+  const patterns = LAYERS.slice(index + 1).map((higher) => ({
+    regex: FILE_LAYERS.has(higher) ? `^${up}${higher}(\\.[jt]s)?$` : `^${up}${higher}/`,
+    message: `src/${layer} may not import src/${higher}${FILE_LAYERS.has(higher) ? '.ts' : '/'}: a layer imports only its own and lower layers (${LAYER_ORDER}).`,
+  }));
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns }] } };
+});
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'src/generated/**', 'src/cli/bin.js', 'src/rules/impact-simulation-worker.js'] },
   eslint.configs.recommended,
@@ -23,5 +44,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  ...layerRules,
   { files: ['eslint.config.js'], extends: [tseslint.configs.disableTypeChecked] },
 );

@@ -1,5 +1,5 @@
-import { ASYMMETRIC_ALGORITHMS, type OidcConfig } from './auth/oidc.js';
-import { isRole, type Role } from './auth/principal.js';
+import { isRole, type Role } from './domain/roles.js';
+import { VERSION_PATTERN } from './domain/version.js';
 
 /**
  * The service's configuration: read from the environment once, validated, frozen. Every key is in
@@ -35,6 +35,24 @@ export interface Config {
   trustProxyHops: number;
   /** OpenID Connect bearer tokens; undefined when not configured (command-line tokens only). */
   oidc: OidcConfig | undefined;
+}
+
+/** The JWT signature algorithms OIDC_ALGORITHMS may list: asymmetric only, never `none` or a shared secret. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  jwksUrl?: string;
+  jwksFile?: string;
+  algorithms: readonly string[];
+  /** dotted paths into the claims */
+  roleClaim: string;
+  practiceClaim: string;
+  nameClaim: string;
+  /** identity-provider role value → role of this service; without it, claim values must be role names */
+  roleMap: Readonly<Record<string, Role>>;
+  clockToleranceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -123,7 +141,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dataDir: env.DATA_DIR || 'data',
     databaseUrl: matching(env, 'DATABASE_URL', undefined, /^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// connection URL'),
     rulesetId: matching(env, 'RULESET_ID', 'msk-triage', /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a rule-set id such as msk-triage') as string,
-    rulesetVersion: matching(env, 'RULESET_VERSION', undefined, /^\d+\.\d+\.\d+$/, 'a version such as 1.0.0'),
+    rulesetVersion: matching(env, 'RULESET_VERSION', undefined, new RegExp(VERSION_PATTERN), 'a version such as 1.0.0'),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     rulesetCheckMs: integer(env, 'RULESET_CHECK_MS', 5_000, 100, 3_600_000),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 1000, 300_000),

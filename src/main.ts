@@ -9,11 +9,12 @@ import { oidcVerifier, type OidcVerifier } from './auth/oidc.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log/logger.js';
 import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
-import { registryFromDatabase } from './rules/rule-set-lifecycle.js';
-import { watchActivations } from './rules/activation-watch.js';
+import { registryFromDatabase } from './rulesets/rule-set-lifecycle.js';
+import { watchActivations } from './rulesets/activation-watch.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import { openDatabase, type Database } from './store/database.js';
 import { migrate } from './store/migrations.js';
+import { usableTokenCount } from './store/token-store.js';
 
 async function main(): Promise<void> {
   let config;
@@ -73,9 +74,9 @@ async function main(): Promise<void> {
     process.stderr.write(`msk-triage: the OIDC keys could not be read from OIDC_JWKS_FILE: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  const [tokens] = await db.query<{ usable: number }>('select count(*)::int as usable from api_tokens where revoked_at is null and (expires_at is null or expires_at > now())');
-  logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens: tokens?.usable ?? 0 });
-  if (!oidc && !tokens?.usable) {
+  const usableTokens = await usableTokenCount(db);
+  logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens });
+  if (!oidc && !usableTokens) {
     process.stderr.write('msk-triage: no one can call /api/v1 yet: issue a token with  npx msk-triage token create --role <gp|triage-clinician|clinical-lead> --name <name> [--practice <ODS code>]\n');
   }
   const rateLimits = { perAddress: config.rateLimitPerAddress, perCaller: config.rateLimitPerCaller, windowMs: config.rateLimitWindowMs };

@@ -5,52 +5,10 @@
  *
  *   hash(n) = SHA-256( hash(n-1) + "\n" + canonicalJSON(content(n)) )
  */
+import type { AuditEvent, AuditEventInput } from '../domain/audit-event-types.js';
 import { canonicalJson, sha256Hex } from '../rules/content-hash.js';
 
-export const AUDIT_EVENT_TYPES = [
-  'referral.submitted',
-  'referral.decided',
-  'referral.evaluation-failed',
-  'evaluation.disagreement',
-  'referral.reviewed',
-  'referral.overridden',
-  'referral.replayed',
-  'ruleset.approved',
-  'ruleset.activated',
-  'access.denied',
-  'token.created',
-  'token.revoked',
-] as const;
-export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
-
 export const GENESIS_HASH = '0'.repeat(64);
-
-export interface RuleSetRef {
-  id: string;
-  version: string;
-  sha256: string;
-}
-
-/** What a use case says happened. */
-export interface AuditEventInput {
-  id: string;
-  referralId: string | null;
-  type: AuditEventType;
-  /** who: a pseudonymous id (`token:<uuid>`, `oidc:<hash>`, `cli:<user>`, `system`) */
-  actor: string;
-  /** the actor's role: gp, triage-clinician, clinical-lead, operator or system (null on rows written before roles were recorded) */
-  actorRole: string | null;
-  occurredAt: Date;
-  ruleset: RuleSetRef | null;
-  /** ids, codes and coded values only: never patient data */
-  details: Record<string, string | number | boolean | null>;
-}
-
-export interface AuditEvent extends AuditEventInput {
-  seq: number;
-  prevHash: string;
-  hash: string;
-}
 
 /** The content the hash covers: every column but the hashes themselves. */
 export function auditContent(event: AuditEventInput & { seq: number }): string {

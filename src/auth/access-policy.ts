@@ -6,10 +6,11 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Decision } from '../generated/decision.js';
-import { ApiError } from '../http/error-catalogue.js';
-import { referralView } from '../referrals/referral-view.js';
+import { ApiError } from '../domain/error-catalogue.js';
+import { referralView } from './referral-view.js';
 import type { StoredDecision, StoredReferral } from '../store/referral-store.js';
-import type { Principal, Role } from './principal.js';
+import type { Role } from '../domain/roles.js';
+import type { Principal } from './principal.js';
 
 const ANY: readonly Role[] = ['gp', 'triage-clinician', 'clinical-lead'];
 

@@ -6,7 +6,7 @@
  * `auth.failed` event with its reason, never the token.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ApiError } from '../http/error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import type { Logger } from '../log/logger.js';
 import type { Queryable } from '../store/database.js';
 import { checkToken, TOKEN_PREFIX } from './api-tokens.js';

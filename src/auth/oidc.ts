@@ -8,24 +8,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { isRole, ODS_CODE, type Principal, type Role } from './principal.js';
-
-export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
-
-export interface OidcConfig {
-  issuer: string;
-  audience: string;
-  jwksUrl?: string;
-  jwksFile?: string;
-  algorithms: readonly string[];
-  /** dotted paths into the claims */
-  roleClaim: string;
-  practiceClaim: string;
-  nameClaim: string;
-  /** identity-provider role value → role of this service; without it, claim values must be role names */
-  roleMap: Readonly<Record<string, Role>>;
-  clockToleranceSeconds: number;
-}
+import type { OidcConfig } from '../config.js';
+import { isRole, type Role } from '../domain/roles.js';
+import { ODS_CODE, type Principal } from './principal.js';
 
 export type OidcCheck = { ok: true; principal: Principal } | { ok: false; reason: string };
 

@@ -3,10 +3,7 @@
  * `id` is pseudonymous (a token's id, or a hash of an identity provider's subject); `name` is the
  * name a person signs with (approvals), never logged.
  */
-export const ROLES = ['gp', 'triage-clinician', 'clinical-lead'] as const;
-export type Role = (typeof ROLES)[number];
-
-export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+import type { Role } from '../domain/roles.js';
 
 /** An ODS organisation code: a GP practice is one letter and five digits (A81001); others vary. */
 export const ODS_CODE = /^[A-Z0-9]{3,10}$/;

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/principal.js';
 import type { Config } from '../config.js';
-import type { Signatory } from '../rules/rule-set-activation.js';
+import type { Signatory } from '../rulesets/rule-set-activation.js';
 import { formatProblem, loadValidRuleSets } from '../rules/rule-set-loader.js';
-import { registryFromDatabase } from '../rules/rule-set-lifecycle.js';
+import { registryFromDatabase } from '../rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrations.js';

@@ -19,7 +19,9 @@ import { loadConfig, type Config } from '../config.js';
 import { verifyAuditChain, verifyCoverage } from '../audit/audit-trail.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { submitReferral } from '../referrals/submit-referral.js';
-import { syntheticReferrals } from '../referrals/synthetic-referrals.js';
+import { syntheticReferrals } from '../schemas/synthetic-referrals.js';
+import { auditEventHash } from '../store/audit-store.js';
+import { referralIdsDecidedByRules } from '../store/referral-store.js';
 import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
 import { CLI_ACTOR, registryFor, withDatabase } from './context.js';
 import { tokenCreate, tokenList, tokenRevoke, TokenUsageError } from './token-commands.js';
@@ -57,8 +59,8 @@ async function auditVerify(config: Config, args: string[]): Promise<number> {
     const head = chain.head;
     if (values['expect-head']) {
       const [seq, hash] = values['expect-head'].split(':');
-      const [row] = await db.query<{ hash: string }>('select hash from audit_events where seq = $1', [Number(seq)]);
-      if (!row || row.hash !== hash) {
+      const recorded = await auditEventHash(db, Number(seq));
+      if (recorded === undefined || recorded !== hash) {
         console.log(`audit chain BROKEN: the expected head ${values['expect-head']} is not in the chain (it was cut or rewritten)`);
         return 1;
       }
@@ -79,7 +81,7 @@ async function referralsReplay(config: Config, args: string[]): Promise<number> 
   return withDatabase(config, async (db) => {
     const registry = await registryFor(config, db);
     const ids = values.all
-      ? (await db.query<{ id: string }>("select distinct referral_id as id from decisions where source = 'rules'")).map((r) => r.id)
+      ? await referralIdsDecidedByRules(db)
       : positionals;
     const counts = { matched: 0, differs: 0, unavailable: 0 };
     for (const id of ids) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import type { RuleSet } from '../generated/ruleset.js';
+import { routeText } from '../domain/route-order.js';
 import type { CaseResult } from '../rules/rule-cases.js';
 import { diffRuleSets, formatDiff } from '../rules/rule-set-diff.js';
 import { lintRuleSet, type Finding } from '../rules/rule-set-lint.js';
@@ -12,17 +13,16 @@ import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
 import { cliSignatory, registryFor, withDatabase } from './context.js';
-import { activateVersion, approveVersion } from '../rules/rule-set-activation.js';
-import { ApiError } from '../http/error-catalogue.js';
+import { activateVersion, approveVersion } from '../rulesets/rule-set-activation.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
 
-const routeOf = (r: { pathway: string; urgency: string; service: string }) => `${r.pathway} / ${r.urgency} / ${r.service}`;
 
 function expectedText(result: CaseResult, inspection: VersionInspection): string {
   const testCase = inspection.cases?.cases.find((c) => c.id === result.id);
   const e = testCase?.expect;
   if (!e) return '(unknown)';
-  return `${e.pathway} / ${e.urgency}${e.service ? ` / ${e.service}` : ''}, review ${e.reviewRequired ? 'required' : 'not required'}${e.rulesFired ? `; fires ${e.rulesFired.join(', ')}` : ''}`;
+  return `${routeText(e)}, review ${e.reviewRequired ? 'required' : 'not required'}${e.rulesFired ? `; fires ${e.rulesFired.join(', ')}` : ''}`;
 }
 
 /** Coverage of one version by its cases: rules fired, routes reached. */
@@ -31,8 +31,8 @@ export function coverage(inspection: VersionInspection): { rules: [number, numbe
   const results = inspection.caseResults ?? [];
   if (!ruleSet) return { rules: [0, 0], routes: [0, 0], unfired: [], unreached: [] };
   const fired = new Set(results.flatMap((r) => r.decision?.firedRules.map((f) => f.id) ?? []));
-  const routes = new Set([...ruleSet.rules.map((r) => routeOf(r.route)), routeOf(ruleSet.defaultRoute)]);
-  const reached = new Set(results.filter((r) => r.decision).map((r) => routeOf(r.decision as NonNullable<CaseResult['decision']>)));
+  const routes = new Set([...ruleSet.rules.map((r) => routeText(r.route)), routeText(ruleSet.defaultRoute)]);
+  const reached = new Set(results.filter((r) => r.decision).map((r) => routeText(r.decision as NonNullable<CaseResult['decision']>)));
   const unfired = ruleSet.rules.map((r) => r.id).filter((id) => !fired.has(id));
   const unreached = [...routes].filter((route) => !reached.has(route));
   return { rules: [ruleSet.rules.length - unfired.length, ruleSet.rules.length], routes: [routes.size - unreached.length, routes.size], unfired, unreached };
@@ -62,7 +62,7 @@ export async function rulesTest(config: Config, args: string[]): Promise<number>
       const d = result.decision;
       console.log(`  FAIL ${result.id}: ${result.description}`);
       console.log(`    expected ${expectedText(result, inspection)}`);
-      console.log(`    actual   ${d ? `${routeOf(d)}, review ${d.reviewRequired ? 'required' : 'not required'}; fired ${d.firedRules.map((f) => f.id).join(', ') || 'none'}` : 'no decision'}`);
+      console.log(`    actual   ${d ? `${routeText(d)}, review ${d.reviewRequired ? 'required' : 'not required'}; fired ${d.firedRules.map((f) => f.id).join(', ') || 'none'}` : 'no decision'}`);
       for (const failure of result.failures) console.log(`    - ${failure}`);
     }
     const c = coverage(inspection);

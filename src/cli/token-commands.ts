@@ -7,11 +7,13 @@
  *   msk-triage token revoke ID
  */
 import { parseArgs } from 'node:util';
-import { createToken, listTokens, revokeToken, tokenIdsStartingWith, type TokenRecord } from '../auth/api-tokens.js';
-import { isRole, ODS_CODE, ROLES } from '../auth/principal.js';
+import { createToken, listTokens, revokeToken, tokenIdsStartingWith } from '../auth/api-tokens.js';
+import { ODS_CODE } from '../auth/principal.js';
+import { isRole, ROLES } from '../domain/roles.js';
+import type { TokenRecord } from '../store/token-store.js';
 import type { Config } from '../config.js';
 import { randomUUID } from 'node:crypto';
-import type { AuditEventInput } from '../audit/audit-event.js';
+import type { AuditEventInput } from '../domain/audit-event-types.js';
 import { appendAuditEvents } from '../audit/audit-trail.js';
 import { CLI_ACTOR, withDatabase } from './context.js';
 

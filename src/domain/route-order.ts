@@ -11,3 +11,7 @@ export const PATHWAYS = ['secondary', 'community', 'physio', 'gp'] as const sati
 
 export const urgencyRank = (urgency: Urgency): number => URGENCIES.indexOf(urgency);
 export const pathwayRank = (pathway: Pathway): number => PATHWAYS.indexOf(pathway);
+
+/** A route as people read it everywhere (explanations, lint findings, diffs): "pathway / urgency / service"; without a service, "pathway / urgency". */
+export const routeText = (route: { pathway: string; urgency: string; service?: string | null }): string =>
+  route.service ? `${route.pathway} / ${route.urgency} / ${route.service}` : `${route.pathway} / ${route.urgency}`;

@@ -6,8 +6,25 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../log/logger.js';
 import { currentRequestId } from '../log/request-context.js';
 import { EvaluationError } from '../rules/compiled-rule-set.js';
-import { ApiError, errorBody, type ErrorCode } from './error-catalogue.js';
+import { ApiError, type ErrorCode, type Issue } from '../domain/error-catalogue.js';
+import { httpStatus } from './error-status.js';
 import { JsonStructureError, structureApiError } from './json-body.js';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; issues?: Issue[]; requestId?: string };
+}
+
+/** The documented error shape: the code, its message, any issues, and the request id. */
+export function errorBody(error: ApiError, requestId: string | undefined): ErrorBody {
+  return {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.issues.length > 0 ? { issues: [...error.issues] } : {}),
+      ...(requestId ? { requestId } : {}),
+    },
+  };
+}
 
 /** body-parser's error types (https://github.com/expressjs/body-parser#errors). */
 const PARSER_ERRORS: Readonly<Record<string, ErrorCode>> = {
@@ -68,7 +85,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    res.status(apiError.status).set(apiError.headers).json(errorBody(apiError, currentRequestId()));
+    res.status(httpStatus(apiError)).set(apiError.headers).json(errorBody(apiError, currentRequestId()));
   };
 }
 

@@ -8,7 +8,7 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import type { Principal } from '../auth/principal.js';
-import { ApiError } from './error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 
 export interface RateLimits {
   perAddress: number;

@@ -1,8 +1,8 @@
 /** Liveness and readiness, open to anyone. Readiness needs a valid active rule set and no shutdown. */
 import { Router } from 'express';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
-import type { Queryable } from '../store/database.js';
-import { ApiError } from './error-catalogue.js';
+import { ping, type Queryable } from '../store/database.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
 import { routeTemplate } from './request-logging.js';
 
@@ -16,7 +16,7 @@ async function databaseAnswers(db: Queryable): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), DATABASE_CHECK_MS)));
   try {
-    return await Promise.race([db.query('select 1').then(() => true, () => false), timeout]);
+    return await Promise.race([ping(db), timeout]);
   } finally {
     clearTimeout(timer);
   }

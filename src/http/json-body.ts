@@ -5,7 +5,7 @@
  * catalogue codes in the error handler; their messages echo input and are never logged or returned.
  */
 import express, { type RequestHandler } from 'express';
-import { ApiError } from './error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import { checkJsonStructure, type StructureProblem } from './json-structure.js';
 
 /** A referral is three levels deep and its widest object has 15 keys; no request needs more. */

@@ -4,8 +4,9 @@
  */
 import type { AnySchemaObject } from 'ajv';
 import { schemaDocument } from '../schemas/schema-registry.js';
-import { ERRORS } from './error-catalogue.js';
-import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
+import { ERRORS } from '../domain/error-catalogue.js';
+import { ERROR_STATUS } from './error-status.js';
+import { VERSION_PATTERN } from '../domain/version.js';
 import { POLICY } from '../auth/access-policy.js';
 
 type Json = Record<string, unknown>;
@@ -79,7 +80,7 @@ const errorResponse = (description: string) => ({ description, ...json(ref('Erro
 const errors = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((status) => {
-      const codes = Object.entries(ERRORS).filter(([, e]) => e.status === status).map(([code]) => code);
+      const codes = Object.entries(ERROR_STATUS).filter(([, codeStatus]) => codeStatus === status).map(([code]) => code);
       return [String(status), errorResponse(codes.join(', '))];
     }),
   );

@@ -7,12 +7,12 @@ import { decisionFor, maySeeReferral, principalOf, referralViewFor, referringPra
 import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { referralQueue, queueFilter } from '../referrals/referral-queue.js';
-import { auditEventView } from '../referrals/referral-view.js';
+import { auditEventView } from '../auth/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
 import { decisionsOf, findReferral, type StoredReferral } from '../store/referral-store.js';
-import { ApiError } from './error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 

@@ -1,13 +1,14 @@
 /** The loaded rule sets: GET /api/v1/rulesets and one version's full content. */
 import { Router, type RequestHandler, type Response } from 'express';
 import { principalOf } from '../auth/access-policy.js';
-import { VERSION_PATTERN, type RuleSetRegistry } from '../rules/rule-set-registry.js';
+import { isVersion } from '../domain/version.js';
+import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
 import { jsonBody } from './json-body.js';
-import { activateVersion, approveVersion, type Signatory } from '../rules/rule-set-activation.js';
-import { safePointerSegment, type Issue } from '../schemas/schema-issues.js';
+import { activateVersion, approveVersion, type Signatory } from '../rulesets/rule-set-activation.js';
+import { safePointerSegment } from '../schemas/schema-issues.js';
 import type { Database } from '../store/database.js';
-import { ApiError } from './error-catalogue.js';
+import { ApiError, type Issue } from '../domain/error-catalogue.js';
 
 /** A JSON object, or no body at all (these bodies are all optional fields). */
 const objectOrNothing = (body: unknown): body is Record<string, unknown> | undefined =>
@@ -98,7 +99,7 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
       const body = req.body ?? {};
       const from = body.from as string | undefined;
       const unknown = Object.keys(body).filter((key) => key !== 'from');
-      if (unknown.length > 0 || (from !== undefined && (typeof from !== 'string' || !new RegExp(VERSION_PATTERN).test(from)))) {
+      if (unknown.length > 0 || (from !== undefined && (typeof from !== 'string' || !isVersion(from)))) {
         throw new ApiError('QUERY_INVALID', [{ path: '/from', message: 'send { "from": "X.Y.Z" } or nothing: the version to compare with (default: the active one)' }]);
       }
       // One simulation at a time per instance: each takes every core for a while.

@@ -2,8 +2,8 @@
 import { Router, type RequestHandler } from 'express';
 import { decisionFor, principalOf } from '../auth/access-policy.js';
 import { triageReferral, type TriageDeps } from '../referrals/triage-referral.js';
-import { ApiError } from './error-catalogue.js';
-import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
+import { ApiError } from '../domain/error-catalogue.js';
+import { isVersion } from '../domain/version.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 
@@ -11,7 +11,7 @@ import type { RequestLogFields } from './request-logging.js';
 export function versionQuery(query: unknown): string | undefined {
   const version = (query as Record<string, unknown>).version;
   if (version === undefined) return undefined;
-  if (typeof version === 'string' && new RegExp(VERSION_PATTERN).test(version)) return version;
+  if (typeof version === 'string' && isVersion(version)) return version;
   throw new ApiError('QUERY_INVALID', [{ path: '/version', message: 'must be one rule-set version such as 1.0.0' }]);
 }
 

@@ -2,8 +2,7 @@
  * The review queue: referrals filtered by status, pathway and urgency, most urgent first (no route,
  * then emergency … routine), then oldest, in pages joined by an opaque cursor.
  */
-import { ApiError } from '../http/error-catalogue.js';
-import type { Issue } from '../schemas/schema-issues.js';
+import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import type { Database } from '../store/database.js';
 import { queuePage, type QueueFilter, type ReferralStatus } from '../store/referral-store.js';
 import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../domain/route-order.js';

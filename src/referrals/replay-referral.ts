@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvents } from '../audit/audit-trail.js';
-import { ApiError } from '../http/error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import type { Actor } from '../auth/principal.js';
 import { canonicalJson } from '../rules/content-hash.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';

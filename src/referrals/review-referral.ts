@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvents } from '../audit/audit-trail.js';
 import type { Review } from '../generated/review.js';
-import { ApiError } from '../http/error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import type { Actor } from '../auth/principal.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReview } from '../schemas/schema-registry.js';

@@ -2,13 +2,13 @@
  * The use case behind `msk-triage rules simulate` and POST /api/v1/rulesets/{id}/versions/{v}/simulate:
  * read the referrals (stored, or given), and compare two versions of a rule set on them.
  */
-import { VERSION_PATTERN } from '../rules/rule-set-registry.js';
-import { ApiError } from '../http/error-catalogue.js';
+import { isVersion } from '../domain/version.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import { report, simulateInWorkers, type SimulationItem, type SimulationReport } from '../rules/impact-simulation.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Queryable } from '../store/database.js';
-import type { Referral } from '../generated/referral.js';
-import { todayInLondon } from './calendar.js';
+import { referralsPage } from '../store/referral-store.js';
+import { todayInLondon } from '../domain/calendar.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RULESET_FILE, formatProblem, inspectVersion } from '../rules/rule-set-loader.js';
@@ -20,10 +20,7 @@ const PAGE = 5000;
 export async function storedReferrals(db: Queryable): Promise<SimulationItem[]> {
   const items: SimulationItem[] = [];
   for (;;) {
-    const rows = await db.query<{ id: string; referral: Referral }>(
-      'select id, referral from referrals order by received_at, id limit $1 offset $2',
-      [PAGE, items.length],
-    );
+    const rows = await referralsPage(db, PAGE, items.length);
     items.push(...rows);
     if (rows.length < PAGE) return items;
   }
@@ -42,7 +39,7 @@ export async function simulateImpact(
   if (!deps.registry.has(options.ruleset)) throw new ApiError('RULESET_NOT_FOUND');
   const from = options.from ?? deps.registry.active(options.ruleset)?.version;
   // A version is a version number, never a path: nothing outside the rules folder is ever read.
-  for (const version of [from, options.to]) if (version !== undefined && !new RegExp(VERSION_PATTERN).test(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+  for (const version of [from, options.to]) if (version !== undefined && !isVersion(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
   // On disk, not only loaded: a version written after the service started can be simulated before activation.
   for (const version of [from, options.to]) {
     if (version === undefined || !existsSync(path.join(deps.rulesDir, options.ruleset, version, RULESET_FILE))) throw new ApiError('RULESET_VERSION_NOT_FOUND');

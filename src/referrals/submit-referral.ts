@@ -11,9 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Decision } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
-import { ApiError } from '../http/error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import { appendAuditEvents } from '../audit/audit-trail.js';
-import type { AuditEventInput } from '../audit/audit-event.js';
+import type { AuditEventInput } from '../domain/audit-event-types.js';
 import { ChannelDisagreement, EvaluationError } from '../rules/compiled-rule-set.js';
 import { contentHash } from '../rules/content-hash.js';
 import { issuesFrom } from '../schemas/schema-issues.js';

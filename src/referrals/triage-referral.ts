@@ -5,13 +5,13 @@
  */
 import type { Decision } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
-import { ApiError } from '../http/error-catalogue.js';
+import { ApiError } from '../domain/error-catalogue.js';
 import type { Logger } from '../log/logger.js';
 import { ChannelDisagreement, EvaluationError, type CompiledRuleSet } from '../rules/compiled-rule-set.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateDecision, validateReferral } from '../schemas/schema-registry.js';
-import { todayInLondon } from './calendar.js';
+import { todayInLondon } from '../domain/calendar.js';
 
 export interface TriageDeps {
   registry: RuleSetRegistry;

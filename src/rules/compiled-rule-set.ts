@@ -11,7 +11,7 @@ import type { RuleProperties, RuleResult } from 'json-rules-engine';
 import type { Decision } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
-import type { IsoDate } from '../referrals/calendar.js';
+import type { IsoDate } from '../domain/calendar.js';
 import { disagreement, type Disagreement } from './channel-agreement.js';
 import { ConditionEvaluator, type RuleRun } from './condition-evaluator.js';
 import { contentHash, ruleSetContent } from './content-hash.js';
@@ -74,9 +74,10 @@ export class CompiledRuleSet {
     return this.evaluator.run(facts);
   }
 
-  private compiledOnly(referral: Referral, evaluationDate: IsoDate): RuleRun[] {
+  /** The compiled evaluator alone, for bulk work: `fired` the rule ids only, else the fired rules' runs. */
+  private compiledOnly<T>(referral: Referral, evaluationDate: IsoDate, run: (facts: FactMap) => T): T {
     try {
-      return this.compiledRuns(factMap(referral, evaluationDate));
+      return run(factMap(referral, evaluationDate));
     } catch (error) {
       throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
     }
@@ -102,7 +103,7 @@ export class CompiledRuleSet {
 
   /** The rules that fire for a referral, in file order, by the compiled evaluator alone (bulk work). */
   firedRules(referral: Referral, evaluationDate: IsoDate): Rule[] {
-    return this.compiledOnly(referral, evaluationDate).filter((run) => run.result).map((run) => this.rulesById.get(run.name) as Rule);
+    return this.compiledOnly(referral, evaluationDate, (facts) => this.evaluator.fired(facts)).map((id) => this.rulesById.get(id) as Rule);
   }
 
   /** The decision, made by both channels: the live path. */
@@ -112,7 +113,7 @@ export class CompiledRuleSet {
 
   /** The same decision by the compiled evaluator alone, for bulk work (replay of every referral, the checker's search). */
   evaluateCompiled(referral: Referral, evaluationDate: IsoDate): Decision {
-    return this.decide(this.compiledOnly(referral, evaluationDate), evaluationDate);
+    return this.decide(this.compiledOnly(referral, evaluationDate, (facts) => this.evaluator.firedRuns(facts)), evaluationDate);
   }
 
   private decide(runs: readonly RuleRun[], evaluationDate: IsoDate): Decision {

@@ -40,6 +40,31 @@ export class ConditionEvaluationError extends Error {
 
 type Evaluate = (factValue: unknown, jsonValue: unknown) => boolean;
 type Node = (facts: FactMap) => EvaluatedCondition;
+/** The same condition for its truth alone, with nothing recorded: bulk work, and which rules fire. */
+type Test = (facts: FactMap) => boolean;
+
+function compileTest(node: Condition, operators: ReadonlyMap<string, Evaluate>): Test {
+  if (node.all) {
+    const children = node.all.map((child) => compileTest(child, operators));
+    // Every child is evaluated, as the engine does, so that an error anywhere is an error here too.
+    return (facts) => children.reduce((all, child) => child(facts) && all, true);
+  }
+  if (node.any) {
+    const children = node.any.map((child) => compileTest(child, operators));
+    return (facts) => children.length === 0 || children.reduce((any, child) => child(facts) || any, false);
+  }
+  if (node.not) {
+    const child = compileTest(node.not, operators);
+    return (facts) => !child(facts);
+  }
+  const { fact, operator, value } = node as Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
+  const evaluate = operators.get(operator);
+  return (facts) => {
+    if (!evaluate) throw new ConditionEvaluationError(`Unknown operator: ${operator}`);
+    if (!(fact in facts)) throw new ConditionEvaluationError(`Undefined fact: ${fact}`);
+    return evaluate(facts[fact], value);
+  };
+}
 
 function compileLeaf(leaf: Condition, operators: ReadonlyMap<string, Evaluate>): Node {
   const { fact, operator, value } = leaf as Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
@@ -73,11 +98,25 @@ function compileNode(node: Condition, operators: ReadonlyMap<string, Evaluate>):
 }
 
 export class ConditionEvaluator {
-  private readonly compiled: ReadonlyArray<{ name: string; root: Node }>;
+  private readonly compiled: ReadonlyArray<{ name: string; root: Node; test: Test }>;
 
   constructor(rules: readonly Rule[], operators: readonly Operator[]) {
     const byName = new Map(operators.map((op) => [op.name, (op as unknown as { evaluate: Evaluate }).evaluate.bind(op)]));
-    this.compiled = rules.map((rule) => ({ name: rule.id, root: compileNode(rule.conditions, byName) }));
+    this.compiled = rules.map((rule) => ({ name: rule.id, root: compileNode(rule.conditions, byName), test: compileTest(rule.conditions, byName) }));
+  }
+
+  /** The ids of the rules that fire, in file order, recording nothing: bulk work. */
+  fired(facts: FactMap): string[] {
+    const fired: string[] = [];
+    for (const { name, test } of this.compiled) if (test(facts)) fired.push(name);
+    return fired;
+  }
+
+  /** The evaluated conditions of the rules that fire, in file order: a decision's explanation. */
+  firedRuns(facts: FactMap): RuleRun[] {
+    const runs: RuleRun[] = [];
+    for (const { name, root, test } of this.compiled) if (test(facts)) runs.push({ name, result: true, conditions: root(facts) });
+    return runs;
   }
 
   /** Every rule's run, in file order; throws ConditionEvaluationError as the engine would throw. */

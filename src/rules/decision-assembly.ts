@@ -5,7 +5,7 @@
  */
 import type { Decision, FiredRule } from '../generated/decision.js';
 import type { DefaultRoute, Rule } from '../generated/ruleset.js';
-import type { IsoDate } from '../referrals/calendar.js';
+import type { IsoDate } from '../domain/calendar.js';
 import { explainCondition } from './condition-explanation.js';
 import type { EvaluatedCondition } from './condition-evaluator.js';
 import type { RouteChoice } from './route-choice.js';

@@ -4,8 +4,8 @@
  */
 import type { Referral } from '../generated/referral.js';
 import type { FactValue } from '../generated/decision.js';
-import { wholeYearsBetween, type IsoDate } from '../referrals/calendar.js';
-import { RED_FLAGS } from '../referrals/red-flags.js';
+import { wholeYearsBetween, type IsoDate } from '../domain/calendar.js';
+import { RED_FLAGS } from '../schemas/red-flags.js';
 import { FACTS, type FactDefinition } from './fact-catalogue.js';
 
 export type StartBack = NonNullable<Referral['startBack']>;

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
-import { URGENCIES, urgencyRank, type Urgency } from '../domain/route-order.js';
+import { routeText, URGENCIES, urgencyRank, type Urgency } from '../domain/route-order.js';
 import { CompiledRuleSet } from './compiled-rule-set.js';
 import { canonicalJson } from './content-hash.js';
 import { chooseRoute, type RouteChoice } from './route-choice.js';
@@ -44,7 +44,7 @@ const keyRank = (key: string): number => {
   const urgency = key.split(' / ')[1] as Urgency | undefined;
   return URGENCIES.includes(urgency as Urgency) ? urgencyRank(urgency as Urgency) : -1;
 };
-const routeKey = (c: RouteChoice | null) => (c ? `${c.route.pathway} / ${c.route.urgency}` : 'no route (evaluation failed)');
+const routeKey = (c: RouteChoice | null) => (c ? routeText({ pathway: c.route.pathway, urgency: c.route.urgency }) : 'no route (evaluation failed)');
 const fullRoute = (c: RouteChoice | null) => (c ? `${c.route.pathway}/${c.route.urgency}/${c.route.service}` : '');
 
 export const emptyTally = (): Tally => ({ referrals: 0, transitions: {}, changed: [], newlyNeedReview: [], failed: 0 });

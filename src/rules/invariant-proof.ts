@@ -16,10 +16,10 @@
 import type { Decision, FactValue } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import type { Condition, Rule } from '../generated/ruleset.js';
-import { urgencyRank } from '../domain/route-order.js';
-import { RED_FLAGS } from '../referrals/red-flags.js';
+import { routeText, urgencyRank } from '../domain/route-order.js';
+import { RED_FLAGS } from '../schemas/red-flags.js';
 import { validateReferral } from '../schemas/schema-registry.js';
-import type { IsoDate } from '../referrals/calendar.js';
+import type { IsoDate } from '../domain/calendar.js';
 import type { CompiledRuleSet } from './compiled-rule-set.js';
 import { factMap } from './derived-facts.js';
 import { FACTS, type FactDefinition } from './fact-catalogue.js';
@@ -523,7 +523,7 @@ export async function proveInvariants(
       referral,
       decision,
       message:
-        `invariant red-flag-safety-net fails: a referral with redFlags.${flag} true is decided ${decision.pathway} / ${decision.urgency} / ${decision.service}` +
+        `invariant red-flag-safety-net fails: a referral with redFlags.${flag} true is decided ${routeText(decision)}` +
         `${decision.reviewRequired ? ' with review' : ' without review'} (fired: ${fired}); a red flag needs urgent or above, or soon with review. ` +
         `Counterexample: ${describeReferral(referral, evaluationDate, context.rules)}`,
     });

@@ -7,7 +7,7 @@
  */
 import type { Route } from '../generated/decision.js';
 import type { DefaultRoute, Rule } from '../generated/ruleset.js';
-import { pathwayRank, urgencyRank } from '../domain/route-order.js';
+import { pathwayRank, routeText, urgencyRank } from '../domain/route-order.js';
 
 export interface RouteChoice {
   outcome: 'rule' | 'default';
@@ -18,8 +18,6 @@ export interface RouteChoice {
   ordered: Rule[];
   explanation: string[];
 }
-
-const describe = (route: Route) => `${route.pathway} / ${route.urgency} / ${route.service}`;
 
 export type DecisionProcedure = '1' | '2';
 
@@ -34,7 +32,7 @@ export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute, 
       winningRule: null,
       ordered: [],
       explanation: [
-        `No rule fired, so the rule set's default route applies: ${describe({ pathway, urgency, service })}.`,
+        `No rule fired, so the rule set's default route applies: ${routeText({ pathway, urgency, service })}.`,
         ...(defaultRoute.reviewRequired ? ['A triage clinician must review this referral (default route).'] : []),
       ],
     };
@@ -61,7 +59,7 @@ export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute, 
         : `At ${winner.route.urgency}, the rules agree on the pathway ${winner.route.pathway}; ${winner.id} comes first in the rule set.`,
     );
   }
-  explanation.push(`${winner.id} (${winner.title}) decides: ${describe(winner.route)}.`);
+  explanation.push(`${winner.id} (${winner.title}) decides: ${routeText(winner.route)}.`);
   const reasons = procedure === '2' ? reviewReasons(atWinningUrgency, winner.route.urgency) : reviewReasonsV1(disagree, winner);
   explanation.push(...reasons.map((reason) => `A triage clinician must review this referral: ${reason}.`));
   return {

@@ -3,6 +3,7 @@
  * rules added and removed, and for each changed rule what changed, condition by condition.
  */
 import type { Condition, Rule, RuleSet } from '../generated/ruleset.js';
+import { routeText } from '../domain/route-order.js';
 import { canonicalJson } from './content-hash.js';
 
 export interface Change {
@@ -61,8 +62,7 @@ export function conditionLines(condition: Condition, at = ''): Map<string, strin
   return lines;
 }
 
-const routeText = (rule: Rule) => `${rule.route.pathway} / ${rule.route.urgency} / ${rule.route.service}`;
-const summary = (rule: Rule): RuleSummary => ({ id: rule.id, title: rule.title, route: routeText(rule) });
+const summary = (rule: Rule): RuleSummary => ({ id: rule.id, title: rule.title, route: routeText(rule.route) });
 const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 
 function ruleChanges(before: Rule, after: Rule): Change[] {
@@ -70,7 +70,7 @@ function ruleChanges(before: Rule, after: Rule): Change[] {
   for (const field of ['title', 'rationale', 'advice'] as const) {
     if (before[field] !== after[field]) changes.push({ what: field, from: before[field], to: after[field] });
   }
-  if (!same(before.route, after.route)) changes.push({ what: 'route', from: routeText(before), to: routeText(after) });
+  if (!same(before.route, after.route)) changes.push({ what: 'route', from: routeText(before.route), to: routeText(after.route) });
   if ((before.reviewRequired ?? false) !== (after.reviewRequired ?? false)) {
     changes.push({ what: 'review flag', from: String(before.reviewRequired ?? false), to: String(after.reviewRequired ?? false) });
   }
@@ -96,7 +96,7 @@ function headerChanges(from: RuleSet, to: RuleSet): Change[] {
   if (!same(from.approvals, to.approvals)) changes.push({ what: 'approvals', from: people(from.approvals), to: people(to.approvals) });
   const logged = new Set(from.changeLog.map((c) => canonicalJson(c)));
   for (const entry of to.changeLog.filter((c) => !logged.has(canonicalJson(c)))) changes.push({ what: 'change log added', to: `${entry.version} (${entry.date}): ${entry.summary}` });
-  const defaultText = (rs: RuleSet) => `${rs.defaultRoute.pathway} / ${rs.defaultRoute.urgency} / ${rs.defaultRoute.service}, review ${rs.defaultRoute.reviewRequired ? 'required' : 'not required'}`;
+  const defaultText = (rs: RuleSet) => `${routeText(rs.defaultRoute)}, review ${rs.defaultRoute.reviewRequired ? 'required' : 'not required'}`;
   if (!same(from.defaultRoute, to.defaultRoute)) changes.push({ what: 'default route', from: defaultText(from), to: defaultText(to) });
   return changes;
 }

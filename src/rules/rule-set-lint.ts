@@ -8,13 +8,14 @@
 import type { FactValue } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import type { Condition, Rule, RuleSet } from '../generated/ruleset.js';
+import { routeText } from '../domain/route-order.js';
 import { canonicalJson } from './content-hash.js';
 import type { CompiledRuleSet } from './compiled-rule-set.js';
 import { FACTS_BY_NAME } from './fact-catalogue.js';
 import { OPERATORS } from './operators.js';
 import type { CaseResult } from './rule-cases.js';
-import { RED_FLAGS } from '../referrals/red-flags.js';
-import { mulberry32 } from '../referrals/synthetic-referrals.js';
+import { RED_FLAGS } from '../schemas/red-flags.js';
+import { mulberry32 } from '../schemas/synthetic-referrals.js';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -145,7 +146,6 @@ export function searchReferrals(rules: readonly Rule[], count: number, seed = 1)
   return referrals;
 }
 
-const routeText = (route: { pathway: string; urgency: string; service: string }) => `${route.pathway} / ${route.urgency} / ${route.service}`;
 
 export interface LintInput {
   file: string;

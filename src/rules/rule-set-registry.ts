@@ -5,9 +5,6 @@
 import type { CompiledRuleSet } from './compiled-rule-set.js';
 import { RuleSetLoadError, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
 
-/** A rule-set version as the API accepts it: MAJOR.MINOR.PATCH (the OpenAPI description says the same). */
-export const VERSION_PATTERN = '^\\d{1,6}\\.\\d{1,6}\\.\\d{1,6}$';
-
 export interface VersionSummary {
   version: string;
   status: string;

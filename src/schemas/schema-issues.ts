@@ -7,11 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject } from 'ajv';
-
-export interface Issue {
-  path: string;
-  message: string;
-}
+import type { Issue } from '../domain/error-catalogue.js';
 
 /** At most this many issues are listed; one more says how many were left out. */
 export const MAX_ISSUES = 50;

@@ -26,6 +26,14 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
+/** Whether the database answers a query at all (readiness). */
+export async function ping(db: Queryable): Promise<boolean> {
+  return db.query('select 1').then(
+    () => true,
+    () => false,
+  );
+}
+
 /** A DATA_DIR value that keeps the embedded database in memory (tests only). */
 export const IN_MEMORY = 'memory://';
 

@@ -158,6 +158,16 @@ export async function findDecision(db: Queryable, id: string): Promise<StoredDec
   return row ? decisionFromRow(row) : undefined;
 }
 
+/** The submitted referrals, oldest first: one page of them, for bulk work (simulation). */
+export async function referralsPage(db: Queryable, limit: number, offset: number): Promise<Array<{ id: string; referral: Referral }>> {
+  return db.query<{ id: string; referral: Referral }>('select id, referral from referrals order by received_at, id limit $1 offset $2', [limit, offset]);
+}
+
+/** Every referral that has a decision made by the rules (replay of them all). */
+export async function referralIdsDecidedByRules(db: Queryable): Promise<string[]> {
+  return (await db.query<{ id: string }>("select distinct referral_id as id from decisions where source = 'rules'")).map((r) => r.id);
+}
+
 export interface QueueFilter {
   statuses: readonly ReferralStatus[];
   pathway?: Pathway;

@@ -26,6 +26,14 @@ export interface Approval {
   approvedAt: Date;
 }
 
+/** The PostgreSQL NOTIFY channel on which an activation is announced to every instance listening. */
+export const ACTIVATION_CHANNEL = 'msk_ruleset_activated';
+
+/** Announces an activation; delivered at the commit of `tx` (src/rulesets/activation-watch.ts listens). */
+export async function notifyActivation(tx: Queryable, activation: { rulesetId: string; version: string }): Promise<void> {
+  await tx.query('select pg_notify($1, $2)', [ACTIVATION_CHANNEL, JSON.stringify({ rulesetId: activation.rulesetId, version: activation.version })]);
+}
+
 export async function insertActivation(tx: Queryable, a: Activation): Promise<void> {
   await tx.query(
     'insert into ruleset_activations (id, ruleset_id, version, sha256, activated_by, activated_by_id, reason, activated_at) values ($1, $2, $3, $4, $5, $6, $7, $8)',

@@ -13,7 +13,7 @@ import path from 'node:path';
 import request, { type Response } from 'supertest';
 import { createToken } from '../../src/auth/api-tokens.js';
 import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
-import { registryFromDatabase } from '../../src/rules/rule-set-lifecycle.js';
+import { registryFromDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import type { Database } from '../../src/store/database.js';
 import { caller, tokenFor, type Caller } from '../support/callers.js';

@@ -8,7 +8,7 @@ import { verifyAuditChain, verifyCoverage } from '../../src/audit/audit-trail.js
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import type { Database } from '../../src/store/database.js';
-import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
 import { freshDatabase } from '../support/test-database.js';

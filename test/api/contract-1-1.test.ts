@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { RuleCases } from '../../src/generated/rule-cases.js';
-import { REQUIRED_RED_FLAGS, RED_FLAGS } from '../../src/referrals/red-flags.js';
+import { REQUIRED_RED_FLAGS, RED_FLAGS } from '../../src/schemas/red-flags.js';
 import { factMap } from '../../src/rules/derived-facts.js';
 import { caseReferral } from '../../src/rules/rule-cases.js';
 import { expectError, issuesOf } from '../support/error-shape.js';

@@ -11,7 +11,7 @@ import { aReferral } from '../support/referral-factory.js';
 import { activeVersion, loadedVersions, testApp } from '../support/test-app.js';
 import type { RuleRun } from '../../src/rules/condition-evaluator.js';
 import type { FactMap } from '../../src/rules/derived-facts.js';
-import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 
 const base = activeVersion;
 

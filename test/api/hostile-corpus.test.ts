@@ -19,7 +19,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import request, { type Response } from 'supertest';
-import type { ErrorCode } from '../../src/http/error-catalogue.js';
+import type { ErrorCode } from '../../src/domain/error-catalogue.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import { safePointerSegment } from '../../src/schemas/schema-issues.js';
 import { issuesOf } from '../support/error-shape.js';

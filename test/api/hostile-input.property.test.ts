@@ -19,7 +19,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import request, { type Response } from 'supertest';
-import type { ErrorCode } from '../../src/http/error-catalogue.js';
+import type { ErrorCode } from '../../src/domain/error-catalogue.js';
 import { URGENCIES } from '../../src/domain/route-order.js';
 import { safePointerSegment } from '../../src/schemas/schema-issues.js';
 import { issuesOf } from '../support/error-shape.js';

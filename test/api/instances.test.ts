@@ -5,8 +5,8 @@
  */
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { watchActivations } from '../../src/rules/activation-watch.js';
-import { registryFromDatabase } from '../../src/rules/rule-set-lifecycle.js';
+import { watchActivations } from '../../src/rulesets/activation-watch.js';
+import { registryFromDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
 import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
 import { openPostgres, type Database } from '../../src/store/database.js';
 import { aReferral } from '../support/referral-factory.js';

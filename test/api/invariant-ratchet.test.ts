@@ -6,10 +6,10 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import request from 'supertest';
-import { todayInLondon } from '../../src/referrals/calendar.js';
+import { todayInLondon } from '../../src/domain/calendar.js';
 import { ratchetFailures } from '../../src/rules/invariant-proof.js';
 import { loadRuleSets, RuleSetLoadError } from '../../src/rules/rule-set-loader.js';
-import { registryFromDatabase } from '../../src/rules/rule-set-lifecycle.js';
+import { registryFromDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
 import type { Database } from '../../src/store/database.js';
 import { expectError, issuesOf } from '../support/error-shape.js';
 import { freshDatabase } from '../support/test-database.js';

@@ -7,11 +7,13 @@
 import path from 'node:path';
 import { Engine } from 'json-rules-engine';
 import type { Referral } from '../../src/generated/referral.js';
-import { todayInLondon } from '../../src/referrals/calendar.js';
+import { todayInLondon } from '../../src/domain/calendar.js';
 import { triageReferral } from '../../src/referrals/triage-referral.js';
 import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
+import { factMap } from '../../src/rules/derived-facts.js';
 import { validateReferral } from '../../src/schemas/schema-registry.js';
+import { checkHandWritten, handWrittenFiredRules } from './hand-written-rules.js';
 import { summarise, type LatencySummary } from './latency.js';
 
 export interface Measurement {
@@ -26,6 +28,11 @@ export interface InProcessResults {
   triage: Measurement;
   bareEngine: Measurement;
   validateOnly: Measurement;
+  compiledDecision: Measurement;
+  compiledFired: Measurement;
+  handWritten: Measurement;
+  handWrittenWithoutFacts: Measurement;
+  factsOnly: Measurement;
 }
 
 const RULESET_ID = 'msk-triage';
@@ -94,10 +101,14 @@ export async function measureInProcess(
   const today = todayInLondon();
   const deps = { registry, rulesetId: RULESET_ID, clock: () => new Date() };
   const engine = bareEngine();
+  // The hand-written function is checked identical to the compiled evaluator on these referrals first.
+  checkHandWritten(referrals, today);
+  const facts = referrals.map((referral) => factMap(referral, today));
+  let next = 0;
 
-  const [evaluate, triage, bare, validateOnly] = (await measure(
+  const [evaluate, triage, bare, validateOnly, compiledDecision, compiledFired, handWritten, handWrittenWithoutFacts, factsOnly] = (await measure(
     [
-      { name: 'CompiledRuleSet.evaluate', operation: (referral) => ruleSet.evaluate(referral, today) },
+      { name: 'CompiledRuleSet.evaluate (two channels)', operation: (referral) => ruleSet.evaluate(referral, today) },
       { name: 'triageReferral (validate, evaluate, check)', operation: (referral) => triageReferral(deps, referral) },
       { name: 'baseline: bare Engine, 1 rule', operation: (referral) => engine.run({ painScore: referral.complaint.painScore }) },
       {
@@ -106,9 +117,14 @@ export async function measureInProcess(
           if (!validateReferral(referral)) throw new Error('a synthetic referral broke the contract');
         },
       },
+      { name: 'compiled evaluator: decision', operation: (referral) => ruleSet.evaluateCompiled(referral, today) },
+      { name: 'compiled evaluator: fired rules', operation: (referral) => ruleSet.firedRules(referral, today) },
+      { name: 'hand-written function: fired rules', operation: (referral) => handWrittenFiredRules(factMap(referral, today)) },
+      { name: 'hand-written function, facts made beforehand', operation: () => handWrittenFiredRules(facts[next++ % facts.length] as ReturnType<typeof factMap>) },
+      { name: 'factMap alone', operation: (referral) => factMap(referral, today) },
     ],
     referrals,
     counts,
-  )) as [Measurement, Measurement, Measurement, Measurement];
-  return { ruleCount: ruleSet.document.rules.length, evaluate, triage, bareEngine: bare, validateOnly };
+  )) as [Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement];
+  return { ruleCount: ruleSet.document.rules.length, evaluate, triage, bareEngine: bare, validateOnly, compiledDecision, compiledFired, handWritten, handWrittenWithoutFacts, factsOnly };
 }

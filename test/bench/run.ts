@@ -26,7 +26,7 @@
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
 import { pgliteDatabase, postgresDatabase, postgresServerUrl, redacted, type BenchDatabase } from './databases.js';
 import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type OpenLoopResult, type SuccessStatuses } from './http-load.js';
@@ -58,6 +58,8 @@ const EVALUATED: SuccessStatuses = new Set([200]);
 const STORED: SuccessStatuses = new Set([201, 202]);
 
 const TARGET_DECISIONS_PER_SECOND = 1_500;
+const TARGET_COMPILED_DECISIONS_PER_SECOND = 100_000;
+const TARGET_HAND_WRITTEN_RATIO = 10;
 const TARGET_P99_MS = 10;
 
 // ---- formatting -----------------------------------------------------------------------------
@@ -85,7 +87,14 @@ function inProcessTable(results: InProcessResults): string {
       row(results.triage),
       row(results.bareEngine),
       row(results.validateOnly),
+      row(results.compiledDecision),
+      row(results.compiledFired),
+      row(results.handWritten),
+      row(results.handWrittenWithoutFacts),
+      row(results.factsOnly),
     ]),
+    `  compiled decision / two channels throughput: ${ratio(results.compiledDecision.opsPerSecond, results.evaluate.opsPerSecond)}; compiled fired rules / hand-written function: ${ratio(results.compiledFired.opsPerSecond, results.handWritten.opsPerSecond)}` +
+      ` (the hand-written function is ${ratio(results.handWritten.opsPerSecond, results.compiledFired.opsPerSecond)} faster; factMap alone takes ${ratio(results.handWritten.opsPerSecond, results.factsOnly.opsPerSecond)} of the hand-written function's time per referral)`,
     `  evaluate / bare Engine throughput: ${ratio(results.evaluate.opsPerSecond, results.bareEngine.opsPerSecond)}` +
       ` (the ${results.ruleCount}-rule set costs ${ratio(results.bareEngine.opsPerSecond, results.evaluate.opsPerSecond)} a one-rule engine run)`,
     `  triageReferral / evaluate throughput: ${ratio(results.triage.opsPerSecond, results.evaluate.opsPerSecond)}` +
@@ -131,8 +140,12 @@ function targets(inProcess: InProcessResults, triage: HttpResults): string {
   const rate = inProcess.evaluate.opsPerSecond;
   const p99 = triage.open.latency.p99;
   const clean = triage.open.failures === 0;
+  const compiled = inProcess.compiledDecision.opsPerSecond;
+  const behind = inProcess.handWritten.opsPerSecond / inProcess.compiledFired.opsPerSecond;
   return [
-    `  in-process decisions/s per core >= ${whole(TARGET_DECISIONS_PER_SECOND)}: ${whole(rate)} -> ${verdict(rate >= TARGET_DECISIONS_PER_SECOND)}`,
+    `  in-process decisions/s per core >= ${whole(TARGET_DECISIONS_PER_SECOND)} (two channels): ${whole(rate)} -> ${verdict(rate >= TARGET_DECISIONS_PER_SECOND)}`,
+    `  compiled evaluator decisions/s per core >= ${whole(TARGET_COMPILED_DECISIONS_PER_SECOND)}: ${whole(compiled)} -> ${verdict(compiled >= TARGET_COMPILED_DECISIONS_PER_SECOND)}`,
+    `  compiled evaluator within ${TARGET_HAND_WRITTEN_RATIO}x of the hand-written function: ${behind.toFixed(2)}x -> ${verdict(behind <= TARGET_HAND_WRITTEN_RATIO)}`,
     `  POST ${TRIAGE_PATH} p99 <= ${TARGET_P99_MS} ms at ${OPEN_LOOP.ratePerSecond} requests/s: ${ms(p99)} ms` +
       `${clean ? '' : `, ${triage.open.failures} failures`} -> ${verdict(p99 <= TARGET_P99_MS && clean)}`,
   ].join('\n');

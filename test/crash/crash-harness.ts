@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
 
 /** The practice every submission is sent from: the GP token's. */

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Condition, RuleSet } from '../../src/generated/ruleset.js';
-import { mulberry32, syntheticReferral } from '../../src/referrals/synthetic-referrals.js';
+import { mulberry32, syntheticReferral } from '../../src/schemas/synthetic-referrals.js';
 import { ChannelDisagreement, CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import type { RuleRun } from '../../src/rules/condition-evaluator.js';
 import type { FactMap } from '../../src/rules/derived-facts.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { report, simulateInWorkers, tallyItems, VersionComparison } from '../../src/rules/impact-simulation.js';
-import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 import { searchReferrals } from '../../src/rules/rule-set-lint.js';
 import { expectError } from '../support/error-shape.js';
 import { aKneeReferral } from '../support/referral-factory.js';

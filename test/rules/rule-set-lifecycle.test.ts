@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { loadRuleSets, RuleSetLoadError } from '../../src/rules/rule-set-loader.js';
-import { reconcileWithDatabase } from '../../src/rules/rule-set-lifecycle.js';
+import { reconcileWithDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
 import type { Database } from '../../src/store/database.js';
 import { currentActivations, insertActivation } from '../../src/store/ruleset-store.js';
 import { asVersion, ruleSetCopies, unchanged } from '../support/rule-set-copies.js';

@@ -7,7 +7,7 @@
 import type { Express } from 'express';
 import request, { type Test } from 'supertest';
 import { createToken } from '../../src/auth/api-tokens.js';
-import type { Role } from '../../src/auth/principal.js';
+import type { Role } from '../../src/domain/roles.js';
 import type { Queryable } from '../../src/store/database.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';

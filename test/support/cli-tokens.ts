@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
-import type { Role } from '../../src/auth/principal.js';
+import type { Role } from '../../src/domain/roles.js';
 
 const run = promisify(execFile);
 

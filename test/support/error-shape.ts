@@ -1,7 +1,7 @@
 /** The documented error shape (http-api.md), asserted on every error answer. */
 import { expect } from 'chai';
 import type { Response } from 'supertest';
-import { ERRORS } from '../../src/http/error-catalogue.js';
+import { ERRORS } from '../../src/domain/error-catalogue.js';
 
 export function expectError(res: Response, status: number, code: keyof typeof ERRORS): void {
   expect(res.status, JSON.stringify(res.body)).to.equal(status);

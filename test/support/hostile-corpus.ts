@@ -16,7 +16,8 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import type { Response } from 'supertest';
-import { ERRORS, type ErrorCode } from '../../src/http/error-catalogue.js';
+import { ERRORS, type ErrorCode } from '../../src/domain/error-catalogue.js';
+import { ERROR_STATUS } from '../../src/http/error-status.js';
 import { openApiDocument, openApiPath } from '../../src/http/openapi.js';
 import { redactValue } from '../../src/log/logger.js';
 import { expectError, issuesOf } from './error-shape.js';
@@ -126,7 +127,7 @@ export function expectDocumentedAnswer(res: Response, options: { head?: boolean 
   const code = (res.body as { error?: { code?: unknown } } | undefined)?.error?.code;
   expect(Object.keys(ERRORS), snippet(res)).to.include(code);
   const known = code as ErrorCode;
-  expectError(res, ERRORS[known].status, known);
+  expectError(res, ERROR_STATUS[known], known);
   for (const issue of issuesOf(res)) {
     expect(issue.path, snippet(res)).to.be.a('string').and.match(/^\//);
     expect(issue.message, snippet(res)).to.be.a('string').and.not.equal('');

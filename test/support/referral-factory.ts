@@ -4,7 +4,7 @@
  */
 import type { Referral } from '../../src/generated/referral.js';
 import { applyMergePatch } from '../../src/rules/merge-patch.js';
-import { RED_FLAGS, REQUIRED_RED_FLAGS } from '../../src/referrals/red-flags.js';
+import { RED_FLAGS, REQUIRED_RED_FLAGS } from '../../src/schemas/red-flags.js';
 
 export { RED_FLAGS, REQUIRED_RED_FLAGS };
 
@@ -37,11 +37,5 @@ export function aReferral(patch: Record<string, unknown> = {}): Referral {
 export const aKneeReferral = (patch: Record<string, unknown> = {}): Referral =>
   applyMergePatch(aReferral({ complaint: { bodySite: 'knee' }, startBack: null }), patch) as unknown as Referral;
 
-/** Builds a valid NHS number from nine digits (Modulus 11), or undefined when none exists. */
-export function nhsNumberFrom(nineDigits: string): string | undefined {
-  let sum = 0;
-  for (let i = 0; i < 9; i++) sum += Number(nineDigits[i]) * (10 - i);
-  const check = 11 - (sum % 11);
-  if (check === 10) return undefined;
-  return nineDigits + String(check === 11 ? 0 : check);
-}
+/** Builds a valid NHS number from nine digits (Modulus 11), or undefined when none exists: the service's own. */
+export { nhsNumberFrom } from '../../src/domain/nhs-number.js';

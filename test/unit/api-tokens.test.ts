@@ -68,7 +68,7 @@ describe('API tokens', () => {
 
 describe('names compared for the two-person rule', () => {
   it('are the same however they are spaced, cased, composed or padded with invisible characters', async () => {
-    const { normalName } = await import('../../src/rules/rule-set-activation.js');
+    const { normalName } = await import('../../src/rulesets/rule-set-activation.js');
     const same = ['Dr Jane Smith', ' dr  jane smith ', 'DR JANE\u00A0SMITH', 'Dr Jane\u200B Smith', 'Ｄｒ Jane Smith'];
     for (const name of same) expect(normalName(name), JSON.stringify(name)).to.equal('dr jane smith');
     expect(normalName('Dr Jane Smyth')).to.not.equal('dr jane smith');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isAcceptableDateOfBirth, parseIsoDate, todayInLondon, wholeYearsBetween } from '../../src/referrals/calendar.js';
+import { isAcceptableDateOfBirth, parseIsoDate, todayInLondon, wholeYearsBetween } from '../../src/domain/calendar.js';
 
 describe('calendar dates', () => {
   it('reads today in Europe/London, not UTC', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isValidNhsNumber } from '../../src/referrals/nhs-number.js';
+import { isValidNhsNumber } from '../../src/domain/nhs-number.js';
 import { nhsNumberFrom } from '../support/referral-factory.js';
 
 describe('NHS number Modulus 11 check', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { isValidNhsNumber } from '../../src/referrals/nhs-number.js';
-import { syntheticReferrals } from '../../src/referrals/synthetic-referrals.js';
+import { isValidNhsNumber } from '../../src/domain/nhs-number.js';
+import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 import { issuesFrom } from '../../src/schemas/schema-issues.js';
 import { validateReferral } from '../../src/schemas/schema-registry.js';
 

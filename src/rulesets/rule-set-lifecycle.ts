@@ -10,10 +10,10 @@ import path from 'node:path';
 import { appendAuditEvents } from '../audit/audit-trail.js';
 import type { Database } from '../store/database.js';
 import { currentActivations, insertActivation, releasedVersions } from '../store/ruleset-store.js';
-import { RULESET_FILE, RuleSetLoadError, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
-import { todayInLondon } from '../referrals/calendar.js';
-import { ratchetFailures } from './invariant-proof.js';
-import { RuleSetRegistry } from './rule-set-registry.js';
+import { RULESET_FILE, RuleSetLoadError, type LoadProblem, type LoadedVersion } from '../rules/rule-set-loader.js';
+import { todayInLondon } from '../domain/calendar.js';
+import { ratchetFailures } from '../rules/invariant-proof.js';
+import { RuleSetRegistry } from '../rules/rule-set-registry.js';
 
 export const STARTUP_ACTOR = 'msk-triage start-up';
 

@@ -7,10 +7,9 @@
 import path from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { Database } from '../store/database.js';
-import { currentActivations } from '../store/ruleset-store.js';
-import { ACTIVATION_CHANNEL } from './rule-set-activation.js';
-import { inspectVersion } from './rule-set-loader.js';
-import type { RuleSetRegistry } from './rule-set-registry.js';
+import { ACTIVATION_CHANNEL, currentActivations } from '../store/ruleset-store.js';
+import { inspectVersion } from '../rules/rule-set-loader.js';
+import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 
 export interface WatchDeps {
   db: Database;

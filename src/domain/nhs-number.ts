@@ -4,10 +4,14 @@
  * https://www.datadictionary.nhs.uk/attributes/nhs_number.html
  */
 export function isValidNhsNumber(value: string): boolean {
-  if (!/^\d{10}$/.test(value)) return false;
+  return /^\d{10}$/.test(value) && nhsNumberFrom(value.slice(0, 9)) === value;
+}
+
+/** The NHS number made of these nine digits and their check digit, or undefined when none exists. */
+export function nhsNumberFrom(value: string): string | undefined {
   let sum = 0;
   for (let i = 0; i < 9; i++) sum += Number(value[i]) * (10 - i);
   const check = 11 - (sum % 11);
-  if (check === 10) return false;
-  return (check === 11 ? 0 : check) === Number(value[9]);
+  if (check === 10) return undefined;
+  return value + String(check === 11 ? 0 : check);
 }

@@ -7,9 +7,10 @@
  * rules as real traffic would: most referrals carry no red flag and take the routine rules, a few
  * take the red-flag rules, and every body site, side and onset appears.
  */
+import { nhsNumberFrom } from '../domain/nhs-number.js';
 import type { Referral } from '../generated/referral.js';
 import { RED_FLAGS } from './red-flags.js';
-import { schemaDocument } from '../schemas/schema-registry.js';
+import { schemaDocument } from './schema-registry.js';
 
 type Random = () => number;
 type Complaint = Referral['complaint'];
@@ -59,12 +60,8 @@ function weighted<T>(random: Random, choices: readonly (readonly [T, number])[])
 /** A 999-range test NHS number; a draw whose check digit would be 10 is invalid and drawn again. */
 export function syntheticNhsNumber(random: Random): string {
   for (;;) {
-    const digits = `999${String(integer(random, 0, 999_999)).padStart(6, '0')}`;
-    let sum = 0;
-    for (let i = 0; i < 9; i++) sum += Number(digits[i]) * (10 - i);
-    const check = 11 - (sum % 11);
-    if (check === 10) continue;
-    return `${digits}${check === 11 ? 0 : check}`;
+    const nhsNumber = nhsNumberFrom(`999${String(integer(random, 0, 999_999)).padStart(6, '0')}`);
+    if (nhsNumber !== undefined) return nhsNumber;
   }
 }
 

@@ -1,5 +1,8 @@
-/** How a stored referral, its decisions and its audit events are answered over the API. */
-import type { AuditEvent } from '../audit/audit-event.js';
+/**
+ * How a stored referral, its decisions and its audit events are answered over the API, in full: the
+ * access policy (access-policy.ts) answers each role its part of them, so they live beside it.
+ */
+import type { AuditEvent } from '../domain/audit-event-types.js';
 import type { StoredDecision, StoredReferral } from '../store/referral-store.js';
 
 export function decisionView(d: StoredDecision) {

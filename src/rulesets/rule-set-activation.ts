@@ -9,15 +9,15 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { appendAuditEvents } from '../audit/audit-trail.js';
-import { ApiError } from '../http/error-catalogue.js';
-import type { Issue } from '../schemas/schema-issues.js';
+import { ApiError, type Issue } from '../domain/error-catalogue.js';
+import { isVersion } from '../domain/version.js';
 import type { Database } from '../store/database.js';
-import { approvalsOf, insertActivation, insertApproval, releasedVersions, type Approval } from '../store/ruleset-store.js';
-import { formatProblem, inspectVersion, type LoadedVersion } from './rule-set-loader.js';
-import { todayInLondon } from '../referrals/calendar.js';
-import { ratchetFailures } from './invariant-proof.js';
-import { lintRuleSet } from './rule-set-lint.js';
-import type { RuleSetRegistry } from './rule-set-registry.js';
+import { approvalsOf, insertActivation, insertApproval, notifyActivation, releasedVersions, type Approval } from '../store/ruleset-store.js';
+import { formatProblem, inspectVersion, type LoadedVersion } from '../rules/rule-set-loader.js';
+import { todayInLondon } from '../domain/calendar.js';
+import { ratchetFailures } from '../rules/invariant-proof.js';
+import { lintRuleSet } from '../rules/rule-set-lint.js';
+import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 
 export interface ActivationDeps {
   db: Database;
@@ -28,10 +28,8 @@ export interface ActivationDeps {
 
 const CLINICAL_LEAD = /clinical[\s-]*lead/i;
 
-export const ACTIVATION_CHANNEL = 'msk_ruleset_activated';
-
 async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: string): Promise<{ loaded?: LoadedVersion; issues: Issue[] }> {
-  if (!/^[a-z][a-z0-9-]{0,63}$/.test(rulesetId) || !/^\d{1,6}\.\d{1,6}\.\d{1,6}$/.test(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
+  if (!/^[a-z][a-z0-9-]{0,63}$/.test(rulesetId) || !isVersion(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
   const dir = path.join(deps.rulesDir, rulesetId, version);
   const inspection = await inspectVersion(dir);
   const issues: Issue[] = inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) }));
@@ -131,7 +129,7 @@ export async function activateVersion(
       ruleset: { id: input.rulesetId, version: input.version, sha256: compiled.sha256 }, details: { previousVersion, rollback: Boolean(earlier) },
     }]);
     // Delivered at commit to every instance listening (activation-watch.ts).
-    await tx.query('select pg_notify($1, $2)', [ACTIVATION_CHANNEL, JSON.stringify({ rulesetId: input.rulesetId, version: input.version })]);
+    await notifyActivation(tx, { rulesetId: input.rulesetId, version: input.version });
   });
   deps.registry.installAndActivate(loaded);
   return { rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, previousVersion, activatedBy: input.activatedBy.name, activatedAt: at.toISOString() };

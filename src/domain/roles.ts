@@ -1,0 +1,5 @@
+/** The roles a caller of the API can have: what each may do is the access policy's (src/auth/access-policy.ts). */
+export const ROLES = ['gp', 'triage-clinician', 'clinical-lead'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);

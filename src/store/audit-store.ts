@@ -1,0 +1,102 @@
+/**
+ * The SQL for the audit trail: the chain's lock and head, inserting events, reading them back, and
+ * the cross-check of the trail against the rows it records. Insert-only: the database refuses
+ * updates and deletes. The chain itself (hashes, order) is built in src/audit/.
+ */
+import type { AuditEvent } from '../domain/audit-event-types.js';
+import type { Queryable } from './database.js';
+
+const CHAIN_LOCK = 7_240_002;
+
+interface AuditRow {
+  seq: number;
+  id: string;
+  referral_id: string | null;
+  event_type: AuditEvent['type'];
+  actor: string;
+  actor_role: string | null;
+  occurred_at: Date;
+  ruleset_id: string | null;
+  ruleset_version: string | null;
+  ruleset_sha256: string | null;
+  details: AuditEvent['details'];
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS = 'seq::int as seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash';
+
+function fromRow(row: AuditRow): AuditEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    referralId: row.referral_id,
+    type: row.event_type,
+    actor: row.actor,
+    actorRole: row.actor_role,
+    occurredAt: row.occurred_at,
+    ruleset: row.ruleset_id && row.ruleset_version && row.ruleset_sha256 ? { id: row.ruleset_id, version: row.ruleset_version, sha256: row.ruleset_sha256 } : null,
+    details: row.details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/**
+ * Takes the chain's transaction-scoped advisory lock (so that concurrent transactions, and
+ * instances, append one at a time) and returns the chain's last event, if any.
+ */
+export async function lockAuditChainHead(tx: Queryable): Promise<{ seq: number; hash: string } | undefined> {
+  await tx.query('select pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+  const [last] = await tx.query<{ seq: number; hash: string }>('select seq::int as seq, hash from audit_events order by seq desc limit 1');
+  return last;
+}
+
+/** Inserts chained events, in one statement. */
+export async function insertAuditEvents(tx: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const params: unknown[] = [];
+  const rows = events.map((event) => {
+    const values = [event.seq, event.id, event.referralId, event.type, event.actor, event.actorRole, event.occurredAt, event.ruleset?.id ?? null, event.ruleset?.version ?? null, event.ruleset?.sha256 ?? null, JSON.stringify(event.details), event.prevHash, event.hash];
+    return `(${values.map((value) => `$${params.push(value)}`).join(', ')})`;
+  });
+  await tx.query(
+    `insert into audit_events (seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash) values ${rows.join(', ')}`,
+    params,
+  );
+}
+
+export async function auditEventsOfReferral(db: Queryable, referralId: string): Promise<AuditEvent[]> {
+  const rows = await db.query<AuditRow>(`select ${COLUMNS} from audit_events where referral_id = $1 order by seq`, [referralId]);
+  return rows.map(fromRow);
+}
+
+/** Up to `limit` events after `seq`, oldest first. */
+export async function auditEventsAfter(db: Queryable, seq: number, limit: number): Promise<AuditEvent[]> {
+  const rows = await db.query<AuditRow>(`select ${COLUMNS} from audit_events where seq > $1 order by seq limit ${limit}`, [seq]);
+  return rows.map(fromRow);
+}
+
+/** The hash of the event numbered `seq`, if there is one. */
+export async function auditEventHash(db: Queryable, seq: number): Promise<string | undefined> {
+  const [row] = await db.query<{ hash: string }>('select hash from audit_events where seq = $1', [seq]);
+  return row?.hash;
+}
+
+/**
+ * What the trail is missing, at most 20 problems: a referral without its submitted event, a
+ * decision or a review without the event that announced it.
+ */
+export async function missingAuditEvents(db: Queryable): Promise<string[]> {
+  const missing = await db.query<{ problem: string }>(`
+    select 'referral ' || r.id || ' has no referral.submitted event' as problem from referrals r
+     where not exists (select 1 from audit_events a where a.referral_id = r.id and a.event_type = 'referral.submitted')
+    union all
+    select 'decision ' || d.id || ' has no audit event' from decisions d
+     where not exists (select 1 from audit_events a where a.details ->> 'decisionId' = d.id::text)
+    union all
+    select 'review ' || v.id || ' has no audit event' from reviews v
+     where not exists (select 1 from audit_events a where a.details ->> 'reviewId' = v.id::text)
+    limit 20`);
+  return missing.map((row) => row.problem);
+}

@@ -1,0 +1,74 @@
+/**
+ * The SQL for command-line bearer tokens: the database keeps each token's SHA-256, never the token.
+ * A revoked token stays in the table, so that the audit trail's actors remain known.
+ */
+import type { Role } from '../domain/roles.js';
+import type { Queryable } from './database.js';
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: Role;
+  practice: string | null;
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: Role;
+  practice_ods: string | null;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const fromRow = (row: TokenRow): TokenRecord => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  practice: row.practice_ods,
+  createdAt: new Date(row.created_at),
+  expiresAt: row.expires_at ? new Date(row.expires_at) : null,
+  revokedAt: row.revoked_at ? new Date(row.revoked_at) : null,
+});
+
+export async function insertToken(
+  db: Queryable,
+  token: { id: string; tokenSha256: string; name: string; role: Role; practice: string | null; createdAt: Date; expiresAt: Date | null },
+): Promise<TokenRecord> {
+  const [row] = await db.query<TokenRow>(
+    `insert into api_tokens (id, token_sha256, name, role, practice_ods, created_at, expires_at)
+     values ($1, $2, $3, $4, $5, $6, $7) returning *`,
+    [token.id, token.tokenSha256, token.name, token.role, token.practice, token.createdAt, token.expiresAt],
+  );
+  return fromRow(row as TokenRow);
+}
+
+export async function allTokens(db: Queryable): Promise<TokenRecord[]> {
+  return (await db.query<TokenRow>('select * from api_tokens order by created_at, id')).map(fromRow);
+}
+
+/** The ids, as text, of the tokens whose id starts with `prefix` (lower case). */
+export async function tokenIdsLike(db: Queryable, prefix: string): Promise<string[]> {
+  return (await db.query<{ id: string }>("select id::text as id from api_tokens where id::text like $1 || '%' order by id", [prefix])).map((r) => r.id);
+}
+
+/** Marks a token revoked at `now`; false when there is no such token or it was revoked already. */
+export async function markTokenRevoked(db: Queryable, id: string, now: Date): Promise<boolean> {
+  const rows = await db.query<{ id: string }>('update api_tokens set revoked_at = $2 where id = $1 and revoked_at is null returning id', [id, now]);
+  return rows.length === 1;
+}
+
+export async function tokenByHash(db: Queryable, tokenSha256: string): Promise<TokenRecord | undefined> {
+  const [row] = await db.query<TokenRow>('select * from api_tokens where token_sha256 = $1', [tokenSha256]);
+  return row ? fromRow(row) : undefined;
+}
+
+/** Tokens neither revoked nor expired, by the database's clock. */
+export async function usableTokenCount(db: Queryable): Promise<number> {
+  const [tokens] = await db.query<{ usable: number }>('select count(*)::int as usable from api_tokens where revoked_at is null and (expires_at is null or expires_at > now())');
+  return tokens?.usable ?? 0;
+}
