@@ -34,13 +34,22 @@ export function parseIsoDate(value: string): DateParts | undefined {
   return { year, month, day };
 }
 
+/** The evaluation date is the same for a whole batch of referrals: parsed once. */
+const lastParsed: { text: string | undefined; parts: DateParts | undefined } = { text: undefined, parts: undefined };
+function rememberParsed(at: IsoDate): DateParts | undefined {
+  const parts = parseIsoDate(at);
+  lastParsed.text = at;
+  lastParsed.parts = parts;
+  return parts;
+}
+
 /**
  * Whole years between a date of birth and a date. A person born on 29 February turns a year older
  * on 1 March in a common year, as in English law.
  */
 export function wholeYearsBetween(dateOfBirth: IsoDate, at: IsoDate): number {
   const born = parseIsoDate(dateOfBirth);
-  const on = parseIsoDate(at);
+  const on = at === lastParsed.text ? lastParsed.parts : rememberParsed(at);
   if (!born || !on) throw new RangeError('wholeYearsBetween needs two calendar dates');
   const hadBirthday = on.month > born.month || (on.month === born.month && on.day >= born.day);
   return on.year - born.year - (hadBirthday ? 0 : 1);

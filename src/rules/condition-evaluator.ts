@@ -40,29 +40,66 @@ export class ConditionEvaluationError extends Error {
 
 type Evaluate = (factValue: unknown, jsonValue: unknown) => boolean;
 type Node = (facts: FactMap) => EvaluatedCondition;
-/** The same condition for its truth alone, with nothing recorded: bulk work, and which rules fire. */
-type Test = (facts: FactMap) => boolean;
+/** The same condition for its truth alone, with nothing recorded, over a vector of fact values. */
+type Test = (values: readonly unknown[]) => boolean;
 
-function compileTest(node: Condition, operators: ReadonlyMap<string, Evaluate>): Test {
+/** A fact the run does not carry, in a fact vector: an error when a condition reads it, as in the engine. */
+const MISSING = Symbol('missing fact');
+
+/** Each fact a rule set reads gets a slot; a run copies the facts into their slots once. */
+class FactSlots {
+  private readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  slot(name: string): number {
+    let at = this.index.get(name);
+    if (at === undefined) {
+      at = this.names.push(name) - 1;
+      this.index.set(name, at);
+    }
+    return at;
+  }
+
+  vector(facts: FactMap): unknown[] {
+    const values = new Array<unknown>(this.names.length);
+    for (let i = 0; i < this.names.length; i++) {
+      const name = this.names[i] as string;
+      values[i] = name in facts ? facts[name] : MISSING;
+    }
+    return values;
+  }
+}
+
+function compileTest(node: Condition, operators: ReadonlyMap<string, Evaluate>, slots: FactSlots): Test {
   if (node.all) {
-    const children = node.all.map((child) => compileTest(child, operators));
+    const children = node.all.map((child) => compileTest(child, operators, slots));
     // Every child is evaluated, as the engine does, so that an error anywhere is an error here too.
-    return (facts) => children.reduce((all, child) => child(facts) && all, true);
+    return (values) => {
+      let result = true;
+      for (const child of children) if (!child(values)) result = false;
+      return result;
+    };
   }
   if (node.any) {
-    const children = node.any.map((child) => compileTest(child, operators));
-    return (facts) => children.length === 0 || children.reduce((any, child) => child(facts) || any, false);
+    const children = node.any.map((child) => compileTest(child, operators, slots));
+    return (values) => {
+      let result = children.length === 0;
+      for (const child of children) if (child(values)) result = true;
+      return result;
+    };
   }
   if (node.not) {
-    const child = compileTest(node.not, operators);
-    return (facts) => !child(facts);
+    const child = compileTest(node.not, operators, slots);
+    return (values) => !child(values);
   }
   const { fact, operator, value } = node as Required<Pick<Condition, 'fact' | 'operator' | 'value'>>;
   const evaluate = operators.get(operator);
-  return (facts) => {
+  const at = slots.slot(fact);
+  return (values) => {
     if (!evaluate) throw new ConditionEvaluationError(`Unknown operator: ${operator}`);
-    if (!(fact in facts)) throw new ConditionEvaluationError(`Undefined fact: ${fact}`);
-    return evaluate(facts[fact], value);
+    const factValue = values[at];
+    if (factValue === MISSING) throw new ConditionEvaluationError(`Undefined fact: ${fact}`);
+    return evaluate(factValue, value);
   };
 }
 
@@ -97,25 +134,34 @@ function compileNode(node: Condition, operators: ReadonlyMap<string, Evaluate>):
   return compileLeaf(node, operators);
 }
 
+/** Operator.evaluate, as json-rules-engine defines it: the fact's validator, then the comparison. */
+function evaluatorOf(op: Operator): Evaluate {
+  const { factValueValidator, cb } = op as unknown as { factValueValidator: (v: unknown) => boolean; cb: Evaluate };
+  return (factValue, jsonValue) => factValueValidator(factValue) && cb(factValue, jsonValue);
+}
+
 export class ConditionEvaluator {
   private readonly compiled: ReadonlyArray<{ name: string; root: Node; test: Test }>;
+  private readonly slots = new FactSlots();
 
   constructor(rules: readonly Rule[], operators: readonly Operator[]) {
-    const byName = new Map(operators.map((op) => [op.name, (op as unknown as { evaluate: Evaluate }).evaluate.bind(op)]));
-    this.compiled = rules.map((rule) => ({ name: rule.id, root: compileNode(rule.conditions, byName), test: compileTest(rule.conditions, byName) }));
+    const byName = new Map(operators.map((op) => [op.name, evaluatorOf(op)]));
+    this.compiled = rules.map((rule) => ({ name: rule.id, root: compileNode(rule.conditions, byName), test: compileTest(rule.conditions, byName, this.slots) }));
   }
 
   /** The ids of the rules that fire, in file order, recording nothing: bulk work. */
   fired(facts: FactMap): string[] {
+    const values = this.slots.vector(facts);
     const fired: string[] = [];
-    for (const { name, test } of this.compiled) if (test(facts)) fired.push(name);
+    for (const { name, test } of this.compiled) if (test(values)) fired.push(name);
     return fired;
   }
 
   /** The evaluated conditions of the rules that fire, in file order: a decision's explanation. */
   firedRuns(facts: FactMap): RuleRun[] {
+    const values = this.slots.vector(facts);
     const runs: RuleRun[] = [];
-    for (const { name, root, test } of this.compiled) if (test(facts)) runs.push({ name, result: true, conditions: root(facts) });
+    for (const { name, root, test } of this.compiled) if (test(values)) runs.push({ name, result: true, conditions: root(facts) });
     return runs;
   }
 

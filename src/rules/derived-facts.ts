@@ -58,18 +58,22 @@ export function deriveFacts(referral: Referral, evaluationDate: IsoDate): Derive
 
 export type FactMap = Record<string, FactValue | undefined>;
 
-function readPath(source: unknown, path: readonly string[]): unknown {
-  let value = source;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
+type Reader = (source: unknown) => unknown;
+
+const own = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+
+/** A reader of one dotted path, made once: own properties only, undefined where anything is missing. */
+function readerOf(path: readonly string[]): Reader {
+  const [first, second, ...rest] = path as [string, string | undefined, ...string[]];
+  if (second === undefined) return (source) => own(source, first);
+  if (rest.length === 0) return (source) => own(own(source, first), second);
+  return (source) => path.reduce<unknown>((value, key) => own(value, key), source);
 }
 
-const REFERRAL_FACTS: ReadonlyArray<readonly [FactDefinition, readonly string[]]> = FACTS.filter(
-  (fact) => fact.source === 'referral',
-).map((fact) => [fact, fact.name.split('.')] as const);
+const REFERRAL_FACTS: ReadonlyArray<{ name: string; read: Reader; whenAbsent: FactValue | undefined }> = FACTS.filter(
+  (fact: FactDefinition) => fact.source === 'referral',
+).map((fact) => ({ name: fact.name, read: readerOf(fact.name.split('.')), whenAbsent: fact.whenAbsent }));
 
 /**
  * Every catalogue fact by name, with the contract's defaults for absent optional items. Facts are
@@ -77,9 +81,9 @@ const REFERRAL_FACTS: ReadonlyArray<readonly [FactDefinition, readonly string[]]
  */
 export function factMap(referral: Referral, evaluationDate: IsoDate): FactMap {
   const facts: FactMap = Object.create(null) as FactMap;
-  for (const [fact, path] of REFERRAL_FACTS) {
-    const value = readPath(referral, path) as FactValue | undefined;
-    facts[fact.name] = value === undefined ? fact.whenAbsent : value;
+  for (const { name, read, whenAbsent } of REFERRAL_FACTS) {
+    const value = read(referral) as FactValue | undefined;
+    facts[name] = value === undefined ? whenAbsent : value;
   }
   Object.assign(facts, deriveFacts(referral, evaluationDate));
   // The keys must exist even when the scores are absent: the engine (allowUndefinedFacts: false)
