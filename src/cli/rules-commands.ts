@@ -51,12 +51,19 @@ export async function rulesTest(config: Config, args: string[]): Promise<number>
   for (const inspection of inspections) {
     const results = inspection.caseResults ?? [];
     const failures = results.filter((r) => !r.passed);
-    failed += failures.length + (inspection.caseResults ? 0 : inspection.problems.length);
+    // Problems that are not a failing case (a rule no case fires, a declared invariant that fails)
+    // fail the run too: a version the loader refuses never passes its test.
+    const otherProblems = inspection.problems.filter((p) => p.caseId === undefined);
+    failed += failures.length + otherProblems.length;
     if (values.json) continue;
     console.log(`${inspection.dir}: ${results.length} cases, ${results.length - failures.length} passed, ${failures.length} failed`);
     if (!inspection.caseResults) {
       for (const problem of inspection.problems) console.log(`  cannot run the cases: ${formatProblem(problem)}`);
       continue;
+    }
+    for (const problem of otherProblems) {
+      console.log(`  REFUSED ${formatProblem(problem)}`);
+      if (problem.example) console.log(`    counterexample: ${JSON.stringify(problem.example)}`);
     }
     for (const result of failures) {
       const d = result.decision;
@@ -90,7 +97,7 @@ export async function rulesCheck(config: Config, args: string[]): Promise<number
     const inspection = await inspectVersion(dir);
     const findings: Finding[] = inspection.problems.map((p) => ({
       severity: 'error', file: p.file, message: p.caseId ? `case ${p.caseId}: ${p.message}` : p.message,
-      ...(p.ruleId ? { ruleId: p.ruleId } : {}), ...(p.path ? { path: p.path } : {}),
+      ...(p.ruleId ? { ruleId: p.ruleId } : {}), ...(p.path ? { path: p.path } : {}), ...(p.example ? { example: p.example } : {}),
     }));
     const { compiled, caseResults } = inspection;
     if (compiled && caseResults) {
@@ -152,9 +159,18 @@ export async function rulesApprove(config: Config, args: string[]): Promise<numb
   if (!rulesetId || !version || !values.name || !values.role) throw new Error('usage: msk-triage rules approve <ruleset> <version> --name <name> --role <role> [--note <text>]');
   return withDatabase(config, async (db) => {
     const registry = await registryFor(config, db);
-    const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, approver: cliSignatory(values.name as string, values.role as string), ...(values.note ? { note: values.note } : {}) });
-    console.log(`approved ${rulesetId} ${version} (content hash ${approval.sha256}) by ${approval.approver}, ${approval.role}`);
-    return 0;
+    try {
+      const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, approver: cliSignatory(values.name as string, values.role as string), ...(values.note ? { note: values.note } : {}) });
+      console.log(`approved ${rulesetId} ${version} (content hash ${approval.sha256}) by ${approval.approver}, ${approval.role}`);
+      return 0;
+    } catch (error) {
+      if (error instanceof ApiError) {
+        console.log(`approval refused; nothing was recorded for ${rulesetId} ${version}:`);
+        for (const issue of error.issues) console.log(`  ${issue.message}`);
+        return 1;
+      }
+      throw error;
+    }
   });
 }
 

@@ -14,15 +14,18 @@ import path from 'node:path';
 import { RULESET_FILE, formatProblem, inspectVersion } from '../rules/rule-set-loader.js';
 import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
 
-const PAGE = 5000;
+const PAGE = 25_000;
 
 /** Every stored referral, oldest first, read in pages. */
-export async function storedReferrals(db: Queryable): Promise<SimulationItem[]> {
+export async function storedReferrals(db: Queryable, page = PAGE): Promise<SimulationItem[]> {
   const items: SimulationItem[] = [];
+  let after: { receivedAt: string; id: string } | undefined;
   for (;;) {
-    const rows = await referralsPage(db, PAGE, items.length);
-    items.push(...rows);
-    if (rows.length < PAGE) return items;
+    const rows = await referralsPage(db, page, after);
+    for (const { id, referral } of rows) items.push({ id, referral });
+    const last = rows.at(-1);
+    if (!last || rows.length < page) return items;
+    after = { receivedAt: last.receivedAt, id: last.id };
   }
 }
 

@@ -106,6 +106,15 @@ export class CompiledRuleSet {
     return this.compiledOnly(referral, evaluationDate, (facts) => this.evaluator.fired(facts)).map((id) => this.rulesById.get(id) as Rule);
   }
 
+  /** The same, from facts already made (two versions compared on one referral share them). */
+  firedRulesOf(facts: FactMap): Rule[] {
+    try {
+      return this.evaluator.fired(facts).map((id) => this.rulesById.get(id) as Rule);
+    } catch (error) {
+      throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
+    }
+  }
+
   /** The decision, made by both channels: the live path. */
   async evaluate(referral: Referral, evaluationDate: IsoDate): Promise<Decision> {
     return this.decide(await this.bothChannels(referral, evaluationDate), evaluationDate);

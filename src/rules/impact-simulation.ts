@@ -12,6 +12,7 @@ import { routeText, URGENCIES, urgencyRank, type Urgency } from '../domain/route
 import { CompiledRuleSet } from './compiled-rule-set.js';
 import { canonicalJson } from './content-hash.js';
 import { chooseRoute, type RouteChoice } from './route-choice.js';
+import { factMap, type FactMap } from './derived-facts.js';
 
 export interface SimulationItem {
   id: string;
@@ -59,6 +60,7 @@ export class VersionComparison {
   private readonly unchanged: ReadonlySet<string>;
   private readonly delta: CompiledRuleSet | undefined;
   private readonly toOrder: ReadonlyMap<string, number>;
+  private readonly toRules: ReadonlyMap<string, Rule>;
 
   constructor(
     private readonly from: CompiledRuleSet,
@@ -69,23 +71,25 @@ export class VersionComparison {
     this.unchanged = new Set(to.document.rules.filter((rule) => !changed.includes(rule)).map((rule) => rule.id));
     this.delta = changed.length > 0 ? new CompiledRuleSet({ ...to.document, rules: changed as RuleSet['rules'] }) : undefined;
     this.toOrder = new Map(to.document.rules.map((rule, index) => [rule.id, index]));
+    this.toRules = new Map(to.document.rules.map((rule) => [rule.id, rule]));
   }
 
   routes(referral: Referral, date: string): [RouteChoice | null, RouteChoice | null] {
     let firedBefore: Rule[];
+    let facts: FactMap;
     try {
-      firedBefore = this.from.firedRules(referral, date);
+      facts = factMap(referral, date);
+      firedBefore = this.from.firedRulesOf(facts);
     } catch {
       return [null, null];
     }
     let firedDelta: Rule[];
     try {
-      firedDelta = this.delta ? this.delta.firedRules(referral, date) : [];
+      firedDelta = this.delta ? this.delta.firedRulesOf(facts) : [];
     } catch {
       return [this.choose(this.from, firedBefore), null];
     }
-    const toRules = new Map(this.to.document.rules.map((rule) => [rule.id, rule]));
-    const firedAfter = [...firedBefore.filter((rule) => this.unchanged.has(rule.id)).map((rule) => toRules.get(rule.id) as Rule), ...firedDelta]
+    const firedAfter = [...firedBefore.filter((rule) => this.unchanged.has(rule.id)).map((rule) => this.toRules.get(rule.id) as Rule), ...firedDelta]
       .sort((a, b) => (this.toOrder.get(a.id) ?? 0) - (this.toOrder.get(b.id) ?? 0));
     return [this.choose(this.from, firedBefore), this.choose(this.to, firedAfter)];
   }

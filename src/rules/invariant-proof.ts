@@ -423,23 +423,33 @@ export function truthsAt(rules: readonly Rule[], referral: Referral, evaluationD
 }
 
 /**
- * What a version must prove to take over from the active one: every invariant the active version
- * declares holds for its successor too, so that a rollback or a pin can never bring back a version
- * that the safety net was put in place to stop (msk-triage 1.0.0, say). Empty when it holds.
+ * What a version must prove to take over: every invariant that the active version, or any version
+ * released before, declares holds for its successor too, whether the successor declares it or not.
+ * So a rollback or a pin can never bring back a version that the safety net was put in place to stop
+ * (msk-triage 1.0.0, say), not even by way of a version that quietly stopped declaring the net.
+ * Empty when it holds.
  */
-export async function ratchetFailures(candidate: CompiledRuleSet, active: CompiledRuleSet | undefined, evaluationDate: IsoDate): Promise<string[]> {
-  const owed = (active?.document.invariants ?? []).filter((invariant) => !(candidate.document.invariants ?? []).includes(invariant));
-  if (!active || owed.length === 0) return [];
+export async function ratchetFailures(candidate: CompiledRuleSet, predecessors: ReadonlyArray<CompiledRuleSet | undefined>, evaluationDate: IsoDate): Promise<string[]> {
+  const declaredBy = new Map<Invariant, string>();
+  for (const version of predecessors) {
+    for (const invariant of version?.document.invariants ?? []) if (!declaredBy.has(invariant)) declaredBy.set(invariant, version?.version as string);
+  }
+  const owed = [...declaredBy.keys()].filter((invariant) => !(candidate.document.invariants ?? []).includes(invariant));
+  if (owed.length === 0) return [];
   const failures = await proveInvariants(candidate, evaluationDate, { boxes: 0 }, owed);
-  return failures.map((failure) => `${candidate.id} ${candidate.version} may not replace ${active.version}, which declares ${failure.invariant}: ${failure.message}`);
+  return failures.map((failure) => `${candidate.id} ${candidate.version} may not replace ${declaredBy.get(failure.invariant) as string} or come after it, which declares ${failure.invariant}: ${failure.message}`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // From a failing box to a referral.
 
-/** A value from a field's domain that reads naturally in a counterexample: an adult's age, no finding. */
+const DEFAULTS = new Map(FACTS.filter((fact) => fact.whenAbsent !== undefined).map((fact) => [fact.name, fact.whenAbsent]));
+
+/** A value from a field's domain that reads naturally in a counterexample: an adult's age, no finding, the contract's default. */
 function pickValue(name: string, domain: Domain): FactValue {
   if (domain.kind === 'range') return name === AGE ? Math.min(Math.max(45, domain.lo), domain.hi) : domain.lo;
+  const usual = DEFAULTS.get(name);
+  if (usual !== undefined && domain.values.includes(usual)) return usual;
   return domain.values.includes(false) ? false : (domain.values[0] as FactValue);
 }
 
@@ -476,8 +486,8 @@ function referralIn(box: Box, evaluationDate: IsoDate): Referral {
 }
 
 /** The facts the rules read, as the counterexample has them: what a clinical lead needs to see. */
-function describeReferral(referral: Referral, evaluationDate: IsoDate, rules: readonly Rule[]): string {
-  const read = new Set<string>();
+function describeReferral(referral: Referral, evaluationDate: IsoDate, rules: readonly Rule[], redFlag: string): string {
+  const read = new Set<string>([`redFlags.${redFlag}`]);
   const visit = (node: Condition) => {
     if (node.fact) read.add(node.fact);
     [...(node.all ?? []), ...(node.any ?? []), ...(node.not ? [node.not] : [])].forEach(visit);
@@ -525,7 +535,7 @@ export async function proveInvariants(
       message:
         `invariant red-flag-safety-net fails: a referral with redFlags.${flag} true is decided ${routeText(decision)}` +
         `${decision.reviewRequired ? ' with review' : ' without review'} (fired: ${fired}); a red flag needs urgent or above, or soon with review. ` +
-        `Counterexample: ${describeReferral(referral, evaluationDate, context.rules)}`,
+        `Counterexample: ${describeReferral(referral, evaluationDate, context.rules, flag)}`,
     });
   }
   return failures;

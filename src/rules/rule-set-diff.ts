@@ -91,6 +91,11 @@ function headerChanges(from: RuleSet, to: RuleSet): Change[] {
   for (const field of ['title', 'description', 'status', 'effectiveFrom'] as const) {
     if (from[field] !== to[field]) changes.push({ what: field, from: from[field], to: to[field] });
   }
+  // How decisions are made and what is proved of them: a change here matters as much as a rule's.
+  const procedure = (rs: RuleSet) => rs.decisionProcedure ?? '1 (not declared)';
+  if (procedure(from) !== procedure(to)) changes.push({ what: 'decision procedure', from: procedure(from), to: procedure(to) });
+  const invariants = (rs: RuleSet) => (rs.invariants ?? []).join(', ') || 'none';
+  if (invariants(from) !== invariants(to)) changes.push({ what: 'invariants', from: invariants(from), to: invariants(to) });
   const people = (list: ReadonlyArray<{ name: string; role: string }>) => list.map((p) => `${p.name} (${p.role})`).join('; ') || 'none';
   if (!same(from.authors, to.authors)) changes.push({ what: 'authors', from: people(from.authors), to: people(to.authors) });
   if (!same(from.approvals, to.approvals)) changes.push({ what: 'approvals', from: people(from.approvals), to: people(to.approvals) });

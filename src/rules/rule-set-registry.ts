@@ -84,6 +84,15 @@ export class RuleSetRegistry {
     return released.has(version) ? 'retired' : 'draft';
   }
 
+  /** The active version and every loaded version ever released, most recent activation not implied. */
+  releasedAndActive(id: string): CompiledRuleSet[] {
+    const byVersion = this.versions.get(id);
+    if (!byVersion) return [];
+    const released = this.released.get(id) ?? new Set<string>();
+    const active = this.activeVersions.get(id);
+    return [...byVersion.values()].filter((v) => released.has(v.compiled.version) || v.compiled.version === active).map((v) => v.compiled);
+  }
+
   active(id: string): CompiledRuleSet | undefined {
     const version = this.activeVersions.get(id);
     return version === undefined ? undefined : this.get(id, version);

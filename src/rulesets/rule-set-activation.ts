@@ -41,7 +41,7 @@ async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: 
   const findings = lintRuleSet({ file: path.join(dir, 'ruleset.json'), ruleSet: compiled.document, compiled, caseResults });
   for (const f of findings.filter((finding) => finding.severity === 'error')) issues.push({ path: f.path ?? '/', message: `${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}: ${f.message}` });
   // The active version's invariants bind whatever comes after it, a rollback included.
-  for (const message of await ratchetFailures(compiled, deps.registry.active(rulesetId), todayInLondon(deps.clock()))) issues.push({ path: '/invariants', message });
+  for (const message of await ratchetFailures(compiled, deps.registry.releasedAndActive(rulesetId), todayInLondon(deps.clock()))) issues.push({ path: '/invariants', message });
   return { loaded: { compiled, cases, caseResults, dir }, issues };
 }
 

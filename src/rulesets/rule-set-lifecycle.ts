@@ -58,20 +58,22 @@ export async function reconcileWithDatabase(db: Database, loaded: readonly Loade
 
 /**
  * The registry as the service starts it: active versions from the database (or `pins`), lifecycle
- * from the activations. A pinned version must satisfy every invariant the recorded active version
- * declares, as an activation must.
+ * from the activations. A pinned version must satisfy every invariant that the recorded active
+ * version or any released version declares, as an activation must.
  */
 export async function registryFromDatabase(db: Database, loaded: readonly LoadedVersion[], clock: () => Date, pins: Readonly<Record<string, string>> = {}): Promise<RuleSetRegistry> {
   const active = await reconcileWithDatabase(db, loaded, clock);
   const find = (id: string, version: string | undefined) => loaded.find((v) => v.compiled.id === id && v.compiled.version === version)?.compiled;
   const problems: LoadProblem[] = [];
+  const released = await releasedVersions(db);
   for (const [id, version] of Object.entries(pins)) {
     const pinned = find(id, version);
     if (!pinned) continue; // the registry reports it
-    for (const message of await ratchetFailures(pinned, find(id, active[id]), todayInLondon(clock()))) problems.push({ file: `RULESET_VERSION=${version}`, message });
+    const predecessors = [find(id, active[id]), ...released.filter((r) => r.rulesetId === id).map((r) => find(id, r.version))];
+    for (const message of await ratchetFailures(pinned, predecessors, todayInLondon(clock()))) problems.push({ file: `RULESET_VERSION=${version}`, message });
   }
   if (problems.length > 0) throw new RuleSetLoadError(problems);
   const registry = new RuleSetRegistry(loaded, { ...active, ...pins });
-  for (const released of await releasedVersions(db)) registry.markReleased(released.rulesetId, [released.version]);
+  for (const { rulesetId, version } of released) registry.markReleased(rulesetId, [version]);
   return registry;
 }

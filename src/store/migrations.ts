@@ -194,6 +194,11 @@ update referrals set queue_rank = case urgency
   when 'emergency' then 1 when 'very-urgent' then 2 when 'urgent' then 3 when 'soon' then 4 when 'routine' then 5 else 0 end;
 `,
   },
+  {
+    id: '005-referrals-by-arrival',
+    // Impact simulation reads every referral, oldest first, a page at a time from the last one read.
+    sql: `create index referrals_arrival on referrals (received_at, id);`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

@@ -159,8 +159,20 @@ export async function findDecision(db: Queryable, id: string): Promise<StoredDec
 }
 
 /** The submitted referrals, oldest first: one page of them, for bulk work (simulation). */
-export async function referralsPage(db: Queryable, limit: number, offset: number): Promise<Array<{ id: string; referral: Referral }>> {
-  return db.query<{ id: string; referral: Referral }>('select id, referral from referrals order by received_at, id limit $1 offset $2', [limit, offset]);
+/** One page of referrals, oldest first, after the one named by `after` (keyset paging: no offset to skip). */
+export async function referralsPage(
+  db: Queryable,
+  limit: number,
+  after?: { receivedAt: string; id: string },
+): Promise<Array<{ id: string; referral: Referral; receivedAt: string }>> {
+  // The arrival time as the database's own text, so that the next page starts exactly after it.
+  const rows = await db.query<{ id: string; referral: Referral; received_at: string }>(
+    after
+      ? 'select id, referral, received_at::text as received_at from referrals where (received_at, id) > ($2::timestamptz, $3::uuid) order by received_at, id limit $1'
+      : 'select id, referral, received_at::text as received_at from referrals order by received_at, id limit $1',
+    after ? [limit, after.receivedAt, after.id] : [limit],
+  );
+  return rows.map((row) => ({ id: row.id, referral: row.referral, receivedAt: row.received_at }));
 }
 
 /** Every referral that has a decision made by the rules (replay of them all). */

@@ -240,6 +240,19 @@ describe('the msk-triage rules commands', function () {
     expect(result.stdout).to.match(/coverage: rules fired by a case 26\/26; routes reached 19\/20 \(never: community \/ routine \/ msk-triage-clinician\)/);
   });
 
+  it('rules test: refuses a version whose safety net fails or whose rule no case fires, though every case passes', async () => {
+    const { ruleSetCopiesOf } = await import('../support/rule-set-copies.js');
+    const dir = await ruleSetCopiesOf('2.0.0', (copy) => {
+      copy.ruleset.rules = copy.ruleset.rules.filter((r) => r.id !== 'MSK-N05') as typeof copy.ruleset.rules;
+      copy.cases.cases = copy.cases.cases.filter((c) => !JSON.stringify(c).includes('MSK-N05')) as typeof copy.cases.cases;
+    });
+    const result = run('rules', 'test', dir);
+    expect(result.status, result.stdout).to.equal(1);
+    expect(result.stdout).to.match(/: (\d+) cases, \1 passed, 0 failed/);
+    expect(result.stdout).to.contain('REFUSED').and.contain('invariant red-flag-safety-net fails: a referral with redFlags.nightPain true');
+    expect(result.stdout).to.match(/counterexample: \{"patient"/);
+  });
+
   it('rules test: prints a failing case as expected vs actual with the rules that fired, and exits 1', async () => {
     const { ruleSetCopies } = await import('../support/rule-set-copies.js');
     const dir = await ruleSetCopies((copy) => {

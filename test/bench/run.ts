@@ -31,6 +31,7 @@ import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
 import { pgliteDatabase, postgresDatabase, postgresServerUrl, redacted, type BenchDatabase } from './databases.js';
 import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type OpenLoopResult, type SuccessStatuses } from './http-load.js';
 import { measureInProcess, type InProcessResults, type Measurement } from './in-process.js';
+import { measureSimulation, type SimulationResult } from './simulation.js';
 import { RequestSource } from './request-source.js';
 import { startServer, type ChildServer } from './servers.js';
 
@@ -135,6 +136,30 @@ function httpTable(subject: { name: string; results: HttpResults }, baseline: { 
 }
 
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
+/** 100,000 always; BENCH_SIMULATION_MILLION=1 adds 1,000,000 (about 1.5 GB of memory and a few minutes). */
+const SIMULATION_COUNTS = [100_000, ...(process.env.BENCH_SIMULATION_MILLION === '1' ? [1_000_000] : [])];
+const SIMULATION_TARGET_SECONDS: Record<number, number> = { 100_000: 3, 1_000_000: 30 };
+
+function simulationReport(r: SimulationResult): string {
+  return table([
+    ['', 'seconds', 'per referral µs'],
+    ['generate and insert (not part of a simulation)', r.insertSeconds.toFixed(2), (1e6 * r.insertSeconds / r.referrals).toFixed(1)],
+    ['read every stored referral (keyset pages)', r.readSeconds.toFixed(2), (1e6 * r.readSeconds / r.referrals).toFixed(1)],
+    [`simulate on ${r.workers} worker threads`, r.simulateSeconds.toFixed(2), (1e6 * r.simulateSeconds / r.referrals).toFixed(1)],
+    ['baseline: the same tally on this one thread', r.oneThreadSeconds.toFixed(2), (1e6 * r.oneThreadSeconds / r.referrals).toFixed(1)],
+  ]) + `\n  ${whole(r.changed)} referrals change route (R10/R11 at 8 weeks instead of 6); threads / one thread: ${ratio(r.oneThreadSeconds, r.simulateSeconds)} the speed`;
+}
+
+function simulationTargets(results: readonly SimulationResult[]): string {
+  return [100_000, 1_000_000].map((count) => {
+    const r = results.find((s) => s.referrals === count);
+    const target = SIMULATION_TARGET_SECONDS[count] as number;
+    if (!r) return `  impact simulation of ${whole(count)} referrals, reading included, <= ${target} s: not measured (BENCH_SIMULATION_MILLION=1)`;
+    const total = r.readSeconds + r.simulateSeconds;
+    return `  impact simulation of ${whole(count)} referrals, reading included, <= ${target} s: ${total.toFixed(2)} s -> ${verdict(total <= target)}`;
+  }).join('\n');
+}
 
 function targets(inProcess: InProcessResults, triage: HttpResults): string {
   const rate = inProcess.evaluate.opsPerSecond;
@@ -390,7 +415,15 @@ async function main(): Promise<void> {
     }
   }
 
-  process.stdout.write(`Targets (for information; the bench never fails on speed):\n${targets(inProcess, triage)}\n`);
+  const simulations: SimulationResult[] = [];
+  for (const count of SIMULATION_COUNTS) {
+    process.stdout.write(`Impact simulation of ${whole(count)} stored referrals on a new embedded database (generated straight into it)...\n`);
+    const result = await measureSimulation(ROOT, count);
+    simulations.push(result);
+    process.stdout.write(`${simulationReport(result)}\n\n`);
+  }
+
+  process.stdout.write(`Targets (for information; the bench never fails on speed):\n${targets(inProcess, triage)}\n${simulationTargets(simulations)}\n`);
   process.stdout.write(`\nbench took ${seconds(benchStartedAt)}\n`);
 }
 

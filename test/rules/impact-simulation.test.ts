@@ -6,7 +6,8 @@ import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 import { searchReferrals } from '../../src/rules/rule-set-lint.js';
 import { expectError } from '../support/error-shape.js';
 import { aKneeReferral } from '../support/referral-factory.js';
-import { version1Registry as registry, version1RulesDir, testApp, type TestApp } from '../support/test-app.js';
+import { db, version1Registry as registry, version1RulesDir, testApp, type TestApp } from '../support/test-app.js';
+import { storedReferrals } from '../../src/referrals/simulate-impact.js';
 
 const version = (v: string) => {
   const compiled = registry.get('msk-triage', v);
@@ -65,6 +66,16 @@ describe('impact simulation', function () {
     const transitions = { 'gp / routine → gp / routine': 2, 'secondary / urgent → secondary / urgent': 2, 'secondary / very-urgent → secondary / very-urgent': 2, 'secondary / emergency → secondary / emergency': 2, 'physio / routine → physio / routine': 5 };
     const r = report({ rulesDir: 'rules', ruleset: 'msk-triage', from: '1.0.0', to: '2.0.0', evaluationDate: '2026-12-01' }, { referrals: 13, failed: 0, transitions, changed: [], newlyNeedReview: [] }, { withIds: false });
     expect(r.transitions.map((t) => t.from)).to.deep.equal(['physio / routine', 'secondary / emergency', 'secondary / very-urgent', 'secondary / urgent', 'gp / routine']);
+  });
+
+  it('reads every stored referral once, oldest first, page after page', async () => {
+    const t = await testApp();
+    const gp = await t.gpOf('J82001');
+    for (let i = 0; i < 5; i++) expect((await gp.post('/api/v1/referrals').send(elbowAfter(i))).status).to.equal(201);
+    const all = (await db.query<{ id: string }>('select id from referrals order by received_at, id')).map((r) => r.id);
+    const paged = (await storedReferrals(db, 3)).map((item) => item.id);
+    expect(paged).to.deep.equal(all);
+    expect(new Set(paged).size).to.equal(paged.length);
   });
 
   describe('POST /api/v1/rulesets/{id}/versions/{version}/simulate', () => {

@@ -14,6 +14,19 @@ describe('the rule-level diff between two versions', () => {
     expect(diffRuleSets(v100(), v100())).to.deep.include({ header: [], added: [], removed: [], changed: [], orderChanged: false });
   });
 
+  it('shows a change of decision procedure or of the invariants declared, as it shows a rule\'s', () => {
+    const to = v100();
+    to.decisionProcedure = '2';
+    to.invariants = ['red-flag-safety-net'];
+    expect(diffRuleSets(v100(), to).header).to.deep.equal([
+      { what: 'decision procedure', from: '1 (not declared)', to: '2' },
+      { what: 'invariants', from: 'none', to: 'red-flag-safety-net' },
+    ]);
+    const dropped = structuredClone(to);
+    delete dropped.invariants;
+    expect(diffRuleSets(to, dropped).header).to.deep.equal([{ what: 'invariants', from: 'red-flag-safety-net', to: 'none' }]);
+  });
+
   it('shows 1.0.0 → 1.1.0 as the two threshold changes of R10 and R11, condition by condition', () => {
     const to = registry.get('msk-triage', '1.1.0')?.document as RuleSet;
     const diff = diffRuleSets(v100(), to);
