@@ -10,6 +10,7 @@ import type { Referral } from '../../src/generated/referral.js';
 import { applyMergePatch } from '../../src/rules/merge-patch.js';
 import { formatProblem, loadVersion, type LoadProblem } from '../../src/rules/rule-set-loader.js';
 import { validateDecision, validateReferral } from '../../src/schemas/schema-registry.js';
+import { CONTRACT_EXAMPLE } from '../support/referral-factory.js';
 
 const EVALUATION_DATE = '2026-12-01';
 
@@ -23,41 +24,8 @@ type Patch = Record<string, unknown>;
 /** Whole years at the evaluation date: a mid-June birthday has passed by 1 December. */
 const aged = (years: number): Patch => ({ patient: { dateOfBirth: `${2026 - years}-06-15` } });
 
-/** Lumbar pain at 40 for 10 weeks, gradual, 4 weeks of care, STarT Back total 4 / subscale 2 (medium), no red flags. */
-const BASE = {
-  patient: { nhsNumber: '9434765919', dateOfBirth: '1986-06-15', sex: 'female' },
-  referrer: { odsCode: 'J82001' },
-  complaint: { bodySite: 'lumbar-spine', side: 'left', durationWeeks: 10, onset: 'gradual', painScore: 6 },
-  redFlags: {
-    saddleAnaesthesia: false,
-    bladderOrBowelDysfunction: false,
-    bilateralLegSymptoms: false,
-    progressiveNeurologicalDeficit: false,
-    historyOfCancer: false,
-    unexplainedWeightLoss: false,
-    nightPain: false,
-    feverOrSystemicallyUnwell: false,
-    immunosuppressed: false,
-    intravenousDrugUse: false,
-    suspectedFracture: false,
-    hotSwollenJoint: false,
-    unreducedDislocation: false,
-    unexplainedMass: false,
-    giantCellArteritisSymptoms: false,
-  },
-  startBack: {
-    legPain: true,
-    shoulderOrNeckPain: false,
-    walkedShortDistancesOnly: true,
-    dressedMoreSlowly: false,
-    notSafeToBeActive: true,
-    worryingThoughts: true,
-    painTerribleNeverBetter: false,
-    notEnjoyedThings: false,
-    bothersomeness: 'moderately',
-  },
-  history: { nonSurgicalCareWeeks: 4, previousInjection: false, impactOnLife: 'moderate', wantsSurgicalOpinion: false },
-};
+/** The contract's example at 40: lumbar pain for 10 weeks, gradual, 4 weeks of care, STarT Back total 4 / subscale 2 (medium), no red flags. */
+const BASE = applyMergePatch(CONTRACT_EXAMPLE, { ...aged(40), externalReference: null, notes: null, referrer: { clinicianName: null } });
 
 /** The base referral with each patch applied in turn (JSON Merge Patch); it must meet the contract. */
 function aReferral(...patches: Patch[]): Referral {
