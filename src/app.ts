@@ -33,6 +33,8 @@ export interface AppDeps {
   /** JWT bearer tokens from an identity provider; without it, only command-line tokens are accepted. */
   oidc?: OidcVerifier;
   rateLimits?: RateLimits;
+  /** the checker's search size on approval and activation: its full size unless a test asks for less */
+  checkerSearchSize?: number;
 }
 
 export const API_VERSION = '1.0.0';
@@ -72,7 +74,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/v1', addressRateLimit(limits), authenticate({ db, clock, logger, ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   const triage = { registry, rulesetId: config.rulesetId, clock, logger, bodyLimitBytes: config.bodyLimitBytes, guard };
   app.use('/api/v1', triageRouter(triage));
-  app.use('/api/v1', rulesetsRouter({ ...triage, db, rulesDir: config.rulesDir ?? 'rules' }));
+  app.use('/api/v1', rulesetsRouter({ ...triage, db, rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
   app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), recordDenial }));
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -38,6 +38,7 @@ export interface RulesetsDeps {
   clock: () => Date;
   bodyLimitBytes: number;
   guard: RequestHandler[];
+  checkerSearchSize?: number;
 }
 
 /** The authenticated clinical lead, as they sign. */

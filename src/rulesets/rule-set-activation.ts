@@ -24,6 +24,8 @@ export interface ActivationDeps {
   registry: RuleSetRegistry;
   rulesDir: string;
   clock: () => Date;
+  /** how many generated referrals the checker searches for gaps and shadowing (default: its full 4,000) */
+  checkerSearchSize?: number;
 }
 
 const CLINICAL_LEAD = /clinical[\s-]*lead/i;
@@ -38,7 +40,7 @@ async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: 
     if (issues.some((i) => i.message.includes('is missing or cannot be read'))) throw new ApiError('RULESET_VERSION_NOT_FOUND');
     return { issues };
   }
-  const findings = lintRuleSet({ file: path.join(dir, 'ruleset.json'), ruleSet: compiled.document, compiled, caseResults });
+  const findings = lintRuleSet({ file: path.join(dir, 'ruleset.json'), ruleSet: compiled.document, compiled, caseResults, ...(deps.checkerSearchSize ? { searchSize: deps.checkerSearchSize } : {}) });
   for (const f of findings.filter((finding) => finding.severity === 'error')) issues.push({ path: f.path ?? '/', message: `${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}: ${f.message}` });
   // The active version's invariants bind whatever comes after it, a rollback included.
   for (const message of await ratchetFailures(compiled, deps.registry.releasedAndActive(rulesetId), todayInLondon(deps.clock()))) issues.push({ path: '/invariants', message });

@@ -68,6 +68,8 @@ export async function testApp(overrides: Partial<AppDeps> = {}): Promise<TestApp
     logger,
     clock: tickingClock(),
     rateLimits: GENEROUS_LIMITS,
+    // The checker's own tests search at full size; approval and activation here need only run it.
+    checkerSearchSize: 300,
     ...overrides,
   };
   const app = createApp(deps);
