@@ -5,7 +5,7 @@
  */
 import type { ConditionResult, FactValue } from '../generated/decision.js';
 
-export interface EngineCondition {
+interface EngineCondition {
   all?: EngineCondition[];
   any?: EngineCondition[];
   not?: EngineCondition;

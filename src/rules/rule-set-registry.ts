@@ -84,7 +84,7 @@ export class RuleSetRegistry {
     return released.has(version) ? 'retired' : 'draft';
   }
 
-  /** The active version and every loaded version ever released, most recent activation not implied. */
+  /** The active version and every loaded version ever activated: what a successor must live up to. */
   releasedAndActive(id: string): CompiledRuleSet[] {
     const byVersion = this.versions.get(id);
     if (!byVersion) return [];

@@ -14,6 +14,7 @@ import { RULESET_FILE, RuleSetLoadError, type LoadProblem, type LoadedVersion } 
 import { todayInLondon } from '../domain/calendar.js';
 import { ratchetFailures } from '../rules/invariant-proof.js';
 import { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
 
 export const STARTUP_ACTOR = 'msk-triage start-up';
 
@@ -63,17 +64,14 @@ export async function reconcileWithDatabase(db: Database, loaded: readonly Loade
  */
 export async function registryFromDatabase(db: Database, loaded: readonly LoadedVersion[], clock: () => Date, pins: Readonly<Record<string, string>> = {}): Promise<RuleSetRegistry> {
   const active = await reconcileWithDatabase(db, loaded, clock);
-  const find = (id: string, version: string | undefined) => loaded.find((v) => v.compiled.id === id && v.compiled.version === version)?.compiled;
+  const registry = new RuleSetRegistry(loaded, { ...active, ...pins });
+  for (const { rulesetId, version } of await releasedVersions(db)) registry.markReleased(rulesetId, [version]);
+  // The recorded active version is released, so the pinned one is checked against it and all before it.
   const problems: LoadProblem[] = [];
-  const released = await releasedVersions(db);
   for (const [id, version] of Object.entries(pins)) {
-    const pinned = find(id, version);
-    if (!pinned) continue; // the registry reports it
-    const predecessors = [find(id, active[id]), ...released.filter((r) => r.rulesetId === id).map((r) => find(id, r.version))];
-    for (const message of await ratchetFailures(pinned, predecessors, todayInLondon(clock()))) problems.push({ file: `RULESET_VERSION=${version}`, message });
+    const pinned = registry.get(id, version) as CompiledRuleSet;
+    for (const message of await ratchetFailures(pinned, registry.releasedAndActive(id), todayInLondon(clock()))) problems.push({ file: `RULESET_VERSION=${version}`, message });
   }
   if (problems.length > 0) throw new RuleSetLoadError(problems);
-  const registry = new RuleSetRegistry(loaded, { ...active, ...pins });
-  for (const { rulesetId, version } of released) registry.markReleased(rulesetId, [version]);
   return registry;
 }
