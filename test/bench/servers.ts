@@ -49,16 +49,19 @@ async function isReady(url: URL): Promise<boolean> {
   }
 }
 
-/** Starts `node --import tsx <script>` with PORT and HOST set, and waits until `readyPath` answers 200. */
+/**
+ * Starts `node [nodeArgs] --import tsx <script>` with PORT and HOST set, and waits until `readyPath`
+ * answers 200.
+ */
 export async function startServer(
   name: string,
   script: string,
   readyPath: string,
-  options: { cwd: string; env?: Record<string, string> },
+  options: { cwd: string; env?: Record<string, string>; nodeArgs?: readonly string[] },
 ): Promise<ChildServer> {
   const port = await freePort();
   const origin = new URL(`http://${HOST}:${port}`);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env, PORT: String(port), HOST },
     stdio: ['ignore', 'pipe', 'pipe'],
