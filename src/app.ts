@@ -10,6 +10,7 @@ import { accessDenialRecorder } from './auth/access-denials.js';
 import { authorise } from './auth/access-policy.js';
 import { authenticate } from './auth/authenticate.js';
 import type { OidcVerifier } from './auth/oidc.js';
+import { VerifiedTokens } from './auth/verified-tokens.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { addressRateLimit, callerRateLimit, securityHeaders, type RateLimits } from './http/hardening.js';
 import { healthRouter, type Readiness } from './http/health-router.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   /** JWT bearer tokens from an identity provider; without it, only command-line tokens are accepted. */
   oidc?: OidcVerifier;
   rateLimits?: RateLimits;
+  /** command-line tokens read in the last second (a test gives one with its own clock) */
+  verifiedTokens?: VerifiedTokens;
   /** the checker's search size on approval and activation: its full size unless a test asks for less */
   checkerSearchSize?: number;
 }
@@ -71,7 +74,7 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.use('/api/v1', addressRateLimit(limits), authenticate({ db, clock, logger, ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
+  app.use('/api/v1', addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   const triage = { registry, rulesetId: config.rulesetId, clock, logger, bodyLimitBytes: config.bodyLimitBytes, guard };
   app.use('/api/v1', triageRouter(triage));
   app.use('/api/v1', rulesetsRouter({ ...triage, db, rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));

@@ -9,6 +9,7 @@ import type { Queryable } from '../store/database.js';
 import { allTokens, insertToken, markTokenRevoked, tokenByHash, tokenIdsLike, type TokenRecord } from '../store/token-store.js';
 import type { Role } from '../domain/roles.js';
 import type { Principal } from './principal.js';
+import { forgetRevokedToken, type VerifiedTokens } from './verified-tokens.js';
 
 /** Every token starts with this, so that it is recognisable in a leaked file (and by secret scanners). */
 export const TOKEN_PREFIX = 'msk_';
@@ -46,18 +47,33 @@ export async function tokenIdsStartingWith(db: Queryable, prefix: string): Promi
   return tokenIdsLike(db, prefix.toLowerCase());
 }
 
-/** Revokes a token by its id; false when there is no such token or it was revoked already. */
+/**
+ * Revokes a token by its id; false when there is no such token or it was revoked already. This
+ * process's caches drop it at once; other processes' within a second (verified-tokens.ts).
+ */
 export async function revokeToken(db: Queryable, id: string, now: Date): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
-  return markTokenRevoked(db, id, now);
+  const revoked = await markTokenRevoked(db, id, now);
+  if (revoked) forgetRevokedToken(id.toLowerCase());
+  return revoked;
 }
 
 export type TokenCheck = { ok: true; principal: Principal } | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
 
+/** The token's row: from `verified` when it was read less than a second ago, else from the database. */
+async function tokenRecord(db: Queryable, token: string, verified: VerifiedTokens | undefined): Promise<TokenRecord | undefined> {
+  const hash = tokenSha256(token);
+  const cached = verified?.get(hash);
+  if (cached) return cached;
+  const record = await tokenByHash(db, hash);
+  if (record) verified?.set(hash, record);
+  return record;
+}
+
 /** The principal a presented token stands for, or why it stands for no one. */
-export async function checkToken(db: Queryable, token: string, now: Date): Promise<TokenCheck> {
+export async function checkToken(db: Queryable, token: string, now: Date, verified?: VerifiedTokens): Promise<TokenCheck> {
   if (!TOKEN_PATTERN.test(token)) return { ok: false, reason: 'unknown' };
-  const record = await tokenByHash(db, tokenSha256(token));
+  const record = await tokenRecord(db, token, verified);
   if (!record) return { ok: false, reason: 'unknown' };
   if (record.revokedAt) return { ok: false, reason: 'revoked' };
   if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };

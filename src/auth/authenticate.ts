@@ -12,12 +12,15 @@ import type { Queryable } from '../store/database.js';
 import { checkToken, TOKEN_PREFIX } from './api-tokens.js';
 import type { OidcVerifier } from './oidc.js';
 import type { Principal } from './principal.js';
+import type { VerifiedTokens } from './verified-tokens.js';
 
 export interface AuthenticationDeps {
   db: Queryable;
   clock: () => Date;
   logger: Logger;
   oidc?: OidcVerifier;
+  /** command-line tokens read in the last second: most requests cost no query */
+  verifiedTokens?: VerifiedTokens;
 }
 
 const REALM = 'Bearer realm="msk-triage"';
@@ -28,7 +31,7 @@ const MAX_TOKEN_LENGTH = 8192;
 
 async function principalFor(deps: AuthenticationDeps, token: string): Promise<{ principal?: Principal; reason?: string; via: string }> {
   if (token.startsWith(TOKEN_PREFIX)) {
-    const check = await checkToken(deps.db, token, deps.clock());
+    const check = await checkToken(deps.db, token, deps.clock(), deps.verifiedTokens);
     return check.ok ? { principal: check.principal, via: 'token' } : { reason: check.reason, via: 'token' };
   }
   if (JWT.test(token)) {
