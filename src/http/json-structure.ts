@@ -8,6 +8,9 @@
  * - a string holding U+0000 or a lone surrogate (`\u0000`, `\ud800`): PostgreSQL cannot store the
  *   first, and text with the second is not Unicode (it cannot be hashed or stored faithfully).
  * Text that is not valid JSON is left for JSON.parse to reject.
+ *
+ * One pass over the bytes, escapes decoded as they are met; a key is made a string only to be
+ * compared with its object's other keys, and a path only for the problem found (a few µs a referral).
  */
 
 import { safePointerSegment } from '../schemas/schema-issues.js';
@@ -24,93 +27,114 @@ export interface StructureLimits {
 }
 
 interface Level {
-  keys?: Set<string>; // objects only
+  keys: Set<string> | undefined; // objects only
   expectKey: boolean;
-  position: string; // the current key (objects) or index (arrays), as a pointer segment
+  /** objects: the current key, once there is one */
+  key: string | undefined;
   entries: number;
 }
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const LOWER_U = 0x75;
 
-const pointer = (levels: readonly Level[]) => levels.map((level) => level.position).join('');
-
-const HEX = /^[0-9a-fA-F]{4}$/;
-
-/** The code unit of the `\uXXXX` escape at `i` (the backslash), or undefined. */
-function escapedUnit(bytes: Uint8Array, i: number): number | undefined {
-  if (bytes[i] !== BACKSLASH || bytes[i + 1] !== 0x75) return undefined;
-  const hex = Buffer.from(bytes.buffer, bytes.byteOffset + i + 2, Math.min(4, bytes.length - i - 2)).toString('latin1');
-  return HEX.test(hex) ? parseInt(hex, 16) : undefined;
-}
-
-/** Whether the string from `start` to `end` (exclusive) escapes U+0000 or a surrogate without its pair. */
-function hasBadCharacter(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    if (bytes[i] !== BACKSLASH) continue;
-    const unit = escapedUnit(bytes, i);
-    if (unit === undefined) {
-      i++; // another escape: skip the escaped character
-      continue;
-    }
-    if (unit === 0) return true;
-    if (unit >= 0xdc00 && unit <= 0xdfff) return true; // a low surrogate not after a high one
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = escapedUnit(bytes, i + 6);
-      if (next === undefined || next < 0xdc00 || next > 0xdfff) return true;
-      i += 6; // the pair's low half
-    }
-    i += 5;
+/** The current key (objects) or index (arrays) of each level, as a JSON Pointer; names outside the vocabulary hidden. */
+function pointer(levels: readonly Level[], count: number): string {
+  let path = '';
+  for (let i = 0; i < count; i++) {
+    const level = levels[i] as Level;
+    if (level.keys) path += level.key === undefined ? '' : safePointerSegment(level.key);
+    else path += `/${level.entries - 1}`;
   }
-  return false;
+  return path;
 }
 
-function decodeKey(bytes: Uint8Array, start: number, end: number): string | undefined {
+/** The value of a hex digit, or -1. */
+function hexDigit(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+}
+
+/** The code unit of the four hex digits at `i`, or -1. */
+function hexUnit(bytes: Uint8Array, i: number): number {
+  const a = hexDigit(bytes[i]);
+  const b = hexDigit(bytes[i + 1]);
+  const c = hexDigit(bytes[i + 2]);
+  const d = hexDigit(bytes[i + 3]);
+  return a < 0 || b < 0 || c < 0 || d < 0 ? -1 : (a << 12) | (b << 8) | (c << 4) | d;
+}
+
+/** A key as JSON.parse would read it, or undefined when it is not a JSON string. */
+function decodeKey(text: Buffer, start: number, end: number, escapes: boolean, control: boolean, ascii: boolean): string | undefined {
+  if (end >= text.length || control) return undefined; // no closing quote, or a raw control character
+  if (!escapes) return text.toString(ascii ? 'latin1' : 'utf8', start, end);
   try {
-    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + start - 1, end - start + 2).toString('utf8')) as string;
+    return JSON.parse(text.toString('utf8', start - 1, end + 1)) as string;
   } catch {
     return undefined;
   }
 }
 
 export function checkJsonStructure(bytes: Uint8Array, limits: StructureLimits): StructureProblem | undefined {
+  const text = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = text.length;
   const levels: Level[] = [];
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    const top = levels.at(-1);
+  let depth = 0;
+  for (let i = 0; i < length; i++) {
+    const byte = text[i] as number;
+    const top = depth > 0 ? (levels[depth - 1] as Level) : undefined;
     if (byte === QUOTE) {
       const start = i + 1;
       let escapes = false;
-      for (i = start; i < bytes.length && bytes[i] !== QUOTE; i++) {
-        if (bytes[i] === BACKSLASH) {
-          escapes = true;
-          i++;
+      let bad = false;
+      let control = false;
+      let ascii = true;
+      for (i = start; i < length; i++) {
+        const b = text[i] as number;
+        if (b === QUOTE) break;
+        if (b !== BACKSLASH) {
+          if (b < 0x20) control = true;
+          else if (b >= 0x80) ascii = false;
+          continue;
         }
+        escapes = true;
+        if (!bad && text[i + 1] === LOWER_U) {
+          const unit = hexUnit(text, i + 2);
+          if (unit === 0 || (unit >= 0xdc00 && unit <= 0xdfff)) bad = true; // U+0000, or a low surrogate not after a high one
+          else if (unit >= 0xd800 && unit <= 0xdbff) {
+            const next = text[i + 6] === BACKSLASH && text[i + 7] === LOWER_U ? hexUnit(text, i + 8) : -1;
+            if (next < 0xdc00 || next > 0xdfff) bad = true;
+            else i += 6; // the pair's low half is read with it
+          }
+        }
+        i++; // the escaped character
       }
-      const isKey = Boolean(top?.keys && top.expectKey);
-      if (escapes && hasBadCharacter(bytes, start, i)) return { kind: 'bad-character', path: isKey ? pointer(levels.slice(0, -1)) || '/' : pointer(levels) || '/' };
-      if (top?.keys && top.expectKey) {
-        const key = decodeKey(bytes, start, i);
+      const isKey = top !== undefined && top.keys !== undefined && top.expectKey;
+      if (bad) return { kind: 'bad-character', path: pointer(levels, isKey ? depth - 1 : depth) || '/' };
+      if (isKey) {
+        const key = decodeKey(text, start, i, escapes, control, ascii);
         if (key === undefined) return undefined;
-        const path = pointer(levels.slice(0, -1)) + safePointerSegment(key);
-        if (top.keys.has(key)) return { kind: 'duplicate-key', path };
-        top.keys.add(key);
-        top.position = safePointerSegment(key);
+        const keys = top.keys as Set<string>;
+        if (keys.has(key)) return { kind: 'duplicate-key', path: pointer(levels, depth - 1) + safePointerSegment(key) };
+        keys.add(key);
+        top.key = key;
         top.expectKey = false;
       }
     } else if (byte === 0x7b || byte === 0x5b) {
       // { or [
-      if (levels.length >= limits.maxDepth) return { kind: 'too-deep' };
-      levels.push(byte === 0x7b ? { keys: new Set(), expectKey: true, position: '', entries: 1 } : { expectKey: false, position: '/0', entries: 1 });
+      if (depth >= limits.maxDepth) return { kind: 'too-deep' };
+      const object = byte === 0x7b;
+      levels[depth++] = { keys: object ? new Set() : undefined, expectKey: object, key: undefined, entries: 1 };
     } else if (byte === 0x7d || byte === 0x5d) {
       // } or ]
-      levels.pop();
+      if (depth > 0) depth--;
     } else if (byte === 0x2c && top) {
       // ,
       top.entries += 1;
-      if (top.entries > limits.maxWidth) return { kind: 'too-wide', path: pointer(levels.slice(0, -1)) || '/' };
+      if (top.entries > limits.maxWidth) return { kind: 'too-wide', path: pointer(levels, depth - 1) || '/' };
       if (top.keys) top.expectKey = true;
-      else top.position = `/${top.entries - 1}`;
     }
   }
   return undefined;
