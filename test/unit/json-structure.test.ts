@@ -54,8 +54,25 @@ describe('the structure of JSON text, checked on the raw bytes', () => {
     });
   });
 
+  describe('characters no text can store', () => {
+    it('finds U+0000 and lone surrogates in escapes, naming the field', () => {
+      expect(check('{"patient":{"name":"a\\u0000b"}}')).to.deep.equal({ kind: 'bad-character', path: '/patient/name' });
+      expect(check('{"notes":"\\uD800"}')).to.deep.equal({ kind: 'bad-character', path: '/notes' });
+      expect(check('{"notes":"\\udc00\\ud800"}'), 'a low half before a high one').to.deep.equal({ kind: 'bad-character', path: '/notes' });
+      expect(check('["x","\\ud83d\\u0041"]')).to.deep.equal({ kind: 'bad-character', path: '/1' });
+      expect(check('{"\\u0000":1}'), 'in a key: the object holding it').to.deep.equal({ kind: 'bad-character', path: '/' });
+    });
+
+    it('lets a surrogate pair through, and an escaped backslash before "u0000"', () => {
+      expect(check('{"notes":"\\ud83d\\ude00 \\uD83D\\uDE00"}')).to.equal(undefined);
+      expect(check('{"notes":"\\\\u0000"}')).to.equal(undefined);
+    });
+  });
+
   it('leaves text that is not JSON for the parser to reject', () => {
     expect(check('{"a":1,,}')).to.equal(undefined);
     expect(check('{"a')).to.equal(undefined);
+    expect(check('{"a":1,"a'), 'a key with no closing quote').to.equal(undefined);
+    expect(check('{"a\u0001":1,"a\u0001":2}'), 'a raw control character in a key').to.equal(undefined);
   });
 });
