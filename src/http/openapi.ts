@@ -17,6 +17,9 @@ const COMPONENT_OF_FILE: Readonly<Record<string, string>> = {
   'ruleset.schema.json': 'RuleSet',
   'rule-cases.schema.json': 'RuleCases',
   'review.schema.json': 'Review',
+  'approval-request.schema.json': 'ApprovalRequest',
+  'activation-request.schema.json': 'ActivationRequest',
+  'simulation-request.schema.json': 'SimulationRequest',
 };
 
 const componentName = (def: string) => def[0]?.toUpperCase() + def.slice(1);
@@ -91,7 +94,6 @@ const rulesetParams = [
   { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
 ];
 const object = (properties: Json = {}) => ({ type: 'object', properties });
-const text = (description: string) => ({ type: 'string', minLength: 1, maxLength: 1000, description });
 
 /** Every /api/v1 operation: its description, and the statuses it answers besides the common ones. */
 const OPERATIONS: Record<string, Record<string, Json>> = {
@@ -158,7 +160,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
     post: {
       summary: "Record the caller's approval of this exact content",
       parameters: rulesetParams,
-      requestBody: { required: false, ...json({ type: 'object', additionalProperties: false, properties: { note: text('optional note') } }) },
+      requestBody: { required: false, ...json(ref('ApprovalRequest')) },
       responses: { '201': { description: 'the approval', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
     },
   },
@@ -166,7 +168,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
     post: {
       summary: 'Check, test and activate this version; needs an approval by a second clinical lead',
       parameters: rulesetParams,
-      requestBody: { required: true, ...json({ type: 'object', required: ['reason'], additionalProperties: false, properties: { reason: text('why') } }) },
+      requestBody: { required: true, ...json(ref('ActivationRequest')) },
       responses: { '200': { description: 'activated', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
     },
   },
@@ -174,7 +176,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
     post: {
       summary: 'What this version would change on the stored referrals: aggregates only',
       parameters: rulesetParams,
-      requestBody: { required: false, ...json({ type: 'object', additionalProperties: false, properties: { from: { type: 'string', pattern: VERSION_PATTERN } } }) },
+      requestBody: { required: false, ...json(ref('SimulationRequest')) },
       responses: { '200': { description: 'the impact report', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
     },
   },

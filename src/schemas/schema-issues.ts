@@ -65,6 +65,25 @@ function describeType(type: unknown): string {
   return types.map((t) => TYPE_WORDS[String(t)] ?? String(t)).join(' or ');
 }
 
+/** The field an error names (a missing or an unknown one), as a segment below its object; undefined for any other error. */
+function namedField(error: ErrorObject): string | undefined {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') return pointerSegment(String(params.missingProperty));
+  if (error.keyword === 'additionalProperties') return safePointerSegment(String(params.additionalProperty));
+  return undefined;
+}
+
+/**
+ * A schema's own message (ajv-errors) in place of the errors it stands for: one issue for each field
+ * they name (every unknown field, each missing one), or one at the object or field it is written on.
+ */
+function schemaMessages(error: ErrorObject, at: string): Issue[] {
+  const message = error.message ?? 'is invalid';
+  const fields = ((error.params as { errors?: ErrorObject[] }).errors ?? []).map(namedField);
+  if (fields.length > 0 && fields.every((field) => field !== undefined)) return fields.map((field) => ({ path: at + field, message }));
+  return [{ path: at || '/', message }];
+}
+
 function messageFor(error: ErrorObject): Issue {
   const params = error.params as Record<string, unknown>;
   const at = error.instancePath || '';
@@ -111,11 +130,6 @@ function messageFor(error: ErrorObject): Issue {
       return { path: at, message: `must be a valid ${String(params.format)}` };
     case 'pattern':
       return { path: at, message: 'is not in the expected format' };
-    case 'errorMessage': {
-      const original = (params.errors as ErrorObject[] | undefined)?.[0];
-      const missing = original?.keyword === 'required' ? (original.params as { missingProperty?: string }).missingProperty : undefined;
-      return { path: missing === undefined ? at : at + pointerSegment(missing), message: error.message ?? 'is invalid' };
-    }
     default:
       return { path: at || '/', message: 'is invalid' };
   }
@@ -129,11 +143,12 @@ export function issuesFrom(errors: readonly ErrorObject[] | null | undefined): I
   const issues: Issue[] = [];
   for (const error of errors ?? []) {
     if (SUMMARY_KEYWORDS.has(error.keyword)) continue;
-    const issue = messageFor(error);
-    const key = `${issue.path}\u0000${issue.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    issues.push(issue);
+    for (const issue of error.keyword === 'errorMessage' ? schemaMessages(error, error.instancePath) : [messageFor(error)]) {
+      const key = `${issue.path}\u0000${issue.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      issues.push(issue);
+    }
   }
   if (issues.length === 0 && errors && errors.length > 0) {
     issues.push({ path: errors[0]?.instancePath || '/', message: 'is invalid' });

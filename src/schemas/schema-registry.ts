@@ -15,6 +15,9 @@ import type { RuleSet } from '../generated/ruleset.js';
 import type { RuleCases } from '../generated/rule-cases.js';
 import type { Decision } from '../generated/decision.js';
 import type { Review } from '../generated/review.js';
+import type { ApprovalRequest } from '../generated/approval-request.js';
+import type { ActivationRequest } from '../generated/activation-request.js';
+import type { SimulationRequest } from '../generated/simulation-request.js';
 
 const addFormats = addFormatsModule.default;
 const ajvErrors = ajvErrorsModule.default;
@@ -54,6 +57,9 @@ export const validateRuleSet = compiled<RuleSet>('ruleset.schema.json');
 export const validateRuleCases = compiled<RuleCases>('rule-cases.schema.json');
 export const validateDecision = compiled<Decision>('decision.schema.json');
 export const validateReview = compiled<Review>('review.schema.json');
+export const validateApprovalRequest = compiled<ApprovalRequest>('approval-request.schema.json');
+export const validateActivationRequest = compiled<ActivationRequest>('activation-request.schema.json');
+export const validateSimulationRequest = compiled<SimulationRequest>('simulation-request.schema.json');
 
 export function schemaDocument(file: string): AnySchemaObject {
   const schema = schemaDocuments.get(file);

@@ -17,6 +17,9 @@ export const GENERATED_TYPES = [
   { schema: 'ruleset.schema.json', output: 'ruleset.ts' },
   { schema: 'rule-cases.schema.json', output: 'rule-cases.ts' },
   { schema: 'review.schema.json', output: 'review.ts' },
+  { schema: 'approval-request.schema.json', output: 'approval-request.ts' },
+  { schema: 'activation-request.schema.json', output: 'activation-request.ts' },
+  { schema: 'simulation-request.schema.json', output: 'simulation-request.ts' },
 ] as const;
 
 const banner = (schema: string) =>

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { expectError } from '../support/error-shape.js';
+import { expectError, issuesOf } from '../support/error-shape.js';
 import { registry, testApp } from '../support/test-app.js';
 
 const t = await testApp();
@@ -54,6 +54,60 @@ describe('GET /api/v1/rulesets/{id}/versions/{version}', () => {
   });
 });
 
+describe('POST …/approvals, …/activate and …/simulate: bodies checked against their schemas', () => {
+  // At a version that does not exist: a body the schema accepts is answered 404, and nothing is recorded.
+  const post = (action: string, body: unknown) => t.lead.post(`/api/v1/rulesets/msk-triage/versions/9.9.9/${action}`).send(body as object);
+  const NOT_A_NOTE = 'must be text of 1 to 1000 characters';
+  const NOT_A_REASON = 'is required: text of 1 to 1000 characters';
+  const SEND_FROM = 'send { "from": "X.Y.Z" } or nothing: the version to compare with (default: the active one)';
+
+  it('takes an approval with an optional note of 1 to 1000 characters, not only spaces, and no other field', async () => {
+    for (const body of [{}, { note: ' checked against the cases ' }, { note: 'a'.repeat(1000) }]) expectError(await post('approvals', body), 404, 'RULESET_VERSION_NOT_FOUND');
+    const refusals: Array<[unknown, Array<{ path: string; message: string }>]> = [
+      [[], [{ path: '/', message: 'must be an object' }]],
+      [{ note: '' }, [{ path: '/note', message: NOT_A_NOTE }]],
+      [{ note: ' \t\n' }, [{ path: '/note', message: NOT_A_NOTE }]],
+      [{ note: 'a'.repeat(1001) }, [{ path: '/note', message: NOT_A_NOTE }]],
+      [{ note: null }, [{ path: '/note', message: NOT_A_NOTE }]],
+      [{ note: 5, approver: 'Dr B Lead' }, [{ path: '/approver', message: 'is not a field here: send note' }, { path: '/note', message: NOT_A_NOTE }]],
+      [{ Smith: 'x' }, [{ path: '/(unnamed)', message: 'is not a field here: send note' }]],
+    ];
+    for (const [body, issues] of refusals) {
+      const res = await post('approvals', body);
+      expectError(res, 400, 'REQUEST_INVALID');
+      expect(issuesOf(res), JSON.stringify(body).slice(0, 40)).to.deep.equal(issues);
+    }
+  });
+
+  it('takes an activation with a reason of 1 to 1000 characters, not only spaces, and no other field', async () => {
+    expectError(await post('activate', { reason: ' new NICE guidance ' }), 404, 'RULESET_VERSION_NOT_FOUND');
+    const refusals: Array<[unknown, Array<{ path: string; message: string }>]> = [
+      [[], [{ path: '/', message: 'must be an object' }]],
+      [{}, [{ path: '/reason', message: NOT_A_REASON }]],
+      [{ reason: '   ' }, [{ path: '/reason', message: NOT_A_REASON }]],
+      [{ reason: ['why'] }, [{ path: '/reason', message: NOT_A_REASON }]],
+      [{ activatedBy: 'Dr B Lead' }, [{ path: '/activatedBy', message: 'is not a field here: send reason' }, { path: '/reason', message: NOT_A_REASON }]],
+    ];
+    for (const [body, issues] of refusals) {
+      const res = await post('activate', body);
+      expectError(res, 400, 'REQUEST_INVALID');
+      expect(issuesOf(res), JSON.stringify(body)).to.deep.equal(issues);
+    }
+  });
+
+  it('takes a simulation with an optional from version and no other field, answering any other body once, at /from', async () => {
+    expectError(await post('simulate', { from: '1.0.0' }), 404, 'RULESET_VERSION_NOT_FOUND');
+    const list = await post('simulate', []);
+    expectError(list, 400, 'QUERY_INVALID');
+    expect(issuesOf(list)).to.deep.equal([{ path: '/', message: 'send { "from": "X.Y.Z" } or nothing' }]);
+    for (const body of [{ from: 'latest' }, { from: '1.0' }, { from: 1 }, { from: null }, { to: '1.0.0' }, { from: '1.0.0', to: '1.1.0' }, { from: 'latest', Smith: 1, Jones: 2 }]) {
+      const res = await post('simulate', body);
+      expectError(res, 400, 'QUERY_INVALID');
+      expect(issuesOf(res), JSON.stringify(body)).to.deep.equal([{ path: '/from', message: SEND_FROM }]);
+    }
+  });
+});
+
 describe('health, readiness and the API description', () => {
   it('answers /healthz while the process serves', async () => {
     const res = await request(app).get('/healthz');
@@ -84,6 +138,17 @@ describe('health, readiness and the API description', () => {
     await SwaggerParser.validate(structuredClone(res.body));
     expect(res.body.components.schemas.Referral.required).to.include('redFlags');
     expect(res.body.paths['/api/v1/triage'].post.requestBody.content['application/json'].schema.$ref).to.equal('#/components/schemas/Referral');
+  });
+
+  it('describes the approval, activation and simulation bodies by the schemas the service checks them with', async () => {
+    const res = await request(app).get('/openapi.json');
+    const bodyOf = (action: string): unknown => res.body.paths[`/api/v1/rulesets/{id}/versions/{version}/${action}`].post.requestBody;
+    expect(bodyOf('approvals')).to.deep.equal({ required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/ApprovalRequest' } } } });
+    expect(bodyOf('activate')).to.deep.equal({ required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ActivationRequest' } } } });
+    expect(bodyOf('simulate')).to.deep.equal({ required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/SimulationRequest' } } } });
+    expect(res.body.components.schemas.ActivationRequest.required).to.deep.equal(['reason']);
+    expect(res.body.components.schemas.ActivationRequest.properties.reason.$ref).to.equal('#/components/schemas/SignedText');
+    expect(res.body.components.schemas.SignedText).to.include({ type: 'string', minLength: 1, maxLength: 1000 });
   });
 
   it('answers 405 for other methods on the API description', async () => {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { GENERATED_TYPES, generateTypes } from '../../src/tools/generate-types.js';
 import { PATHWAYS, URGENCIES } from '../../src/domain/route-order.js';
 import { schemaDocument } from '../../src/schemas/schema-registry.js';
+import { VERSION_PATTERN } from '../../src/domain/version.js';
 
 describe('schemas as the single source of truth', () => {
   for (const { schema, output } of GENERATED_TYPES) {
@@ -23,6 +24,18 @@ describe('schemas as the single source of truth', () => {
     const defs = schemaDocument('decision.schema.json').$defs as Record<string, { enum: string[] }>;
     expect([...URGENCIES]).to.deep.equal(['emergency', 'very-urgent', 'urgent', 'soon', 'routine']);
     expect(defs.urgency?.enum).to.deep.equal([...URGENCIES]);
+  });
+
+  it('takes a simulation’s from as a version in the one pattern of domain/version.ts', () => {
+    const properties = schemaDocument('simulation-request.schema.json').properties as Record<string, { pattern?: string }>;
+    expect(properties.from?.pattern).to.equal(VERSION_PATTERN);
+  });
+
+  it('bounds an approval’s note and an activation’s reason by the same signed text', () => {
+    const defs = schemaDocument('approval-request.schema.json').$defs as Record<string, Record<string, unknown>>;
+    expect(defs.signedText).to.include({ type: 'string', minLength: 1, maxLength: 1000 });
+    const reason = (schemaDocument('activation-request.schema.json').properties as Record<string, { $ref?: string }>).reason;
+    expect(reason?.$ref).to.equal('approval-request.schema.json#/$defs/signedText');
   });
 
   it('rejects unknown properties at every object level of the referral contract', () => {
