@@ -59,7 +59,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
   const raw = env[key];

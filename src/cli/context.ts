@@ -1,7 +1,11 @@
-/** What every command needs: the database and the rule sets, opened as the service opens them. */
+/**
+ * What every command needs: where it writes, the database and the rule sets, opened as the service
+ * opens them. The command line runs in-process in the tests: `main(argv, io)` takes its output, its
+ * environment and its database from `io`, and returns the exit code; only bin.js touches `process`.
+ */
 import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/principal.js';
-import type { Config } from '../config.js';
+import type { Config, Env } from '../config.js';
 import type { Signatory } from '../rulesets/rule-set-activation.js';
 import { formatProblem, loadValidRuleSets } from '../rules/rule-set-loader.js';
 import { registryFromDatabase } from '../rulesets/rule-set-lifecycle.js';
@@ -9,8 +13,40 @@ import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrations.js';
 
-export async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+export interface CommandIo {
+  /** the environment the configuration is read from */
+  readonly env: Env;
+  /** one line of the command's output (stdout) */
+  readonly out: (line: string) => void;
+  /** one line of its messages (stderr) */
+  readonly err: (line: string) => void;
+  /** the time now: when a token is made, an approval signed, a version activated */
+  readonly clock: () => Date;
+  /** opens the database the configuration names; the command closes it when done */
+  readonly openDatabase: (config: Config) => Promise<Database>;
+  /** how many generated referrals the checker searches on approve and activate (default: its full size) */
+  readonly checkerSearchSize?: number;
+}
+
+/** The command line as an operator runs it: this process's environment, stdout and stderr, a real clock. */
+export function processIo(): CommandIo {
+  return {
+    env: process.env,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    clock: () => new Date(),
+    openDatabase: (config) => openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }),
+  };
+}
+
+/** A command's context: its configuration and its io. */
+export interface Command {
+  config: Config;
+  io: CommandIo;
+}
+
+export async function withDatabase<T>({ config, io }: Command, work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await io.openDatabase(config);
   try {
     await migrate(db);
     return await work(db);
@@ -23,12 +59,12 @@ export async function withDatabase<T>(config: Config, work: (db: Database) => Pr
  * The rule sets as the commands see them: every version that passes its checks (a broken draft a
  * clinical lead is still working on is left out, not fatal), active versions from the database.
  */
-export async function registryFor(config: Config, db: Database): Promise<RuleSetRegistry> {
+export async function registryFor({ config, io }: Command, db: Database): Promise<RuleSetRegistry> {
   const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
   const { loaded, skipped } = await loadValidRuleSets(config.rulesDir);
-  for (const problem of skipped.slice(0, 3)) console.error(`msk-triage: left out: ${formatProblem(problem)}`);
-  if (skipped.length > 3) console.error(`msk-triage: … and ${skipped.length - 3} more problems (msk-triage rules check lists them)`);
-  return registryFromDatabase(db, loaded, () => new Date(), pins);
+  for (const problem of skipped.slice(0, 3)) io.err(`msk-triage: left out: ${formatProblem(problem)}`);
+  if (skipped.length > 3) io.err(`msk-triage: … and ${skipped.length - 3} more problems (msk-triage rules check lists them)`);
+  return registryFromDatabase(db, loaded, io.clock, pins);
 }
 
 /**

@@ -15,7 +15,7 @@
  *   msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--json]
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config.js';
+import { loadConfig } from '../config.js';
 import { verifyAuditChain, verifyCoverage } from '../audit/audit-trail.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { submitReferral } from '../referrals/submit-referral.js';
@@ -23,7 +23,7 @@ import { syntheticReferrals } from '../schemas/synthetic-referrals.js';
 import { auditEventHash } from '../store/audit-store.js';
 import { referralIdsDecidedByRules } from '../store/referral-store.js';
 import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
-import { CLI_ACTOR, registryFor, withDatabase } from './context.js';
+import { CLI_ACTOR, registryFor, withDatabase, type Command, type CommandIo } from './context.js';
 import { tokenCreate, tokenList, tokenRevoke, TokenUsageError } from './token-commands.js';
 
 const USAGE = `usage:
@@ -48,12 +48,13 @@ Reads DATA_DIR (default ./data) or DATABASE_URL, and RULES_DIR, like the service
 class UsageError extends Error {}
 
 
-async function auditVerify(config: Config, args: string[]): Promise<number> {
+async function auditVerify(command: Command, args: string[]): Promise<number> {
+  const { io } = command;
   const { values } = parseArgs({ args, options: { 'expect-head': { type: 'string' } } });
-  return withDatabase(config, async (db) => {
+  return withDatabase(command, async (db) => {
     const chain = await verifyAuditChain(db);
     if (!chain.ok) {
-      console.log(`audit chain BROKEN at row ${chain.brokenAt}: ${chain.reason} (${chain.rows} rows before it verify)`);
+      io.out(`audit chain BROKEN at row ${chain.brokenAt}: ${chain.reason} (${chain.rows} rows before it verify)`);
       return 1;
     }
     const head = chain.head;
@@ -61,48 +62,50 @@ async function auditVerify(config: Config, args: string[]): Promise<number> {
       const [seq, hash] = values['expect-head'].split(':');
       const recorded = await auditEventHash(db, Number(seq));
       if (recorded === undefined || recorded !== hash) {
-        console.log(`audit chain BROKEN: the expected head ${values['expect-head']} is not in the chain (it was cut or rewritten)`);
+        io.out(`audit chain BROKEN: the expected head ${values['expect-head']} is not in the chain (it was cut or rewritten)`);
         return 1;
       }
     }
     const missing = await verifyCoverage(db);
     if (missing.length > 0) {
-      console.log(`audit trail INCOMPLETE: ${missing.join('; ')}`);
+      io.out(`audit trail INCOMPLETE: ${missing.join('; ')}`);
       return 1;
     }
-    console.log(`audit chain verified: all ${chain.rows} rows${head ? `; head ${head.seq}:${head.hash} (keep it to check later that nothing was cut)` : ''}`);
+    io.out(`audit chain verified: all ${chain.rows} rows${head ? `; head ${head.seq}:${head.hash} (keep it to check later that nothing was cut)` : ''}`);
     return 0;
   });
 }
 
-async function referralsReplay(config: Config, args: string[]): Promise<number> {
+async function referralsReplay(command: Command, args: string[]): Promise<number> {
+  const { io } = command;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' } } });
   if (!values.all && positionals.length === 0) throw new UsageError('name referral ids, or --all');
-  return withDatabase(config, async (db) => {
-    const registry = await registryFor(config, db);
+  return withDatabase(command, async (db) => {
+    const registry = await registryFor(command, db);
     const ids = values.all
       ? await referralIdsDecidedByRules(db)
       : positionals;
     const counts = { matched: 0, differs: 0, unavailable: 0 };
     for (const id of ids) {
-      const result = await replayReferral({ db, registry, clock: () => new Date(), actor: CLI_ACTOR }, id, { bulk: values.all === true });
+      const result = await replayReferral({ db, registry, clock: io.clock, actor: CLI_ACTOR }, id, { bulk: values.all === true });
       counts[result.result] += 1;
-      if (result.result !== 'matched') console.log(`${id}: ${result.result}${result.reason ? ` (${result.reason})` : ''}${result.differences ? ` in ${result.differences.join(', ')}` : ''}`);
+      if (result.result !== 'matched') io.out(`${id}: ${result.result}${result.reason ? ` (${result.reason})` : ''}${result.differences ? ` in ${result.differences.join(', ')}` : ''}`);
     }
-    console.log(`replayed ${ids.length}: ${counts.matched} matched, ${counts.differs} differ, ${counts.unavailable} unavailable`);
+    io.out(`replayed ${ids.length}: ${counts.matched} matched, ${counts.differs} differ, ${counts.unavailable} unavailable`);
     return counts.differs > 0 ? 1 : 0;
   });
 }
 
-async function referralsGenerate(config: Config, args: string[]): Promise<number> {
+async function referralsGenerate(command: Command, args: string[]): Promise<number> {
+  const { config, io } = command;
   const { values } = parseArgs({ args, options: { count: { type: 'string' }, seed: { type: 'string' } } });
   const count = Number(values.count);
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError('--count must be a whole number from 1 to 1000000');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
-  return withDatabase(config, async (db) => {
-    const registry = await registryFor(config, db);
-    const deps = { db, registry, rulesetId: config.rulesetId, clock: () => new Date(), keysInFlight: new Set<string>(), actor: { id: 'cli:synthetic-data-generator', role: 'operator' } as const, idempotencyScope: 'cli' };
+  return withDatabase(command, async (db) => {
+    const registry = await registryFor(command, db);
+    const deps = { db, registry, rulesetId: config.rulesetId, clock: io.clock, keysInFlight: new Set<string>(), actor: { id: 'cli:synthetic-data-generator', role: 'operator' } as const, idempotencyScope: 'cli' };
     const started = Date.now();
     const statuses: Record<string, number> = {};
     for (const referral of syntheticReferrals(count, seed)) {
@@ -110,12 +113,12 @@ async function referralsGenerate(config: Config, args: string[]): Promise<number
       statuses[answer.body.status] = (statuses[answer.body.status] ?? 0) + 1;
     }
     const seconds = (Date.now() - started) / 1000;
-    console.log(`submitted ${count} synthetic referrals (seed ${seed}) in ${seconds.toFixed(1)} s: ${JSON.stringify(statuses)}`);
+    io.out(`submitted ${count} synthetic referrals (seed ${seed}) in ${seconds.toFixed(1)} s: ${JSON.stringify(statuses)}`);
     return 0;
   });
 }
 
-const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
+const COMMANDS: Record<string, (command: Command, args: string[]) => Promise<number>> = {
   'token create': tokenCreate,
   'token list': tokenList,
   'token revoke': tokenRevoke,
@@ -130,22 +133,21 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   'rules activate': rulesActivate,
 };
 
-export async function run(argv: string[]): Promise<number> {
+/** Runs one command; returns its exit code. Only bin.js sets the process's. */
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   const command = COMMANDS[argv.slice(0, 2).join(' ')];
   if (!command) {
-    console.error(USAGE);
+    io.err(USAGE);
     return argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' ? 0 : 2;
   }
   try {
-    return await command(loadConfig(), argv.slice(2));
+    return await command({ config: loadConfig(io.env), io }, argv.slice(2));
   } catch (error) {
     if (error instanceof UsageError || error instanceof TokenUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || (error as Error).message.startsWith('usage:')) {
-      console.error(`msk-triage: ${(error as Error).message}\n\n${USAGE}`);
+      io.err(`msk-triage: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    console.error(`msk-triage: ${(error as Error).message}`);
+    io.err(`msk-triage: ${(error as Error).message}`);
     return 1;
   }
 }
-
-process.exitCode = await run(process.argv.slice(2));

@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../config.js';
 import type { RuleSet } from '../generated/ruleset.js';
 import { routeText } from '../domain/route-order.js';
 import type { CaseResult } from '../rules/rule-cases.js';
@@ -12,7 +11,7 @@ import { formatReport, type SimulationItem } from '../rules/impact-simulation.js
 import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
-import { cliSignatory, registryFor, withDatabase } from './context.js';
+import { cliSignatory, registryFor, withDatabase, type Command } from './context.js';
 import { activateVersion, approveVersion } from '../rulesets/rule-set-activation.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
@@ -38,12 +37,13 @@ export function coverage(inspection: VersionInspection): { rules: [number, numbe
   return { rules: [ruleSet.rules.length - unfired.length, ruleSet.rules.length], routes: [routes.size - unreached.length, routes.size], unfired, unreached };
 }
 
-export async function rulesTest(config: Config, args: string[]): Promise<number> {
+export async function rulesTest(command: Command, args: string[]): Promise<number> {
+  const { config, io } = command;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
   const folders = await versionFolders(positionals[0] ?? config.rulesDir);
   const inspections = await Promise.all(folders.map((dir) => inspectVersion(dir)));
   if (values.json) {
-    console.log(JSON.stringify(inspections.map((i) => ({
+    io.out(JSON.stringify(inspections.map((i) => ({
       dir: i.dir, problems: i.problems, cases: i.caseResults?.map(({ decision: _d, ...rest }) => rest), coverage: coverage(i),
     })), null, 2));
   }
@@ -56,40 +56,42 @@ export async function rulesTest(config: Config, args: string[]): Promise<number>
     const otherProblems = inspection.problems.filter((p) => p.caseId === undefined);
     failed += failures.length + otherProblems.length;
     if (values.json) continue;
-    console.log(`${inspection.dir}: ${results.length} cases, ${results.length - failures.length} passed, ${failures.length} failed`);
+    io.out(`${inspection.dir}: ${results.length} cases, ${results.length - failures.length} passed, ${failures.length} failed`);
     if (!inspection.caseResults) {
-      for (const problem of inspection.problems) console.log(`  cannot run the cases: ${formatProblem(problem)}`);
+      for (const problem of inspection.problems) io.out(`  cannot run the cases: ${formatProblem(problem)}`);
       continue;
     }
     for (const problem of otherProblems) {
-      console.log(`  REFUSED ${formatProblem(problem)}`);
-      if (problem.example) console.log(`    counterexample: ${JSON.stringify(problem.example)}`);
+      io.out(`  REFUSED ${formatProblem(problem)}`);
+      if (problem.example) io.out(`    counterexample: ${JSON.stringify(problem.example)}`);
     }
     for (const result of failures) {
       const d = result.decision;
-      console.log(`  FAIL ${result.id}: ${result.description}`);
-      console.log(`    expected ${expectedText(result, inspection)}`);
-      console.log(`    actual   ${d ? `${routeText(d)}, review ${d.reviewRequired ? 'required' : 'not required'}; fired ${d.firedRules.map((f) => f.id).join(', ') || 'none'}` : 'no decision'}`);
-      for (const failure of result.failures) console.log(`    - ${failure}`);
+      io.out(`  FAIL ${result.id}: ${result.description}`);
+      io.out(`    expected ${expectedText(result, inspection)}`);
+      io.out(`    actual   ${d ? `${routeText(d)}, review ${d.reviewRequired ? 'required' : 'not required'}; fired ${d.firedRules.map((f) => f.id).join(', ') || 'none'}` : 'no decision'}`);
+      for (const failure of result.failures) io.out(`    - ${failure}`);
     }
     const c = coverage(inspection);
-    console.log(`  coverage: rules fired by a case ${c.rules[0]}/${c.rules[1]}${c.unfired.length ? ` (never: ${c.unfired.join(', ')})` : ''}; routes reached ${c.routes[0]}/${c.routes[1]}${c.unreached.length ? ` (never: ${c.unreached.join('; ')})` : ''}`);
+    io.out(`  coverage: rules fired by a case ${c.rules[0]}/${c.rules[1]}${c.unfired.length ? ` (never: ${c.unfired.join(', ')})` : ''}; routes reached ${c.routes[0]}/${c.routes[1]}${c.unreached.length ? ` (never: ${c.unreached.join('; ')})` : ''}`);
   }
   return failed > 0 ? 1 : 0;
 }
 
-export async function rulesDiff(config: Config, args: string[]): Promise<number> {
+export async function rulesDiff(command: Command, args: string[]): Promise<number> {
+  const { config, io } = command;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
   const [id, from, to] = positionals;
   if (!id || !from || !to) throw new Error('usage: msk-triage rules diff <ruleset> <from-version> <to-version>');
   const read = async (version: string) => JSON.parse(await readFile(path.join(config.rulesDir, id, version, RULESET_FILE), 'utf8')) as RuleSet;
   const diff = diffRuleSets(await read(from), await read(to));
-  console.log(values.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
+  io.out(values.json ? JSON.stringify(diff, null, 2) : formatDiff(diff));
   return 0;
 }
 
 /** `msk-triage rules check [DIR] [--json]`: loader checks as errors, then the linter's findings. */
-export async function rulesCheck(config: Config, args: string[]): Promise<number> {
+export async function rulesCheck(command: Command, args: string[]): Promise<number> {
+  const { config, io } = command;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
   const folders = await versionFolders(positionals[0] ?? config.rulesDir);
   const results: Array<{ dir: string; findings: Finding[] }> = [];
@@ -107,22 +109,23 @@ export async function rulesCheck(config: Config, args: string[]): Promise<number
   }
   const errors = results.flatMap((r) => r.findings).filter((f) => f.severity === 'error').length;
   const warnings = results.flatMap((r) => r.findings).length - errors;
-  if (values.json) console.log(JSON.stringify({ errors, warnings, results }, null, 2));
+  if (values.json) io.out(JSON.stringify({ errors, warnings, results }, null, 2));
   else {
     for (const { dir, findings } of results) {
-      console.log(`${dir}: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings`);
+      io.out(`${dir}: ${findings.filter((f) => f.severity === 'error').length} errors, ${findings.filter((f) => f.severity === 'warning').length} warnings`);
       for (const f of findings) {
-        console.log(`  ${f.severity.padEnd(7)} ${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.message}`);
-        if (f.example) console.log(`          example: ${JSON.stringify(f.example)}`);
+        io.out(`  ${f.severity.padEnd(7)} ${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}${f.path ? ` ${f.path}` : ''}: ${f.message}`);
+        if (f.example) io.out(`          example: ${JSON.stringify(f.example)}`);
       }
     }
-    console.log(`${errors} errors, ${warnings} warnings`);
+    io.out(`${errors} errors, ${warnings} warnings`);
   }
   return errors > 0 ? 1 : 0;
 }
 
 /** `msk-triage rules simulate RULESET --from V --to V [--file F] [--date D] [--json]` */
-export async function rulesSimulate(config: Config, args: string[]): Promise<number> {
+export async function rulesSimulate(command: Command, args: string[]): Promise<number> {
+  const { config, io } = command;
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
     options: { from: { type: 'string' }, to: { type: 'string' }, file: { type: 'string' }, date: { type: 'string' }, json: { type: 'boolean' } },
@@ -130,14 +133,14 @@ export async function rulesSimulate(config: Config, args: string[]): Promise<num
   const [ruleset] = positionals;
   if (!ruleset || !values.to) throw new Error('usage: msk-triage rules simulate <ruleset> --to <version> [--from <version>] [--file referrals.json] [--date YYYY-MM-DD] [--json]');
   const started = Date.now();
-  const { registry, items } = await withDatabase(config, async (db) => ({
-    registry: await registryFor(config, db),
+  const { registry, items } = await withDatabase(command, async (db) => ({
+    registry: await registryFor(command, db),
     items: values.file ? await referralsFromFile(values.file) : await storedReferrals(db),
   }));
-  const result = await simulateImpact({ registry, rulesDir: config.rulesDir, clock: () => new Date() }, {
+  const result = await simulateImpact({ registry, rulesDir: config.rulesDir, clock: io.clock }, {
     ruleset, from: values.from, to: values.to, items, withIds: true, ...(values.date ? { evaluationDate: values.date } : {}),
   });
-  console.log(values.json ? JSON.stringify(result, null, 2) : `${formatReport(result)}\n\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  io.out(values.json ? JSON.stringify(result, null, 2) : `${formatReport(result)}\n\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return 0;
 }
 
@@ -153,20 +156,21 @@ async function referralsFromFile(file: string): Promise<SimulationItem[]> {
 }
 
 /** `msk-triage rules approve RULESET VERSION --name N --role R [--note T]` */
-export async function rulesApprove(config: Config, args: string[]): Promise<number> {
+export async function rulesApprove(command: Command, args: string[]): Promise<number> {
+  const { config, io } = command;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, role: { type: 'string' }, note: { type: 'string' } } });
   const [rulesetId, version] = positionals;
   if (!rulesetId || !version || !values.name || !values.role) throw new Error('usage: msk-triage rules approve <ruleset> <version> --name <name> --role <role> [--note <text>]');
-  return withDatabase(config, async (db) => {
-    const registry = await registryFor(config, db);
+  return withDatabase(command, async (db) => {
+    const registry = await registryFor(command, db);
     try {
-      const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, approver: cliSignatory(values.name as string, values.role as string), ...(values.note ? { note: values.note } : {}) });
-      console.log(`approved ${rulesetId} ${version} (content hash ${approval.sha256}) by ${approval.approver}, ${approval.role}`);
+      const approval = await approveVersion({ db, registry, rulesDir: config.rulesDir, clock: io.clock, ...(io.checkerSearchSize ? { checkerSearchSize: io.checkerSearchSize } : {}) }, { rulesetId, version, approver: cliSignatory(values.name as string, values.role as string), ...(values.note ? { note: values.note } : {}) });
+      io.out(`approved ${rulesetId} ${version} (content hash ${approval.sha256}) by ${approval.approver}, ${approval.role}`);
       return 0;
     } catch (error) {
       if (error instanceof ApiError) {
-        console.log(`approval refused; nothing was recorded for ${rulesetId} ${version}:`);
-        for (const issue of error.issues) console.log(`  ${issue.message}`);
+        io.out(`approval refused; nothing was recorded for ${rulesetId} ${version}:`);
+        for (const issue of error.issues) io.out(`  ${issue.message}`);
         return 1;
       }
       throw error;
@@ -175,20 +179,21 @@ export async function rulesApprove(config: Config, args: string[]): Promise<numb
 }
 
 /** `msk-triage rules activate RULESET VERSION --by N --reason R` */
-export async function rulesActivate(config: Config, args: string[]): Promise<number> {
+export async function rulesActivate(command: Command, args: string[]): Promise<number> {
+  const { config, io } = command;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { by: { type: 'string' }, reason: { type: 'string' } } });
   const [rulesetId, version] = positionals;
   if (!rulesetId || !version || !values.by || !values.reason) throw new Error('usage: msk-triage rules activate <ruleset> <version> --by <name> --reason <text>');
-  return withDatabase(config, async (db) => {
-    const registry = await registryFor(config, db);
+  return withDatabase(command, async (db) => {
+    const registry = await registryFor(command, db);
     try {
-      const result = await activateVersion({ db, registry, rulesDir: config.rulesDir, clock: () => new Date() }, { rulesetId, version, activatedBy: cliSignatory(values.by as string, 'operator'), reason: values.reason as string });
-      console.log(`activated ${rulesetId} ${result.version} (was ${result.previousVersion ?? 'none'}); a running service switches to it when it next checks`);
+      const result = await activateVersion({ db, registry, rulesDir: config.rulesDir, clock: io.clock, ...(io.checkerSearchSize ? { checkerSearchSize: io.checkerSearchSize } : {}) }, { rulesetId, version, activatedBy: cliSignatory(values.by as string, 'operator'), reason: values.reason as string });
+      io.out(`activated ${rulesetId} ${result.version} (was ${result.previousVersion ?? 'none'}); a running service switches to it when it next checks`);
       return 0;
     } catch (error) {
       if (error instanceof ApiError) {
-        console.log(`activation refused; ${rulesetId} ${version} is not active:`);
-        for (const issue of error.issues) console.log(`  ${issue.message}`);
+        io.out(`activation refused; ${rulesetId} ${version} is not active:`);
+        for (const issue of error.issues) io.out(`  ${issue.message}`);
         return 1;
       }
       throw error;

@@ -11,11 +11,10 @@ import { createToken, listTokens, revokeToken, tokenIdsStartingWith } from '../a
 import { ODS_CODE } from '../auth/principal.js';
 import { isRole, ROLES } from '../domain/roles.js';
 import type { TokenRecord } from '../store/token-store.js';
-import type { Config } from '../config.js';
 import { randomUUID } from 'node:crypto';
 import type { AuditEventInput } from '../domain/audit-event-types.js';
 import { appendAuditEvents } from '../audit/audit-trail.js';
-import { CLI_ACTOR, withDatabase } from './context.js';
+import { CLI_ACTOR, withDatabase, type Command } from './context.js';
 
 export class TokenUsageError extends Error {}
 
@@ -42,7 +41,8 @@ export function expiryFrom(text: string, now: Date): Date | null {
   throw new TokenUsageError('--expires must be a duration (90d, 12h, 30m, 45s), a date (2027-03-31) or never');
 }
 
-export async function tokenCreate(config: Config, args: string[]): Promise<number> {
+export async function tokenCreate(command: Command, args: string[]): Promise<number> {
+  const { io } = command;
   const { values } = parseArgs({ args, options: { role: { type: 'string' }, name: { type: 'string' }, practice: { type: 'string' }, expires: { type: 'string' } } });
   const { role } = values;
   const practice = values.practice?.trim().toUpperCase();
@@ -51,18 +51,18 @@ export async function tokenCreate(config: Config, args: string[]): Promise<numbe
   if (!name || name.length > 200) throw new TokenUsageError('--name must name who (or which system) holds the token, in 1 to 200 characters');
   if (role === 'gp' && (practice === undefined || !ODS_CODE.test(practice))) throw new TokenUsageError('a gp token needs --practice: the ODS code of the practice, such as A81001');
   if (role !== 'gp' && practice !== undefined) throw new TokenUsageError('--practice is for gp tokens only');
-  const now = new Date();
+  const now = io.clock();
   const expiresAt = expiryFrom(values.expires ?? DEFAULT_TOKEN_LIFETIME, now);
-  return withDatabase(config, async (db) => {
+  return withDatabase(command, async (db) => {
     // Issuing a credential is recorded like any other action: who (the operator), which token, never the token.
     const { token, record } = await db.transaction(async (tx) => {
       const created = await createToken(tx, { name, role, ...(practice ? { practice } : {}), expiresAt, now });
       await appendAuditEvents(tx, [tokenEvent('token.created', created.record.id, now, { role, practice: practice ?? null, expiresAt: expiresAt?.toISOString() ?? null })]);
       return created;
     });
-    console.log(`created token ${record.id} for ${record.name}: role ${record.role}${record.practice ? `, practice ${record.practice}` : ''}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : 'never expires'}`);
-    console.log('Send it as "Authorization: Bearer <token>". It is shown this once; only its hash is kept. The token:');
-    console.log(token);
+    io.out(`created token ${record.id} for ${record.name}: role ${record.role}${record.practice ? `, practice ${record.practice}` : ''}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : 'never expires'}`);
+    io.out('Send it as "Authorization: Bearer <token>". It is shown this once; only its hash is kept. The token:');
+    io.out(token);
     return 0;
   });
 }
@@ -73,43 +73,45 @@ function state(record: TokenRecord, now: Date): string {
   return record.expiresAt ? `active until ${record.expiresAt.toISOString()}` : 'active, never expires';
 }
 
-export async function tokenList(config: Config, args: string[]): Promise<number> {
+export async function tokenList(command: Command, args: string[]): Promise<number> {
+  const { io } = command;
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
-  return withDatabase(config, async (db) => {
+  return withDatabase(command, async (db) => {
     const tokens = await listTokens(db);
-    const now = new Date();
+    const now = io.clock();
     if (values.json) {
-      console.log(JSON.stringify(tokens.map((t) => ({ ...t, state: state(t, now).split(' ')[0]?.replace(',', '') })), null, 2));
+      io.out(JSON.stringify(tokens.map((t) => ({ ...t, state: state(t, now).split(' ')[0]?.replace(',', '') })), null, 2));
       return 0;
     }
-    if (tokens.length === 0) console.log('no tokens: create one with  msk-triage token create --role ROLE --name NAME');
-    for (const t of tokens) console.log(`${t.id}  ${t.role.padEnd(16)}  ${(t.practice ?? '-').padEnd(8)}  ${state(t, now).padEnd(40)}  ${t.name}`);
+    if (tokens.length === 0) io.out('no tokens: create one with  msk-triage token create --role ROLE --name NAME');
+    for (const t of tokens) io.out(`${t.id}  ${t.role.padEnd(16)}  ${(t.practice ?? '-').padEnd(8)}  ${state(t, now).padEnd(40)}  ${t.name}`);
     return 0;
   });
 }
 
-export async function tokenRevoke(config: Config, args: string[]): Promise<number> {
+export async function tokenRevoke(command: Command, args: string[]): Promise<number> {
+  const { io } = command;
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new TokenUsageError('name one token id, or its first 8 or more characters (msk-triage token list shows them)');
   const given = positionals[0] as string;
-  return withDatabase(config, async (db) => {
+  return withDatabase(command, async (db) => {
     const matches = await tokenIdsStartingWith(db, given);
     if (matches.length > 1) {
-      console.log(`${given} is the start of ${matches.length} token ids: give more of it`);
+      io.out(`${given} is the start of ${matches.length} token ids: give more of it`);
       return 1;
     }
     const id = matches[0] ?? given;
-    const now = new Date();
+    const now = io.clock();
     const revoked = await db.transaction(async (tx) => {
       if (!(await revokeToken(tx, id, now))) return false;
       await appendAuditEvents(tx, [tokenEvent('token.revoked', id, now, {})]);
       return true;
     });
     if (revoked) {
-      console.log(`revoked token ${id}: it is refused from the next request on`);
+      io.out(`revoked token ${id}: it is refused from the next request on`);
       return 0;
     }
-    console.log(`no token ${given} to revoke (unknown, or revoked already)`);
+    io.out(`no token ${given} to revoke (unknown, or revoked already)`);
     return 1;
   });
 }

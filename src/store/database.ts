@@ -21,6 +21,8 @@ export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** PostgreSQL LISTEN on a dedicated connection (postgres only); returns a function that stops it. */
   listen?(channel: string, onNotice: (payload: string) => void): Promise<() => Promise<void>>;
+  /** The whole embedded database as a tar file (PGlite only): a template that a new one can start from. */
+  dumpDataDir?(): Promise<Blob>;
   /** Runs `work` in one transaction; inside it, use only `tx` (PGlite has a single connection). */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -77,7 +79,8 @@ function lockDataDir(location: string): () => void {
   throw new DataDirInUseError(`could not lock ${lockFile}`);
 }
 
-export async function openPglite(dataDir: string): Promise<Database> {
+/** `from`: a dump of another embedded database to start with, instead of creating an empty one (tests). */
+export async function openPglite(dataDir: string, options: { from?: Blob } = {}): Promise<Database> {
   let location = dataDir;
   let unlock = () => undefined as void;
   if (dataDir !== IN_MEMORY) {
@@ -87,7 +90,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
   }
   let db: PGlite;
   try {
-    db = await PGlite.create(location === IN_MEMORY ? undefined : location);
+    db = await PGlite.create(location === IN_MEMORY ? undefined : location, options.from ? { loadDataDir: options.from } : {});
   } catch (error) {
     unlock();
     throw error;
@@ -96,6 +99,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     query: async <T>(sql: string, params: readonly unknown[] = []) => (await db.query<T>(sql, [...params])).rows,
     exec: async (sql: string) => void (await db.exec(sql)),
+    dumpDataDir: () => db.dumpDataDir('none'),
     transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
       db.transaction((tx) =>
         work({

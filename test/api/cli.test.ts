@@ -1,81 +1,68 @@
 /**
- * The command line as an operator runs it (`npx msk-triage …`), on an embedded database in a
- * temporary DATA_DIR: generate synthetic referrals, verify the audit chain, replay, and find the
+ * The command line as an operator runs it (`npx msk-triage …`), run in this process (`main(argv,
+ * io)`, as bin.js runs it) on a database of its own: generate synthetic referrals, verify the audit chain, replay, and find the
  * row someone edited behind the service's back; issue, list and revoke bearer tokens; and take a
  * rule-set version from draft to active, signed by two people.
  */
 import { expect } from 'chai';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
-import { openPglite } from '../../src/store/database.js';
-import { tempDir } from '../support/temp-dirs.js';
+import type { Database } from '../../src/store/database.js';
+import { inProcessCli, type InProcessCli } from '../support/cli.js';
+import { freshDatabase } from '../support/test-database.js';
 
-function cli(dataDir: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['src/cli/bin.js', ...args], {
-    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/** A new database of its own for each block (the counts below are of everything in it), closed after. */
+function ownDatabase(): { db: () => Database } {
+  let own: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  before(async () => (own = await freshDatabase()));
+  after(async () => own?.dispose());
+  return { db: () => own?.db as Database };
 }
 
 describe('the msk-triage command line', function () {
-  this.timeout(120_000);
-  const dataDir = tempDir('msk-cli-');
+  this.timeout(60_000);
+  const { db } = ownDatabase();
+  let cli: InProcessCli;
+  before(() => (cli = inProcessCli({ db: db() })));
 
-  it('generates synthetic referrals through the submission path', () => {
-    const result = cli(dataDir, 'referrals', 'generate', '--count', '40', '--seed', '5');
+  it('generates synthetic referrals through the submission path', async () => {
+    const result = await cli('referrals', 'generate', '--count', '40', '--seed', '5');
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^submitted 40 synthetic referrals \(seed 5\)/);
   });
 
-  it('verifies the whole audit chain and prints its head', () => {
-    const result = cli(dataDir, 'audit', 'verify');
+  it('verifies the whole audit chain and prints its head', async () => {
+    const result = await cli('audit', 'verify');
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^audit chain verified: all 81 rows; head 81:[0-9a-f]{64}/); // 40 referrals × 2 events + the first activation
   });
 
-  it('replays every stored referral to the same decision', () => {
-    const result = cli(dataDir, 'referrals', 'replay', '--all');
+  it('replays every stored referral to the same decision', async () => {
+    const result = await cli('referrals', 'replay', '--all');
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('replayed 40: 40 matched, 0 differ, 0 unavailable');
   });
 
   it('names the first broken row after an edit in the database, and exits 1', async () => {
-    const db = await openPglite(dataDir);
-    await db.exec("alter table audit_events disable trigger user; update audit_events set actor = 'mallory' where seq = 12; alter table audit_events enable trigger user;");
-    await db.close();
-    const result = cli(dataDir, 'audit', 'verify');
+    await db().exec("alter table audit_events disable trigger user; update audit_events set actor = 'mallory' where seq = 12; alter table audit_events enable trigger user;");
+    const result = await cli('audit', 'verify');
     expect(result.status).to.equal(1);
     expect(result.stdout).to.contain('audit chain BROKEN at row 12: row 12 was changed after it was written');
   });
 
-  it('explains its usage and exits 2 for a wrong command', () => {
-    const result = cli(dataDir, 'audit', 'verfy');
+  it('explains its usage and exits 2 for a wrong command, as a process too (bin.js sets the exit code)', async () => {
+    const result = await cli('audit', 'verfy');
     expect(result.status).to.equal(2);
     expect(result.stderr).to.contain('usage:');
-    expect(cli(dataDir, 'referrals', 'generate', '--count', 'many').status).to.equal(2);
+    expect((await cli('referrals', 'generate', '--count', 'many')).status).to.equal(2);
+    const asProcess = spawnSync(process.execPath, ['src/cli/bin.js', 'audit', 'verfy'], { encoding: 'utf8', timeout: 60_000 });
+    expect(asProcess.status).to.equal(2);
+    expect(asProcess.stderr).to.contain('usage:');
   });
 });
-
-/** The same, without blocking: for commands that may run side by side (they never open the database). */
-async function cliAsync(dataDir: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['src/cli/bin.js', ...args], {
-      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    return { status: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
-    return { status: typeof failed.code === 'number' ? failed.code : null, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const ANY_TOKEN = /msk_[A-Za-z0-9_-]{43}/;
@@ -94,13 +81,15 @@ interface ListedToken {
 }
 
 describe('the msk-triage token commands', function () {
-  this.timeout(180_000);
-  const dataDir = tempDir('msk-tokens-');
+  this.timeout(60_000);
+  const { db } = ownDatabase();
+  let cli: InProcessCli;
+  before(() => (cli = inProcessCli({ db: db() })));
   const created: Record<string, { id: string; token: string }> = {};
 
   /** Creates a token; checks what every create prints; keeps the id and the token under `key`. */
-  function create(key: string, ...args: string[]): string {
-    const result = cli(dataDir, 'token', 'create', ...args);
+  async function create(key: string, ...args: string[]): Promise<string> {
+    const result = await cli('token', 'create', ...args);
     expect(result.status, result.stderr).to.equal(0);
     const lines = result.stdout.trimEnd().split('\n');
     const token = lines.at(-1) ?? '';
@@ -114,8 +103,8 @@ describe('the msk-triage token commands', function () {
     return lines[0] ?? '';
   }
 
-  const listJson = (): ListedToken[] => {
-    const result = cli(dataDir, 'token', 'list', '--json');
+  const listJson = async (): Promise<ListedToken[]> => {
+    const result = await cli('token', 'list', '--json');
     expect(result.status, result.stderr).to.equal(0);
     return JSON.parse(result.stdout) as ListedToken[];
   };
@@ -125,19 +114,19 @@ describe('the msk-triage token commands', function () {
     return found as ListedToken;
   };
 
-  it('token create prints what it made, then the token alone on the last line, once', () => {
-    const first = create('gp', '--role', 'gp', '--name', 'Dr G Practice', '--practice', 'J82001', '--expires', '90d');
+  it('token create prints what it made, then the token alone on the last line, once', async () => {
+    const first = await create('gp', '--role', 'gp', '--name', 'Dr G Practice', '--practice', 'J82001', '--expires', '90d');
     expect(first).to.match(new RegExp(`^created token ${UUID} for Dr G Practice: role gp, practice J82001, expires \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z$`));
   });
 
   it('refuses a gp token without --practice, a bad --role, and a past or unreadable --expires: exit 2, a clear message, nothing written', async () => {
-    const untouched = tempDir('msk-tokens-refused-');
-    const refusals = await Promise.all([
-      cliAsync(untouched, 'token', 'create', '--role', 'gp', '--name', 'Dr No Practice'),
-      cliAsync(untouched, 'token', 'create', '--role', 'admin', '--name', 'Mallory'),
-      cliAsync(untouched, 'token', 'create', '--role', 'triage-clinician', '--name', 'Dr Past', '--expires', '2020-01-01'),
-      cliAsync(untouched, 'token', 'create', '--role', 'triage-clinician', '--name', 'Dr Soon', '--expires', 'soon'),
-    ]);
+    const untouched = inProcessCli({ db: db() });
+    const refusals = [
+      await untouched('token', 'create', '--role', 'gp', '--name', 'Dr No Practice'),
+      await untouched('token', 'create', '--role', 'admin', '--name', 'Mallory'),
+      await untouched('token', 'create', '--role', 'triage-clinician', '--name', 'Dr Past', '--expires', '2020-01-01'),
+      await untouched('token', 'create', '--role', 'triage-clinician', '--name', 'Dr Soon', '--expires', 'soon'),
+    ];
     const messages = [
       /^msk-triage: a gp token needs --practice: the ODS code of the practice, such as A81001$/,
       /^msk-triage: --role must be one of: gp, triage-clinician, clinical-lead$/,
@@ -149,15 +138,15 @@ describe('the msk-triage token commands', function () {
       expect(result.stderr.split('\n')[0]).to.match(messages[i] as RegExp);
       expect(result.stdout + result.stderr).to.not.match(ANY_TOKEN);
     });
-    expect(readdirSync(untouched), 'refused before the database was opened').to.deep.equal([]);
+    expect(untouched.opened(), 'refused before the database was opened').to.equal(0);
   });
 
-  it('--expires takes days, hours, a date or never; token list shows role, practice and state, never a token or its hash', () => {
-    create('clinician', '--role', 'triage-clinician', '--name', 'Nurse T Clinician', '--expires', '12h');
-    create('lead', '--role', 'clinical-lead', '--name', 'Dr C Lead', '--expires', '2099-03-31');
-    create('forever', '--role', 'gp', '--name', 'Dr F Forever', '--practice', 'A81001', '--expires', 'never');
+  it('--expires takes days, hours, a date or never; token list shows role, practice and state, never a token or its hash', async () => {
+    await create('clinician', '--role', 'triage-clinician', '--name', 'Nurse T Clinician', '--expires', '12h');
+    await create('lead', '--role', 'clinical-lead', '--name', 'Dr C Lead', '--expires', '2099-03-31');
+    await create('forever', '--role', 'gp', '--name', 'Dr F Forever', '--practice', 'A81001', '--expires', 'never');
 
-    const tokens = listJson();
+    const tokens = await listJson();
     expect(tokens.map((t) => t.id)).to.deep.equal(['gp', 'clinician', 'lead', 'forever'].map((key) => created[key]?.id));
     const lifetime = (t: ListedToken) => Date.parse(t.expiresAt ?? '') - Date.parse(t.createdAt);
     const gp = listed(tokens, 'gp');
@@ -170,7 +159,7 @@ describe('the msk-triage token commands', function () {
     expect(listed(tokens, 'forever')).to.include({ role: 'gp', practice: 'A81001', expiresAt: null, state: 'active' });
     expect(Object.keys(gp)).to.deep.equal(['id', 'name', 'role', 'practice', 'createdAt', 'expiresAt', 'revokedAt', 'state']);
 
-    const text = cli(dataDir, 'token', 'list');
+    const text = await cli('token', 'list');
     expect(text.status, text.stderr).to.equal(0);
     const line = (key: string) => text.stdout.split('\n').find((l) => l.startsWith(created[key]?.id ?? '-')) ?? '';
     expect(line('gp')).to.match(/^\S+ {2}gp {16}J82001 {4}active until \S+Z +Dr G Practice$/);
@@ -187,53 +176,48 @@ describe('the msk-triage token commands', function () {
     expect(everything).to.not.match(ANY_TOKEN);
   });
 
-  it('token revoke marks a token revoked and exits 0; revoking it again exits 1', () => {
+  it('token revoke marks a token revoked and exits 0; revoking it again exits 1', async () => {
     const id = created.gp?.id ?? '';
-    const revoked = cli(dataDir, 'token', 'revoke', id);
+    const revoked = await cli('token', 'revoke', id);
     expect(revoked.status, revoked.stderr).to.equal(0);
     expect(revoked.stdout).to.equal(`revoked token ${id}: it is refused from the next request on\n`);
 
-    const text = cli(dataDir, 'token', 'list');
+    const text = await cli('token', 'list');
     expect(text.status, text.stderr).to.equal(0);
     expect(text.stdout.split('\n').find((l) => l.startsWith(id))).to.match(/ {2}gp {16}J82001 {4}revoked \d{4}-\d{2}-\d{2}T[\d:.]+Z +Dr G Practice$/);
     expect(text.stdout.split('\n').filter((l) => / active/.test(l)), 'the others stay active').to.have.length(3);
 
-    const again = cli(dataDir, 'token', 'revoke', id);
+    const again = await cli('token', 'revoke', id);
     expect(again.status).to.equal(1);
     expect(again.stdout).to.equal(`no token ${id} to revoke (unknown, or revoked already)\n`);
 
     // As `token list` shows it, shortened: the first 8 characters name one token.
     const lead = created.lead?.id ?? '';
-    const short = cli(dataDir, 'token', 'revoke', lead.slice(0, 8));
+    const short = await cli('token', 'revoke', lead.slice(0, 8));
     expect(short.status, short.stdout + short.stderr).to.equal(0);
     expect(short.stdout).to.equal(`revoked token ${lead}: it is refused from the next request on\n`);
-    expect(cli(dataDir, 'token', 'revoke', lead.slice(0, 7)).status, 'fewer than 8 characters name no token').to.equal(1);
+    expect((await cli('token', 'revoke', lead.slice(0, 7))).status, 'fewer than 8 characters name no token').to.equal(1);
   });
 
   it('records each token issued and revoked as an audit event by the operator, never the token itself', async () => {
-    const db = await openPglite(dataDir);
-    try {
-      const events = await db.query<{ event_type: string; actor: string; actor_role: string; details: Record<string, unknown> }>(
-        "select event_type, actor, actor_role, details from audit_events where event_type like 'token.%' order by seq",
-      );
-      const ids = (type: string) => events.filter((e) => e.event_type === type).map((e) => e.details.tokenId);
-      expect(ids('token.created')).to.include.members(Object.values(created).map((t) => t?.id));
-      expect(ids('token.revoked')).to.deep.equal([created.gp?.id, created.lead?.id]);
-      for (const event of events) expect(event).to.include({ actor: 'cli:operator', actor_role: 'operator' });
-      const text = JSON.stringify(events);
-      for (const t of Object.values(created)) expect(text).to.not.contain(t?.token.slice(4));
-    } finally {
-      await db.close();
-    }
+    const events = await db().query<{ event_type: string; actor: string; actor_role: string; details: Record<string, unknown> }>(
+      "select event_type, actor, actor_role, details from audit_events where event_type like 'token.%' order by seq",
+    );
+    const ids = (type: string) => events.filter((e) => e.event_type === type).map((e) => e.details.tokenId);
+    expect(ids('token.created')).to.include.members(Object.values(created).map((t) => t?.id));
+    expect(ids('token.revoked')).to.deep.equal([created.gp?.id, created.lead?.id]);
+    for (const event of events) expect(event).to.include({ actor: 'cli:operator', actor_role: 'operator' });
+    const text = JSON.stringify(events);
+    for (const t of Object.values(created)) expect(text).to.not.contain(t?.token.slice(4));
   });
 });
 
 describe('the msk-triage rules commands', function () {
   this.timeout(60_000);
-  const run = (...args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const run = inProcessCli(); // these commands never open the database
 
-  it('rules test: passes every shipped version, with a coverage line', () => {
-    const result = run('rules', 'test');
+  it('rules test: passes every shipped version, with a coverage line', async () => {
+    const result = await run('rules', 'test');
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/rules\/msk-triage\/1\.0\.0: 80 cases, 80 passed, 0 failed/);
     expect(result.stdout).to.match(/rules\/msk-triage\/2\.0\.0: (\d+) cases, \1 passed, 0 failed/);
@@ -246,7 +230,7 @@ describe('the msk-triage rules commands', function () {
       copy.ruleset.rules = copy.ruleset.rules.filter((r) => r.id !== 'MSK-N05') as typeof copy.ruleset.rules;
       copy.cases.cases = copy.cases.cases.filter((c) => !JSON.stringify(c).includes('MSK-N05')) as typeof copy.cases.cases;
     });
-    const result = run('rules', 'test', dir);
+    const result = await run('rules', 'test', dir);
     expect(result.status, result.stdout).to.equal(1);
     expect(result.stdout).to.match(/: (\d+) cases, \1 passed, 0 failed/);
     expect(result.stdout).to.contain('REFUSED').and.contain('invariant red-flag-safety-net fails: a referral with redFlags.nightPain true');
@@ -259,7 +243,7 @@ describe('the msk-triage rules commands', function () {
       const e06 = copy.ruleset.rules.find((r) => r.id === 'MSK-E06');
       if (e06) e06.route.urgency = 'urgent';
     });
-    const result = run('rules', 'test', dir);
+    const result = await run('rules', 'test', dir);
     expect(result.status).to.equal(1);
     expect(result.stdout).to.contain('FAIL E06-gca-age-72');
     expect(result.stdout).to.contain('expected secondary / emergency / rheumatology-same-day, review not required; fires MSK-E06, MSK-R10');
@@ -268,18 +252,19 @@ describe('the msk-triage rules commands', function () {
 
   it('rules diff: shows what changed from 1.0.0 to the 1.1.0 draft', async () => {
     const { version1RulesFolder } = await import('../support/rule-set-copies.js');
-    const env = { ...process.env, RULES_DIR: await version1RulesFolder() };
-    const diff = (...args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', 'rules', 'diff', 'msk-triage', '1.0.0', '1.1.0', ...args], { env, encoding: 'utf8', timeout: 60_000 });
-    const result = diff();
+    const cli = inProcessCli({ env: { RULES_DIR: await version1RulesFolder() } });
+    const diff = (...args: string[]) => cli('rules', 'diff', 'msk-triage', '1.0.0', '1.1.0', ...args);
+    const result = await diff();
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('condition all[1]: history.nonSurgicalCareWeeks < 6  →  history.nonSurgicalCareWeeks < 8');
-    const json = JSON.parse(diff('--json').stdout) as { changed: Array<{ id: string }> };
+    const json = JSON.parse((await diff('--json')).stdout) as { changed: Array<{ id: string }> };
     expect(json.changed.map((c) => c.id)).to.deep.equal(['MSK-R10', 'MSK-R11']);
   });
 });
 
 describe('a clinical lead’s way from a new version to activation, on the command line', function () {
-  this.timeout(180_000);
+  this.timeout(60_000);
+  const { db } = ownDatabase();
 
   it('checks, simulates, approves and activates 1.1.0 while a broken 1.2.0 draft sits beside it', async () => {
     // 1.0.0 active and the 1.1.0 draft, and a 1.2.0 copied from 1.1.0 and broken
@@ -294,52 +279,47 @@ describe('a clinical lead’s way from a new version to activation, on the comma
     if (first) first.conditions = { all: [{ fact: 'smoker', operator: 'equal', value: true }] };
     writeFileSync(path.join(v120, 'ruleset.json'), JSON.stringify(ruleset));
     writeFileSync(path.join(v120, 'cases.json'), readFileSync(path.join(v120, 'cases.json'), 'utf8').replace('"version": "1.1.0"', '"version": "1.2.0"'));
-    const dataDir = tempDir('msk-lead-');
-    const run = (...args: string[]) => spawnSync(process.execPath, ['src/cli/bin.js', ...args], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', RULES_DIR: rulesDir }, encoding: 'utf8', timeout: 120_000 });
+    // The checker searches at full size here, as the real commands do.
+    const run = inProcessCli({ db: db(), env: { RULES_DIR: rulesDir } });
 
-    const check = run('rules', 'check');
+    const check = await run('rules', 'check');
     expect(check.status).to.equal(1);
     expect(check.stdout).to.match(/1\.2\.0\/ruleset\.json: rule MSK-E01 \/conditions\/all\/0: fact "smoker" is recorded only/);
     expect(check.stdout).to.match(/msk-triage\/1\.1\.0: 0 errors, 0 warnings/);
 
-    expect(run('referrals', 'generate', '--count', '300', '--seed', '21').status).to.equal(0);
-    const simulate = run('rules', 'simulate', 'msk-triage', '--from', '1.0.0', '--to', '1.1.0');
+    expect((await run('referrals', 'generate', '--count', '300', '--seed', '21')).status).to.equal(0);
+    const simulate = await run('rules', 'simulate', 'msk-triage', '--from', '1.0.0', '--to', '1.1.0');
     expect(simulate.status, simulate.stderr).to.equal(0);
     expect(simulate.stdout).to.match(/msk-triage 1\.0\.0 → 1\.1\.0: 300 referrals/);
     expect(simulate.stdout, simulate.stdout).to.match(/community \/ routine\s+physio \/ routine\s+\d+/);
 
-    const unapproved = run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit');
+    const unapproved = await run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit');
     expect(unapproved.status).to.equal(1);
     expect(unapproved.stdout).to.contain('needs an approval, recorded for this exact content');
     // the activator's own approval (however the name is written) is not the second person's
-    expect(run('rules', 'approve', 'msk-triage', '1.1.0', '--name', ' dr c LEAD ', '--role', 'clinical lead').status).to.equal(0);
-    const selfApproved = run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit');
+    expect((await run('rules', 'approve', 'msk-triage', '1.1.0', '--name', ' dr c LEAD ', '--role', 'clinical lead')).status).to.equal(0);
+    const selfApproved = await run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'audit');
     expect(selfApproved.status).to.equal(1);
     expect(selfApproved.stdout).to.contain('and not the one activating it');
-    expect(run('rules', 'approve', 'msk-triage', '1.1.0', '--name', 'Dr B Lead', '--role', 'clinical lead').status).to.equal(0);
-    const activate = run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit');
+    expect((await run('rules', 'approve', 'msk-triage', '1.1.0', '--name', 'Dr B Lead', '--role', 'clinical lead')).status).to.equal(0);
+    const activate = await run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit');
     expect(activate.status, activate.stdout + activate.stderr).to.equal(0);
     expect(activate.stdout).to.contain('activated msk-triage 1.1.0 (was 1.0.0)');
 
-    const broken = run('rules', 'activate', 'msk-triage', '1.2.0', '--by', 'Dr C Lead', '--reason', 'try');
+    const broken = await run('rules', 'activate', 'msk-triage', '1.2.0', '--by', 'Dr C Lead', '--reason', 'try');
     expect(broken.status).to.equal(1);
     expect(broken.stdout).to.contain('activation refused; msk-triage 1.2.0 is not active');
-    expect(run('audit', 'verify').stdout).to.match(/^audit chain verified/);
+    expect((await run('audit', 'verify')).stdout).to.match(/^audit chain verified/);
 
     // At the command line, signatories are operators, known in the trail by a pseudonym of their name.
     const pseudonym = (name: string) => `cli:${createHash('sha256').update(name.trim().toLowerCase()).digest('hex').slice(0, 16)}`;
-    const db = await openPglite(dataDir);
-    try {
-      const events = await db.query<{ event_type: string; actor: string; actor_role: string }>(
-        "select event_type, actor, actor_role from audit_events where event_type in ('ruleset.approved', 'ruleset.activated') and ruleset_version = '1.1.0' order by seq",
-      );
-      expect(events.map((e) => `${e.event_type} ${e.actor} ${e.actor_role}`)).to.deep.equal([
-        `ruleset.approved ${pseudonym('Dr C Lead')} operator`,
-        `ruleset.approved ${pseudonym('Dr B Lead')} operator`,
-        `ruleset.activated ${pseudonym('Dr C Lead')} operator`,
-      ]);
-    } finally {
-      await db.close();
-    }
+    const events = await db().query<{ event_type: string; actor: string; actor_role: string }>(
+      "select event_type, actor, actor_role from audit_events where event_type in ('ruleset.approved', 'ruleset.activated') and ruleset_version = '1.1.0' order by seq",
+    );
+    expect(events.map((e) => `${e.event_type} ${e.actor} ${e.actor_role}`)).to.deep.equal([
+      `ruleset.approved ${pseudonym('Dr C Lead')} operator`,
+      `ruleset.approved ${pseudonym('Dr B Lead')} operator`,
+      `ruleset.activated ${pseudonym('Dr C Lead')} operator`,
+    ]);
   });
 });

@@ -9,9 +9,9 @@ import { expect } from 'chai';
 import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 
-const ORDER = 'generated → domain → config → log → schemas → store → rules → audit → rulesets → auth → referrals → http → cli → tools → app → main';
+const ORDER = 'generated → domain → config → log → schemas → store → rules → audit → rulesets → auth → referrals → http → cli → tools → app → service → main';
 const LAYERS = ORDER.split(' → ');
-const FILE_LAYERS = new Set(['config', 'app', 'main']);
+const FILE_LAYERS = new Set(['config', 'app', 'service', 'main']);
 
 const project = new ESLint({ cwd: process.cwd() });
 const pathIn = (layer: string) => (FILE_LAYERS.has(layer) ? `src/${layer}.ts` : `src/${layer}/probe.ts`);
@@ -50,11 +50,12 @@ describe('the layers of src/, enforced by ESLint', () => {
     ]);
   });
 
-  it('treats config.ts, app.ts and main.ts as layers of their own', async () => {
+  it('treats config.ts, app.ts, service.ts and main.ts as layers of their own', async () => {
     expect(await restrictedImports('src/config.ts', "import { oidcVerifier } from './auth/oidc.js';\nexport const v = oidcVerifier;\n")).to.have.length(1);
     expect(await restrictedImports('src/domain/probe.ts', "import { loadConfig } from '../config.js';\nexport const c = loadConfig;\n")).to.have.length(1);
     expect(await restrictedImports('src/cli/probe.ts', "import { createApp } from '../app.js';\nexport const a = createApp;\n")).to.have.length(1);
-    expect(await restrictedImports('src/app.ts', "import { shutdown } from './main.js';\nexport const s = shutdown;\n")).to.have.length(1);
+    expect(await restrictedImports('src/app.ts', "import { startService } from './service.js';\nexport const s = startService;\n")).to.have.length(1);
+    expect(await restrictedImports('src/service.ts', "import { main } from './main.js';\nexport const m = main;\n")).to.have.length(1);
   });
 
   it('allows a module its own layer and every lower one', async () => {

@@ -3,13 +3,13 @@
  * is reported with the file, the rule and a plain-English message; errors fail, warnings do not.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { runCases } from '../../src/rules/rule-cases.js';
 import { lintRuleSet, searchReferrals, type Finding } from '../../src/rules/rule-set-lint.js';
 import { loadedVersions, version1Registry as registry, version1Versions } from '../support/test-app.js';
 import { ruleSetCopies, type Copy } from '../support/rule-set-copies.js';
+import { inProcessCli } from '../support/cli.js';
 import { validateReferral } from '../../src/schemas/schema-registry.js';
 
 const v110 = () => {
@@ -109,11 +109,12 @@ describe('rules check', function () {
     const broken = await ruleSetCopies((copy: Copy) => {
       rule(copy.ruleset, 'MSK-R08').conditions.all?.push({ fact: 'bmi', operator: 'lessThan', value: 40 });
     });
-    const failing = spawnSync(process.execPath, ['src/cli/bin.js', 'rules', 'check', broken], { encoding: 'utf8' });
+    const cli = inProcessCli(); // rules check never opens the database
+    const failing = await cli('rules', 'check', broken);
     expect(failing.status).to.equal(1);
     expect(failing.stdout).to.match(/error +.*ruleset\.json: rule MSK-R08 \/conditions\/all\/4: fact "bmi" is recorded only/);
     const warnOnly = await ruleSetCopies((copy: Copy) => { rule(copy.ruleset, 'MSK-U05').evidence = []; });
-    const passing = spawnSync(process.execPath, ['src/cli/bin.js', 'rules', 'check', warnOnly, '--json'], { encoding: 'utf8' });
+    const passing = await cli('rules', 'check', warnOnly, '--json');
     expect(passing.status, passing.stdout).to.equal(0);
     expect(JSON.parse(passing.stdout)).to.deep.include({ errors: 0, warnings: 1 });
   });

@@ -10,22 +10,18 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
 import type { Role } from '../../src/domain/roles.js';
+import type { CliResult } from './cli.js';
 
 const run = promisify(execFile);
 
 /** Env settings that take the rate limits out of the way, for harnesses that measure the service. */
 export const NO_RATE_LIMITS: Readonly<Record<string, string>> = { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_CALLER: '1000000' };
 
-export interface CliResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs `node --import tsx src/cli/main.ts ...args` with `env` over this process's environment. */
+/** Runs `node src/cli/bin.js ...args` with `env` over this process's environment. */
 export async function runCli(env: Record<string, string>, args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['src/cli/bin.js', ...args], {
       cwd: options.cwd ?? process.cwd(),
       env: { ...process.env, ...env },
       encoding: 'utf8',

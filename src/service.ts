@@ -1,0 +1,154 @@
+/**
+ * The service, started and stopped: open and migrate the database, load every rule-set version (a
+ * failure stops start-up, naming the file and the problem), keep in step with activations, listen,
+ * and drain on request. In one function, so that the tests start the real service in their own
+ * process; only main.ts turns its refusals into exit codes and wires the signals.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type AppDeps } from './app.js';
+import { oidcVerifier, type OidcVerifier } from './auth/oidc.js';
+import type { Config } from './config.js';
+import { httpServer } from './http/server.js';
+import type { Logger } from './log/logger.js';
+import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
+import type { RuleSetRegistry } from './rules/rule-set-registry.js';
+import { watchActivations } from './rulesets/activation-watch.js';
+import { registryFromDatabase } from './rulesets/rule-set-lifecycle.js';
+import { openDatabase, type Database } from './store/database.js';
+import { migrate } from './store/migrations.js';
+import { usableTokenCount } from './store/token-store.js';
+
+/** Why the service did not start: the message for the operator, and the exit code it stands for. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  constructor(message: string, readonly exitCode: 1 | 2 = 1) {
+    super(message);
+  }
+}
+
+export interface ServiceOptions {
+  logger: Logger;
+  /** a line for the operator at the terminal (stderr): what to do next */
+  notice(line: string): void;
+  /** the database to use instead of opening the one the configuration names (tests); not closed on stop */
+  db?: Database;
+  clock?: () => Date;
+  /** passed on to the app (tests: the checker's search size, the rate limits) */
+  app?: Partial<Pick<AppDeps, 'checkerSearchSize' | 'rateLimits'>>;
+}
+
+export interface RunningService {
+  readonly server: Server;
+  readonly port: number;
+  readonly registry: RuleSetRegistry;
+  readonly db: Database;
+  /**
+   * Drains and stops: /readyz answers 503 at once; after the shutdown delay the listener closes and
+   * requests in flight finish; after the grace any connection still open is closed; then the
+   * activation watch stops and the database closes (if the service opened it).
+   */
+  stop(signal: string): Promise<void>;
+}
+
+async function openAndMigrate(config: Config, options: ServiceOptions): Promise<{ db: Database; owned: boolean }> {
+  let db: Database | undefined = options.db;
+  try {
+    db ??= await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const applied = await migrate(db);
+    options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied });
+    return { db, owned: !options.db };
+  } catch (error) {
+    if (db && !options.db) await db.close().catch(() => undefined);
+    throw new StartupError(`the database could not be opened or migrated: ${(error as Error).message}`);
+  }
+}
+
+async function loadRegistry(config: Config, db: Database, clock: () => Date, logger: Logger): Promise<RuleSetRegistry> {
+  let registry: RuleSetRegistry;
+  try {
+    const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
+    registry = await registryFromDatabase(db, await loadRuleSets(config.rulesDir), clock, pins);
+  } catch (error) {
+    if (error instanceof RuleSetLoadError) {
+      logger.error('rule sets failed to load', { event: 'startup.rulesets-invalid', problems: error.problems.length });
+      throw new StartupError(error.message);
+    }
+    throw error;
+  }
+  for (const summary of registry.summaries()) {
+    logger.info('rule set loaded', { event: 'startup.ruleset-loaded', rulesetId: summary.id, activeVersion: summary.activeVersion, versions: summary.versions.map((v) => v.version) });
+  }
+  if (!registry.active(config.rulesetId)) throw new StartupError(`RULESET_ID ${config.rulesetId} names no loaded rule set`);
+  return registry;
+}
+
+export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
+  const { logger } = options;
+  const clock = options.clock ?? (() => new Date());
+  const { db, owned } = await openAndMigrate(config, options);
+  const closeDb = () => (owned ? db.close() : Promise.resolve());
+  let registry: RuleSetRegistry;
+  let oidc: OidcVerifier | undefined;
+  try {
+    registry = await loadRegistry(config, db, clock, logger);
+    try {
+      oidc = config.oidc ? oidcVerifier(config.oidc) : undefined;
+    } catch (error) {
+      throw new StartupError(`the OIDC keys could not be read from OIDC_JWKS_FILE: ${(error as Error).message}`);
+    }
+  } catch (error) {
+    await closeDb();
+    throw error;
+  }
+  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs: config.rulesetCheckMs });
+
+  const usableTokens = await usableTokenCount(db);
+  logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens });
+  if (!oidc && !usableTokens) {
+    options.notice('msk-triage: no one can call /api/v1 yet: issue a token with  npx msk-triage token create --role <gp|triage-clinician|clinical-lead> --name <name> [--practice <ODS code>]');
+  }
+  const readiness = { shuttingDown: false };
+  const rateLimits = { perAddress: config.rateLimitPerAddress, perCaller: config.rateLimitPerCaller, windowMs: config.rateLimitWindowMs };
+  const app = createApp({ config, registry, db, logger, readiness, rateLimits, clock, ...options.app, ...(oidc ? { oidc } : {}) });
+  const server = httpServer(app, config);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await stopWatching();
+    await closeDb();
+    logger.error('server error', { event: 'startup.listen-failed', code: (error as NodeJS.ErrnoException).code });
+    throw new StartupError(`could not listen on ${config.host}:${config.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const { port } = server.address() as AddressInfo;
+  logger.info('listening', { event: 'startup.listening', host: config.host, port, pid: process.pid });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): Promise<void> => {
+    stopping ??= (async () => {
+      readiness.shuttingDown = true;
+      logger.info('shutting down', { event: 'shutdown.started', signal });
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      const force = setTimeout(() => {
+        logger.warn('shutdown grace period over; closing open connections', { event: 'shutdown.forced' });
+        server.closeAllConnections();
+      }, config.shutdownGraceMs);
+      force.unref();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      clearTimeout(force);
+      await stopWatching();
+      await closeDb();
+      logger.info('stopped', { event: 'shutdown.finished' });
+    })();
+    return stopping;
+  };
+  return { server, port, registry, db, stop };
+}

@@ -1,0 +1,54 @@
+/**
+ * The command line in this process: `main(argv, io)` with its output captured, the environment
+ * given (nothing of this process's), and the database given instead of one it would open. The
+ * command closes what it opens, so it gets a borrowed handle whose close does nothing; `opened()`
+ * counts the times a command asked for the database (a refused command must not).
+ */
+import { main } from '../../src/cli/main.js';
+import type { CommandIo } from '../../src/cli/context.js';
+import type { Database } from '../../src/store/database.js';
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface InProcessCli {
+  (...args: string[]): Promise<CliResult>;
+  /** how many times a command has opened the database */
+  opened(): number;
+}
+
+/** The same database, for one command: its close leaves the database open for the next. */
+export function borrowed(db: Database): Database {
+  return {
+    kind: db.kind,
+    query: (sql, params) => db.query(sql, params),
+    exec: (sql) => db.exec(sql),
+    transaction: (work) => db.transaction(work),
+    close: () => Promise.resolve(),
+  };
+}
+
+export function inProcessCli(options: { db?: Database; env?: Record<string, string>; clock?: () => Date; checkerSearchSize?: number } = {}): InProcessCli {
+  let opened = 0;
+  const run = async (...args: string[]): Promise<CliResult> => {
+    let stdout = '';
+    let stderr = '';
+    const io: CommandIo = {
+      env: { ...options.env },
+      out: (line) => (stdout += `${line}\n`),
+      err: (line) => (stderr += `${line}\n`),
+      clock: options.clock ?? (() => new Date()),
+      openDatabase: () => {
+        opened += 1;
+        return options.db ? Promise.resolve(borrowed(options.db)) : Promise.reject(new Error('this test gave the command line no database'));
+      },
+      ...(options.checkerSearchSize ? { checkerSearchSize: options.checkerSearchSize } : {}),
+    };
+    const status = await main(args, io);
+    return { status, stdout, stderr };
+  };
+  return Object.assign(run, { opened: () => opened });
+}
