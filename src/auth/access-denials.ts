@@ -10,8 +10,8 @@ import type { AccessDenial, DenialSink } from './access-policy.js';
 
 export function accessDenialRecorder(deps: { db: Database; logger: Logger; clock: () => Date }): DenialSink {
   return async (denial: AccessDenial) => {
-    const { principal, method, route, reason, referralId } = denial;
-    deps.logger.warn('access denied', { event: 'auth.denied', actor: principal.id, role: principal.role, method, route, reason });
+    const { principal, method, route, reason, referralId, requestId } = denial;
+    deps.logger.warn('access denied', { event: 'auth.denied', actor: principal.id, role: principal.role, method, route, reason, requestId });
     await deps.db.transaction((tx) =>
       appendAuditEvents(tx, [{
         id: randomUUID(), referralId: null, type: 'access.denied', actor: principal.id, actorRole: principal.role, occurredAt: deps.clock(), ruleset: null,

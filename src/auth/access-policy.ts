@@ -11,6 +11,7 @@ import { referralView } from './referral-view.js';
 import type { StoredDecision, StoredReferral } from '../store/referral-store.js';
 import type { Role } from '../domain/roles.js';
 import type { Principal } from './principal.js';
+import { requestIdOf } from '../log/request-context.js';
 
 const ANY: readonly Role[] = ['gp', 'triage-clinician', 'clinical-lead'];
 
@@ -36,6 +37,8 @@ export interface AccessDenial {
   route: string;
   reason: 'role' | 'other-practice';
   referralId?: string;
+  /** for the log line only: the request it was refused in */
+  requestId?: string;
 }
 
 export type DenialSink = (denial: AccessDenial) => Promise<void>;
@@ -60,7 +63,7 @@ export function authorise(onDenied: DenialSink): RequestHandler {
     if (!roles) throw new ApiError('METHOD_NOT_ALLOWED', [], { Allow: Object.keys(methods).join(', ') });
     const principal = principalOf(res);
     if (!roles.includes(principal.role)) {
-      await onDenied({ principal, method, route, reason: 'role' });
+      await onDenied({ principal, method, route, reason: 'role', requestId: requestIdOf(res) });
       throw new ApiError('FORBIDDEN');
     }
     next();

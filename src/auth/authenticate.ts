@@ -8,6 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ApiError } from '../domain/error-catalogue.js';
 import type { Logger } from '../log/logger.js';
+import { requestIdOf } from '../log/request-context.js';
 import type { Queryable } from '../store/database.js';
 import { checkToken, TOKEN_PREFIX } from './api-tokens.js';
 import type { OidcVerifier } from './oidc.js';
@@ -46,13 +47,13 @@ export function authenticate(deps: AuthenticationDeps): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization');
     if (header === undefined || header.trim() === '') {
-      deps.logger.warn('authentication failed', { event: 'auth.failed', reason: 'no-credentials', method: req.method });
+      deps.logger.warn('authentication failed', { event: 'auth.failed', reason: 'no-credentials', method: req.method, requestId: requestIdOf(res) });
       throw new ApiError('AUTHENTICATION_REQUIRED', [], { 'WWW-Authenticate': REALM });
     }
     const match = header.length <= MAX_TOKEN_LENGTH ? BEARER.exec(header) : null;
     const found = match ? await principalFor(deps, match[1] as string) : { reason: 'not-bearer', via: 'none' };
     if (!found.principal) {
-      deps.logger.warn('authentication failed', { event: 'auth.failed', reason: found.reason, via: found.via, method: req.method });
+      deps.logger.warn('authentication failed', { event: 'auth.failed', reason: found.reason, via: found.via, method: req.method, requestId: requestIdOf(res) });
       throw new ApiError('TOKEN_INVALID', [], { 'WWW-Authenticate': `${REALM}, error="invalid_token"` });
     }
     res.locals.principal = found.principal;

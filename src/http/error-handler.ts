@@ -4,7 +4,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../log/logger.js';
-import { currentRequestId } from '../log/request-context.js';
+import { requestIdOf } from '../log/request-context.js';
 import { EvaluationError } from '../rules/compiled-rule-set.js';
 import { ApiError, type ErrorCode, type Issue } from '../domain/error-catalogue.js';
 import { httpStatus } from './error-status.js';
@@ -71,13 +71,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (!apiError) {
       apiError = new ApiError('INTERNAL_ERROR');
       const { name, stack } = error instanceof Error ? error : { name: typeof error, stack: undefined };
-      logger.error('unexpected error', { event: 'http.unexpected-error', errorName: name, stack: stackFrames(stack) });
+      logger.error('unexpected error', { event: 'http.unexpected-error', errorName: name, stack: stackFrames(stack), requestId: requestIdOf(res) });
     } else if (apiError.code === 'EVALUATION_FAILED') {
       const cause = (error as Error).cause;
       logger.error('evaluation failed', {
         event: 'triage.evaluation-failed',
         causeName: cause instanceof Error ? cause.name : undefined,
         stack: cause instanceof Error ? stackFrames(cause.stack) : undefined,
+        requestId: requestIdOf(res),
       });
     }
     res.locals.errorCode = apiError.code;
@@ -85,7 +86,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    res.status(httpStatus(apiError)).set(apiError.headers).json(errorBody(apiError, currentRequestId()));
+    res.status(httpStatus(apiError)).set(apiError.headers).json(errorBody(apiError, requestIdOf(res)));
   };
 }
 

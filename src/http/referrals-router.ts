@@ -13,6 +13,8 @@ import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
 import { decisionsOf, findReferral, type StoredReferral } from '../store/referral-store.js';
 import { ApiError } from '../domain/error-catalogue.js';
+import type { Logger } from '../log/logger.js';
+import { requestIdOf, requestLogger } from '../log/request-context.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 
@@ -20,6 +22,7 @@ export type ReferralsDeps = Omit<SubmissionDeps, 'actor' | 'idempotencyScope' | 
   bodyLimitBytes: number;
   guard: RequestHandler[];
   recordDenial: DenialSink;
+  logger: Logger;
 };
 
 function logDecision(res: Response, fields: RequestLogFields & { referralId?: string }): void {
@@ -37,7 +40,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
     if (!maySeeReferral(principal, referral.practiceOds)) {
       // Recorded if possible; a failed write must not turn this 404 into a 5xx that tells the referral exists.
-      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', referralId: referral.id }).catch(() => undefined);
+      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', referralId: referral.id, requestId: requestIdOf(res) }).catch(() => undefined);
       throw new ApiError('REFERRAL_NOT_FOUND');
     }
     logDecision(res, { referralId: referral.id });
@@ -52,12 +55,13 @@ export function referralsRouter(deps: ReferralsDeps): Router {
       const answer = await submitReferral(
         {
           ...deps,
+          logger: requestLogger(deps.logger, res),
           actor: actorOf(principal),
           idempotencyScope: principal.practice ?? principal.id,
           mayRefer: async (referral) => {
             const issue = referringPracticeIssue(principal, referral.referrer.odsCode);
             if (!issue) return;
-            await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice' });
+            await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', requestId: requestIdOf(res) });
             throw new ApiError('FORBIDDEN', [issue]);
           },
         },

@@ -1,6 +1,7 @@
 /**
  * A request id for every request (a caller's X-Request-Id when it is a plain token, else a new
- * UUID), carried by AsyncLocalStorage, echoed in the response, and one `http.request` event when
+ * UUID), kept on the response's locals for every log line of the request (request-context.ts),
+ * echoed in the response, and one `http.request` event when
  * the response is finished: route template, status, timing, error code and the decision's route.
  * Never the URL's values, the query, headers or the body.
  */
@@ -8,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Principal } from '../auth/principal.js';
 import { redactValue, type Logger } from '../log/logger.js';
-import { requestContext } from '../log/request-context.js';
+import { setRequestId } from '../log/request-context.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -28,6 +29,7 @@ export function requestLogging(logger: Logger): RequestHandler {
     // A caller's id is used only when the logs can carry it unmasked: nothing shaped like an NHS number or a date.
     const requestId = offered && SAFE_REQUEST_ID.test(offered) && redactValue(offered) === offered ? offered : randomUUID();
     const started = process.hrtime.bigint();
+    setRequestId(res, requestId);
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const route = (res.locals.route as string | undefined) ?? 'unmatched';
@@ -45,7 +47,7 @@ export function requestLogging(logger: Logger): RequestHandler {
         ...(res.locals.logFields as RequestLogFields | undefined),
       });
     });
-    requestContext.run({ requestId }, next);
+    next();
   };
 }
 

@@ -3,6 +3,8 @@ import { Router, type RequestHandler } from 'express';
 import { decisionFor, principalOf } from '../auth/access-policy.js';
 import { triageReferral, type TriageDeps } from '../referrals/triage-referral.js';
 import { ApiError } from '../domain/error-catalogue.js';
+import type { Logger } from '../log/logger.js';
+import { requestLogger } from '../log/request-context.js';
 import { isVersion } from '../domain/version.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
@@ -15,13 +17,13 @@ export function versionQuery(query: unknown): string | undefined {
   throw new ApiError('QUERY_INVALID', [{ path: '/version', message: 'must be one rule-set version such as 1.0.0' }]);
 }
 
-export function triageRouter(deps: TriageDeps & { bodyLimitBytes: number; guard: RequestHandler[] }): Router {
+export function triageRouter(deps: TriageDeps & { logger: Logger; bodyLimitBytes: number; guard: RequestHandler[] }): Router {
   const router = Router();
   router
     .route('/triage')
     .all(...deps.guard)
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
-      const decision = await triageReferral(deps, req.body, versionQuery(req.query));
+      const decision = await triageReferral({ ...deps, logger: requestLogger(deps.logger, res) }, req.body, versionQuery(req.query));
       res.locals.logFields = {
         rulesetId: decision.ruleset.id,
         rulesetVersion: decision.ruleset.version,

@@ -1,10 +1,9 @@
 /**
  * Structured JSON logs: one object a line, each an event with ids, codes and timings, and the id of
- * the request it belongs to. Patient data is never logged on purpose; the redaction format is only a
+ * the request it belongs to (request-context.ts). Patient data is never logged on purpose; the redaction format is only a
  * backstop that masks anything shaped like an NHS number or a date should a value slip through.
  */
 import winston from 'winston';
-import { currentRequestId } from './request-context.js';
 
 export type Logger = winston.Logger;
 
@@ -50,16 +49,10 @@ const redact = winston.format((info) => {
   return info;
 });
 
-const withRequestId = winston.format((info) => {
-  const requestId = currentRequestId();
-  if (requestId && info.requestId === undefined) info.requestId = requestId;
-  return info;
-});
-
 export function createLogger(options: { level: string; silent?: boolean }): Logger {
   return winston.createLogger({
     level: options.level,
-    format: winston.format.combine(withRequestId(), redact(), winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(redact(), winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Console({ silent: options.silent === true })],
   });
 }

@@ -85,7 +85,7 @@ describe('when the two evaluators disagree', () => {
     expect(JSON.stringify(res.body)).to.not.match(/pathway|urgency|routine|service/);
     const line = t.logLines.find((l) => l.includes('"event":"evaluation.disagreement"'));
     expect(line, t.logLines.join('\n')).to.be.a('string');
-    expect(JSON.parse(line as string)).to.include({ level: 'error', ruleId: 'MSK-R05', conditionPath: '/all/1', field: 'result', rulesetVersion: base.compiled.version });
+    expect(JSON.parse(line as string)).to.include({ level: 'error', ruleId: 'MSK-R05', conditionPath: '/all/1', field: 'result', rulesetVersion: base.compiled.version, requestId: res.headers['x-request-id'] });
   });
 
   it('keeps a submitted referral for manual triage, with an evaluation.disagreement audit event', async () => {

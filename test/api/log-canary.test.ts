@@ -18,7 +18,6 @@ import request, { type Response, type Test } from 'supertest';
 import type { AppDeps } from '../../src/app.js';
 import { createToken, revokeToken } from '../../src/auth/api-tokens.js';
 import type { Referral } from '../../src/generated/referral.js';
-import { currentRequestId } from '../../src/log/request-context.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import type { Database, Queryable } from '../../src/store/database.js';
@@ -164,7 +163,8 @@ async function observedApp(name: string, overrides: Partial<AppDeps> = {}): Prom
   const rawEntries: RawEntry[] = [];
   const write = logger.write.bind(logger) as (...args: unknown[]) => boolean;
   logger.write = ((info: unknown, ...rest: unknown[]) => {
-    rawEntries.push({ requestId: currentRequestId(), text: JSON.stringify(info) });
+    // The request's id as the code handed it over: every line logged while answering names its request.
+    rawEntries.push({ requestId: (info as { requestId?: string }).requestId, text: JSON.stringify(info) });
     return write(info, ...rest);
   }) as typeof logger.write;
   const app: ObservedApp = { ...(await testApp({ logger, ...overrides })), name, logLines: lines, rawEntries };
