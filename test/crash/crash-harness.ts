@@ -11,12 +11,12 @@
  * limiter. Any answer that is neither an acknowledgement nor a 5xx (401, 403, 429, 400...) is
  * counted in `refused`: a run that was refused proves nothing about crashes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
-import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
+import { issueTokenWithCli, NO_RATE_LIMITS, runCli } from '../support/cli-tokens.js';
 
 /** The practice every submission is sent from: the GP token's. */
 const PRACTICE = 'J82001';
@@ -100,8 +100,9 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
   const acknowledged = new Map<string, string>(); // key -> referral id
   const cutOff: Submission[] = [];
   const refused: Record<string, number> = {};
-  const gp = (await issueTokenWithCli(options.env, { role: 'gp', name: 'crash-test GP', practice: PRACTICE })).token;
-  const clinician = (await issueTokenWithCli(options.env, { role: 'triage-clinician', name: 'crash-test clinician' })).token;
+  // The command line in this process (its `main`): what is tested here is the service's process.
+  const gp = (await issueTokenWithCli(options.env, { role: 'gp', name: 'crash-test GP', practice: PRACTICE, inProcess: true })).token;
+  const clinician = (await issueTokenWithCli(options.env, { role: 'triage-clinician', name: 'crash-test clinician', inProcess: true })).token;
 
   for (let round = 1; round <= options.kills; round++) {
     const { child, base } = await startService(options.env);
@@ -152,7 +153,7 @@ export async function runCrashTest(options: CrashOptions): Promise<CrashReport> 
     child.kill('SIGTERM');
     await exited(child);
   }
-  const verify = spawnSync(process.execPath, ['src/cli/bin.js', 'audit', 'verify'], { env: { ...process.env, ...options.env }, encoding: 'utf8' });
+  const verify = await runCli(options.env, ['audit', 'verify'], { inProcess: true });
   return {
     kills: options.kills,
     acknowledged: acknowledged.size,

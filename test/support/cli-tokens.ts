@@ -1,8 +1,10 @@
 /**
  * Bearer tokens for what runs the service as a child process (process and crash tests, the crash
  * harness, the bench): issued by the real command line, `msk-triage token create`, in the database
- * the service will use (DATA_DIR or DATABASE_URL in `env`). With PGlite only one process may open a
- * data folder: issue the tokens BEFORE starting the service, or after it has stopped.
+ * the service will use (DATA_DIR or DATABASE_URL in `env`): as a process of its own (`bin.js`), or
+ * in this process (`inProcess`: the same `main`, without the cost of starting a process). With
+ * PGlite only one process may open a data folder: issue the tokens BEFORE starting the service, or
+ * after it has stopped.
  *
  * The token is never printed: a failure names the command's exit code and its stderr only.
  */
@@ -10,6 +12,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
 import type { Role } from '../../src/domain/roles.js';
+import { main } from '../../src/cli/main.js';
+import { processIo } from '../../src/cli/context.js';
 import type { CliResult } from './cli.js';
 
 const run = promisify(execFile);
@@ -18,8 +22,15 @@ const run = promisify(execFile);
 export const NO_RATE_LIMITS: Readonly<Record<string, string>> = { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_CALLER: '1000000' };
 
 
-/** Runs `node src/cli/bin.js ...args` with `env` over this process's environment. */
-export async function runCli(env: Record<string, string>, args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+/** Runs `node src/cli/bin.js ...args` (or its `main`, in this process) with `env` over this process's environment. */
+export async function runCli(env: Record<string, string>, args: string[], options: { cwd?: string; inProcess?: boolean } = {}): Promise<CliResult> {
+  if (options.inProcess) {
+    let stdout = '';
+    let stderr = '';
+    const io = { ...processIo(), env: { ...process.env, ...env }, out: (line: string) => (stdout += `${line}\n`), err: (line: string) => (stderr += `${line}\n`) };
+    const status = await main(args, io);
+    return { status, stdout, stderr };
+  }
   try {
     const { stdout, stderr } = await run(process.execPath, ['src/cli/bin.js', ...args], {
       cwd: options.cwd ?? process.cwd(),
@@ -48,12 +59,12 @@ export interface IssuedToken {
 /** `msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires E]`, taking the token from the last line. */
 export async function issueTokenWithCli(
   env: Record<string, string>,
-  options: { role: Role; name: string; practice?: string; expires?: string; cwd?: string },
+  options: { role: Role; name: string; practice?: string; expires?: string; cwd?: string; inProcess?: boolean },
 ): Promise<IssuedToken> {
   const args = ['token', 'create', '--role', options.role, '--name', options.name];
   if (options.practice !== undefined) args.push('--practice', options.practice);
   if (options.expires !== undefined) args.push('--expires', options.expires);
-  const result = await runCli(env, args, options.cwd === undefined ? {} : { cwd: options.cwd });
+  const result = await runCli(env, args, { ...(options.cwd === undefined ? {} : { cwd: options.cwd }), inProcess: options.inProcess === true });
   if (result.status !== 0) throw new Error(`msk-triage token create exited ${result.status}: ${result.stderr.trim()}`);
   const lines = result.stdout.trimEnd().split('\n');
   const token = lines.at(-1) ?? '';
