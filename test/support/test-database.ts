@@ -19,26 +19,28 @@ export const usingPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_UR
 
 /**
  * Creating an embedded database is most of the cost of a new one (PGlite's initdb: 2–10 s here);
- * starting from a dump of one already created and migrated takes a second. Made once per run.
+ * starting from a dump of one already created and migrated takes a second. The first database of a
+ * run is created, migrated and dumped; every later one starts from that dump.
  */
-async function pgliteTemplate(): Promise<Blob> {
-  const db = await openPglite(IN_MEMORY);
-  try {
-    await migrate(db);
-    if (!db.dumpDataDir) throw new Error('PGlite gave no dump of its data');
-    return await db.dumpDataDir();
-  } finally {
-    await db.close();
+async function freshPglite(): Promise<Database> {
+  if (state.__mskPgliteTemplate) {
+    const db = await openPglite(IN_MEMORY, { from: await state.__mskPgliteTemplate });
+    await migrate(db); // nothing to apply: the template is migrated; a migration added since would be applied here
+    return db;
   }
+  const db = await openPglite(IN_MEMORY);
+  await migrate(db);
+  if (!db.dumpDataDir) throw new Error('PGlite gave no dump of its data');
+  state.__mskPgliteTemplate = db.dumpDataDir();
+  await state.__mskPgliteTemplate;
+  return db;
 }
 
 /** A new, migrated, empty database that the caller owns and must close with `dispose`. */
 export async function freshDatabase(): Promise<{ db: Database; dispose: () => Promise<void>; url?: string }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
-    state.__mskPgliteTemplate ??= pgliteTemplate();
-    const db = await openPglite(IN_MEMORY, { from: await state.__mskPgliteTemplate });
-    await migrate(db); // nothing to apply: the template is migrated; a new migration since would be applied here
+    const db = await freshPglite();
     return { db, dispose: () => db.close() };
   }
   const name = `msk_test_${randomBytes(6).toString('hex')}`;
