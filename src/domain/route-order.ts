@@ -1,6 +1,6 @@
 /**
  * The coded values of a route, most urgent and highest acuity first. Their order is the policy's
- * (msk-policy-v2.md, steps 2 and 3; very-urgent is new in contract 1.1 and changes no version 1 order); a test checks they list exactly the schema's enums.
+ * (docs/msk-policy.md, "How one decision is reached", steps 2 and 3; very-urgent is new in contract 1.1 and changes no version 1 order); a test checks they list exactly the schema's enums.
  */
 import type { Pathway, Urgency } from '../generated/decision.js';
 

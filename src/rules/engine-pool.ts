@@ -3,9 +3,9 @@
  *
  * An Engine keeps one run status: a run that finishes while another run on the same engine awaits an
  * asynchronous fact makes the other silently skip its lower-priority rules
- * (../shared/reference/rule-engines.md §7). Taking an engine out of the pool for the whole run, or
- * building one from the prepared rule properties when none is idle, rules that out; reusing idle
- * engines saves most of the cost of building one per evaluation.
+ * (json-rules-engine 7.3.1; test/rules/engine-concurrency.test.ts reproduces it). Taking an engine out
+ * of the pool for the whole run, or building one from the prepared rule properties when none is idle,
+ * rules that out; reusing idle engines saves most of the cost of building one per evaluation.
  */
 import { Engine, type EngineOptions, type Operator, type RuleProperties, type RuleResult } from 'json-rules-engine';
 

@@ -1,5 +1,5 @@
 /**
- * Proof of the policy invariants a rule set declares (msk-policy-v2.md, "Policy invariant"), over the
+ * Proof of the policy invariants a rule set declares (docs/msk-policy.md, "The red-flag safety net"), over the
  * whole referral contract: not a sample. The facts the rules read take finitely many classes (each
  * number splits at the constants the rules compare it with, each enum and boolean at its values), so
  * a search over boxes of the contract's domain decides the invariant exactly. A box gives every

@@ -1,6 +1,7 @@
 /**
  * The operators a rule may use: json-rules-engine's own ten, replaced so that a condition on a fact
- * the referral does not carry is simply false (referral-contract.md, "absent facts"). The engine's
+ * the referral does not carry is simply false (docs/referral-contract.md, "Optional items the referral
+ * leaves out"). The engine's
  * built-in `notEqual` and `notIn` would be true for an absent fact.
  */
 import { Operator } from 'json-rules-engine';
