@@ -8,16 +8,18 @@
  * replay of every referral, the checker's search) runs on the compiled evaluator alone.
  */
 import type { RuleProperties, RuleResult } from 'json-rules-engine';
-import type { Decision } from '../generated/decision.js';
+import type { ConditionResult, Decision } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
 import type { IsoDate } from '../domain/calendar.js';
 import { disagreement, type Disagreement } from './channel-agreement.js';
-import { ConditionEvaluator, type RuleRun } from './condition-evaluator.js';
+import { ConditionEvaluator, type EvaluatedCondition, type ExplainedRule, type RuleRun } from './condition-evaluator.js';
+import { explainCondition } from './condition-explanation.js';
 import { contentHash, ruleSetContent } from './content-hash.js';
 import { assembleDecision } from './decision-assembly.js';
 import { factMap, type FactMap } from './derived-facts.js';
 import { EnginePool } from './engine-pool.js';
+import { FactVectorReader, type FactVector } from './fact-vector.js';
 import { OPERATORS } from './operators.js';
 import { chooseRoute, type DecisionProcedure } from './route-choice.js';
 
@@ -47,6 +49,7 @@ export class CompiledRuleSet {
   private readonly rulesById: ReadonlyMap<string, Rule>;
   private readonly engines: EnginePool;
   private readonly evaluator: ConditionEvaluator;
+  private readonly facts: FactVectorReader;
 
   constructor(readonly document: Readonly<RuleSet>) {
     this.id = document.id;
@@ -62,6 +65,12 @@ export class CompiledRuleSet {
     }));
     this.engines = new EnginePool(ruleProperties, { allowUndefinedFacts: false, pathResolver: noJsonPath }, OPERATORS);
     this.evaluator = new ConditionEvaluator(document.rules, OPERATORS);
+    this.facts = new FactVectorReader(this.evaluator.factsRead);
+  }
+
+  /** The catalogue facts the rules read; a FactVectorReader made for them (or more) serves firedRulesOf. */
+  get factsRead(): string[] {
+    return this.evaluator.factsRead;
   }
 
   /** The first channel: json-rules-engine, every rule's result. */
@@ -74,10 +83,10 @@ export class CompiledRuleSet {
     return this.evaluator.run(facts);
   }
 
-  /** The compiled evaluator alone, for bulk work: `fired` the rule ids only, else the fired rules' runs. */
-  private compiledOnly<T>(referral: Referral, evaluationDate: IsoDate, run: (facts: FactMap) => T): T {
+  /** The compiled evaluator alone, for bulk work, on the facts read straight into a vector. */
+  private compiledOnly<T>(referral: Referral, evaluationDate: IsoDate, run: (values: FactVector) => T): T {
     try {
-      return run(factMap(referral, evaluationDate));
+      return run(this.facts.read(referral, evaluationDate));
     } catch (error) {
       throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
     }
@@ -103,13 +112,13 @@ export class CompiledRuleSet {
 
   /** The rules that fire for a referral, in file order, by the compiled evaluator alone (bulk work). */
   firedRules(referral: Referral, evaluationDate: IsoDate): Rule[] {
-    return this.compiledOnly(referral, evaluationDate, (facts) => this.evaluator.fired(facts)).map((id) => this.rulesById.get(id) as Rule);
+    return this.compiledOnly(referral, evaluationDate, (values) => this.evaluator.fired(values));
   }
 
-  /** The same, from facts already made (two versions compared on one referral share them). */
-  firedRulesOf(facts: FactMap): Rule[] {
+  /** The same, from a fact vector already made for at least factsRead (two versions compared on one referral share it). */
+  firedRulesOf(values: FactVector): Rule[] {
     try {
-      return this.evaluator.fired(facts).map((id) => this.rulesById.get(id) as Rule);
+      return this.evaluator.fired(values);
     } catch (error) {
       throw new EvaluationError(`rule set ${this.id} ${this.version} could not be evaluated`, { cause: error });
     }
@@ -117,22 +126,32 @@ export class CompiledRuleSet {
 
   /** The decision, made by both channels: the live path. */
   async evaluate(referral: Referral, evaluationDate: IsoDate): Promise<Decision> {
-    return this.decide(await this.bothChannels(referral, evaluationDate), evaluationDate);
+    const fired = (await this.bothChannels(referral, evaluationDate)).filter((run) => run.result);
+    const conditions = new Map(fired.map((run) => [run.name, run.conditions]));
+    return this.decide(
+      fired.map((run) => this.rulesById.get(run.name) as Rule),
+      (rule) => explainCondition(conditions.get(rule.id) as EvaluatedCondition),
+      evaluationDate,
+    );
   }
 
   /** The same decision by the compiled evaluator alone, for bulk work (replay of every referral, the checker's search). */
   evaluateCompiled(referral: Referral, evaluationDate: IsoDate): Decision {
-    return this.decide(this.compiledOnly(referral, evaluationDate, (facts) => this.evaluator.firedRuns(facts)), evaluationDate);
+    const explained: ExplainedRule[] = this.compiledOnly(referral, evaluationDate, (values) => this.evaluator.explainedFired(values));
+    return this.decide(
+      explained.map((fired) => fired.rule),
+      (rule) => (explained.find((fired) => fired.rule === rule) as ExplainedRule).conditions,
+      evaluationDate,
+    );
   }
 
-  private decide(runs: readonly RuleRun[], evaluationDate: IsoDate): Decision {
-    const fired = runs.filter((run) => run.result);
-    const conditions = new Map(fired.map((run) => [run.name, run.conditions]));
-    const choice = chooseRoute(fired.map((run) => this.rulesById.get(run.name) as Rule), this.document.defaultRoute, this.procedure);
+  /** `fired` in file order; `conditionsOf` a fired rule's conditions, explained. */
+  private decide(fired: readonly Rule[], conditionsOf: (rule: Rule) => ConditionResult, evaluationDate: IsoDate): Decision {
+    const choice = chooseRoute(fired, this.document.defaultRoute, this.procedure);
     return assembleDecision(
       { id: this.id, version: this.version, sha256: this.sha256, defaultRoute: this.document.defaultRoute },
       choice,
-      (rule) => conditions.get(rule.id) as NonNullable<ReturnType<typeof conditions.get>>,
+      conditionsOf,
       evaluationDate,
     );
   }

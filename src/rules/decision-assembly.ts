@@ -3,11 +3,9 @@
  * conditions: the route, who decided, every fired rule with its evidence and explained conditions,
  * the advice and the explanation. Pure: the same inputs give the same decision, byte for byte.
  */
-import type { Decision, FiredRule } from '../generated/decision.js';
+import type { ConditionResult, Decision, FiredRule } from '../generated/decision.js';
 import type { DefaultRoute, Rule } from '../generated/ruleset.js';
 import type { IsoDate } from '../domain/calendar.js';
-import { explainCondition } from './condition-explanation.js';
-import type { EvaluatedCondition } from './condition-evaluator.js';
 import type { RouteChoice } from './route-choice.js';
 
 export interface DecidingRuleSet {
@@ -20,7 +18,8 @@ export interface DecidingRuleSet {
 export function assembleDecision(
   ruleSet: DecidingRuleSet,
   choice: RouteChoice,
-  conditionsOf: (rule: Rule) => EvaluatedCondition,
+  /** a fired rule's conditions, explained (condition-explanation.ts) */
+  conditionsOf: (rule: Rule) => ConditionResult,
   evaluationDate: IsoDate,
 ): Decision {
   const firedRules: FiredRule[] = choice.ordered.map((rule) => ({
@@ -30,7 +29,7 @@ export function assembleDecision(
     reviewRequired: rule.reviewRequired === true,
     evidence: rule.evidence.map((evidence) => ({ ...evidence })),
     advice: rule.advice,
-    conditions: explainCondition(conditionsOf(rule)),
+    conditions: conditionsOf(rule),
   }));
   return {
     outcome: choice.outcome,

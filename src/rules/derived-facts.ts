@@ -24,9 +24,11 @@ export interface StartBackScore {
 
 /** Keele STarT Back scoring: each agreement scores 1; bothersomeness scores 1 when very much or extremely. */
 export function scoreStartBack(answers: StartBack): StartBackScore {
-  const bothersome = answers.bothersomeness === 'very-much' || answers.bothersomeness === 'extremely' ? 1 : 0;
-  const psychosocial = PSYCHOSOCIAL_ITEMS.filter((item) => answers[item]).length + bothersome;
-  const total = PHYSICAL_ITEMS.filter((item) => answers[item]).length + psychosocial;
+  // Counted in loops, not filtered into lists: this runs for every referral of a bulk evaluation.
+  let psychosocial = answers.bothersomeness === 'very-much' || answers.bothersomeness === 'extremely' ? 1 : 0;
+  for (const item of PSYCHOSOCIAL_ITEMS) if (answers[item]) psychosocial += 1;
+  let total = psychosocial;
+  for (const item of PHYSICAL_ITEMS) if (answers[item]) total += 1;
   const risk = total <= 3 ? 'low' : psychosocial >= 4 ? 'high' : 'medium';
   return { total, psychosocial, risk };
 }
@@ -44,16 +46,15 @@ export interface DerivedFacts {
 
 export function deriveFacts(referral: Referral, evaluationDate: IsoDate): DerivedFacts {
   const age = wholeYearsBetween(referral.patient.dateOfBirth, evaluationDate);
-  const score = referral.startBack ? scoreStartBack(referral.startBack) : undefined;
-  return {
-    age,
-    ageAtOnset: age - referral.complaint.durationWeeks / 52,
-    spinal: SPINAL_SITES.has(referral.complaint.bodySite),
-    ...(score ? { startBackTotal: score.total, startBackPsychosocial: score.psychosocial } : {}),
-    startBackRisk: score?.risk ?? 'not-assessed',
-    axialSpaFeatureCount: referral.inflammatory?.axialSpaFeatures?.length ?? 0,
-    redFlagCount: RED_FLAGS.filter((flag) => referral.redFlags[flag] === true).length,
-  };
+  const ageAtOnset = age - referral.complaint.durationWeeks / 52;
+  const spinal = SPINAL_SITES.has(referral.complaint.bodySite);
+  const axialSpaFeatureCount = referral.inflammatory?.axialSpaFeatures?.length ?? 0;
+  let redFlagCount = 0;
+  for (const flag of RED_FLAGS) if (referral.redFlags[flag] === true) redFlagCount += 1;
+  // Without STarT Back the two scores are absent (no key at all), and the risk is not assessed.
+  if (!referral.startBack) return { age, ageAtOnset, spinal, startBackRisk: 'not-assessed', axialSpaFeatureCount, redFlagCount };
+  const score = scoreStartBack(referral.startBack);
+  return { age, ageAtOnset, spinal, startBackTotal: score.total, startBackPsychosocial: score.psychosocial, startBackRisk: score.risk, axialSpaFeatureCount, redFlagCount };
 }
 
 export type FactMap = Record<string, FactValue | undefined>;

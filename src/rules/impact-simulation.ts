@@ -12,7 +12,7 @@ import { routeText, URGENCIES, urgencyRank, type Urgency } from '../domain/route
 import { CompiledRuleSet } from './compiled-rule-set.js';
 import { canonicalJson } from './content-hash.js';
 import { chooseRoute, type RouteChoice } from './route-choice.js';
-import { factMap, type FactMap } from './derived-facts.js';
+import { FactVectorReader, type FactVector } from './fact-vector.js';
 
 export interface SimulationItem {
   id: string;
@@ -61,6 +61,8 @@ export class VersionComparison {
   private readonly delta: CompiledRuleSet | undefined;
   private readonly toOrder: ReadonlyMap<string, number>;
   private readonly toRules: ReadonlyMap<string, Rule>;
+  /** the facts both versions read, made once a referral */
+  private readonly facts: FactVectorReader;
 
   constructor(
     private readonly from: CompiledRuleSet,
@@ -72,13 +74,14 @@ export class VersionComparison {
     this.delta = changed.length > 0 ? new CompiledRuleSet({ ...to.document, rules: changed as RuleSet['rules'] }) : undefined;
     this.toOrder = new Map(to.document.rules.map((rule, index) => [rule.id, index]));
     this.toRules = new Map(to.document.rules.map((rule) => [rule.id, rule]));
+    this.facts = new FactVectorReader([...from.factsRead, ...(this.delta?.factsRead ?? [])]);
   }
 
   routes(referral: Referral, date: string): [RouteChoice | null, RouteChoice | null] {
     let firedBefore: Rule[];
-    let facts: FactMap;
+    let facts: FactVector;
     try {
-      facts = factMap(referral, date);
+      facts = this.facts.read(referral, date);
       firedBefore = this.from.firedRulesOf(facts);
     } catch {
       return [null, null];

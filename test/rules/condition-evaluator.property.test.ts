@@ -89,6 +89,21 @@ describe('the compiled evaluator against json-rules-engine', () => {
     );
   });
 
+  it('fires the same rules and gives byte-identical decisions on the bulk path, of generated rule sets and referrals (300 rule sets × 10 referrals)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(root, { minLength: 1, maxLength: 6 }), fc.array(referral, { minLength: 10, maxLength: 10 }), async (conditions, referrals) => {
+        const ruleSet = new CompiledRuleSet(ruleSetOf(conditions));
+        for (const r of referrals) {
+          const decision = await ruleSet.evaluate(r, '2026-12-01');
+          const fired = new Set(decision.firedRules.map((rule) => rule.id));
+          expect(ruleSet.firedRules(r, '2026-12-01').map((rule) => rule.id)).to.deep.equal(ruleSet.document.rules.map((rule) => rule.id).filter((id) => fired.has(id)));
+          expect(JSON.stringify(ruleSet.evaluateCompiled(r, '2026-12-01'))).to.equal(JSON.stringify(decision));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('gives byte-identical decisions to the two-channel evaluation on the shipped rule set', async () => {
     const ruleSet = activeVersion.compiled;
     await fc.assert(

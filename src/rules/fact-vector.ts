@@ -1,0 +1,91 @@
+/**
+ * The facts of bulk evaluation, made straight from a referral into a vector with one slot per
+ * catalogue fact (FACTS order): no map object between the referral and the rules. Slot for slot the
+ * values are those of factMap (derived-facts.ts), the contract's defaults included; a reader fills
+ * only the slots of the facts it was made for, so that a rule set pays for the facts it reads.
+ */
+import type { Referral } from '../generated/referral.js';
+import type { IsoDate } from '../domain/calendar.js';
+import { deriveFacts, type DerivedFacts } from './derived-facts.js';
+import { FACTS } from './fact-catalogue.js';
+
+/** A referral's facts by slot; a slot its reader was not made for is undefined. */
+export type FactVector = unknown[];
+
+/** Each catalogue fact's slot in a FactVector; a name not here is not a fact. */
+export const FACT_SLOTS: ReadonlyMap<string, number> = new Map(FACTS.map((fact, slot) => [fact.name, slot]));
+
+const own = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+
+interface Item {
+  key: string;
+  slot: number;
+  whenAbsent: unknown;
+}
+
+/** The referral facts under one object of the referral (`redFlags`), read after one look-up of it. */
+interface Section {
+  path: readonly string[];
+  items: Item[];
+  /** no item is named like a property of Object.prototype (`constructor`, `toString`…) */
+  plainKeys: boolean;
+}
+
+/**
+ * On an object whose prototype is Object.prototype or null (every object JSON.parse makes, every
+ * literal), a key that Object.prototype does not have is read as an own property by a plain look-up:
+ * one check of the object instead of one Object.hasOwn a fact.
+ */
+const plain = (value: object): boolean => {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+};
+
+export class FactVectorReader {
+  private readonly sections: readonly Section[];
+  private readonly derived: ReadonlyArray<{ key: keyof DerivedFacts; slot: number }>;
+
+  /** Names that are not catalogue facts are left out: a rule that reads one is refused by its evaluator. */
+  constructor(names: Iterable<string>) {
+    const sections = new Map<string, Section>();
+    const derived: Array<{ key: keyof DerivedFacts; slot: number }> = [];
+    for (const name of new Set(names)) {
+      const slot = FACT_SLOTS.get(name);
+      if (slot === undefined) continue;
+      const fact = FACTS[slot] as (typeof FACTS)[number];
+      if (fact.source === 'derived') {
+        derived.push({ key: name as keyof DerivedFacts, slot });
+        continue;
+      }
+      const path = name.split('.');
+      const key = path.pop() as string;
+      const at = path.join('.');
+      const section = sections.get(at) ?? { path, items: [], plainKeys: true };
+      sections.set(at, section);
+      section.items.push({ key, slot, whenAbsent: fact.whenAbsent });
+      if (key in Object.prototype) section.plainKeys = false;
+    }
+    this.sections = [...sections.values()];
+    this.derived = derived;
+  }
+
+  read(referral: Referral, evaluationDate: IsoDate): FactVector {
+    const vector: FactVector = new Array<unknown>(FACTS.length).fill(undefined);
+    for (const { path, items, plainKeys } of this.sections) {
+      let source: unknown = referral;
+      for (const key of path) source = own(source, key);
+      const read = source !== null && typeof source === 'object' && plainKeys && plain(source) ? (source as Record<string, unknown>) : undefined;
+      for (const { key, slot, whenAbsent } of items) {
+        const value = read ? read[key] : own(source, key);
+        vector[slot] = value === undefined ? whenAbsent : value;
+      }
+    }
+    if (this.derived.length > 0) {
+      const facts = deriveFacts(referral, evaluationDate);
+      // An absent STarT Back score has no key in the derived facts: its slot stays undefined, as in factMap.
+      for (const { key, slot } of this.derived) vector[slot] = facts[key];
+    }
+    return vector;
+  }
+}
