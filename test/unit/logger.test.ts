@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { redactValue } from '../../src/log/logger.js';
+import winston from 'winston';
+import { createLogger, redactValue } from '../../src/log/logger.js';
 
 describe('the log redaction backstop', () => {
   it('masks NHS-number-like digits, even glued to letters or spaced', () => {
@@ -29,5 +31,33 @@ describe('the log redaction backstop', () => {
     const original = { a: { b: ['9434765919'] } };
     expect(redactValue(original)).to.deep.equal({ a: { b: ['[REDACTED-NHS]'] } });
     expect(original.a.b[0]).to.equal('9434765919');
+  });
+});
+
+describe('the logger', () => {
+  const capture = (loggerLevel: string, transportLevel?: string) => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: loggerLevel, silent: true });
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8').trimEnd());
+        done();
+      },
+    });
+    logger.add(new winston.transports.Stream({ stream, ...(transportLevel ? { level: transportLevel } : {}) }));
+    return { logger, lines };
+  };
+
+  it('writes a line at or above its level, and none below', () => {
+    const { logger, lines } = capture('warn');
+    logger.info('request', { event: 'http.request' });
+    logger.warn('authentication failed', { event: 'auth.failed', reason: 'unknown' });
+    expect(lines.map((line) => (JSON.parse(line) as { event: string }).event)).to.deep.equal(['auth.failed']);
+  });
+
+  it('writes a transport the lines of its own level, below the logger’s', () => {
+    const { logger, lines } = capture('info', 'debug');
+    logger.debug('detail', { event: 'debug.detail' });
+    expect(lines.map((line) => (JSON.parse(line) as { event: string }).event)).to.deep.equal(['debug.detail']);
   });
 });
