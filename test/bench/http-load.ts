@@ -20,6 +20,8 @@ export type SuccessStatuses = ReadonlySet<number>;
 
 export interface ClosedLoopResult {
   requestsPerSecond: number;
+  /** sent and answered (or failed) in the run */
+  requests: number;
   /** autocannon records whole milliseconds */
   p50: number;
   p99: number;
@@ -80,6 +82,7 @@ export async function closedLoop(url: URL, source: RequestSource, options: Close
   if (result.errors > result.timeouts) failureReasons['connection errors'] = result.errors - result.timeouts;
   return {
     requestsPerSecond: result.requests.total / result.duration,
+    requests: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     succeeded: countOf(result.statusCodeStats, options.ok),

@@ -116,6 +116,8 @@ interface HttpResults {
   /** warm-up requests answered with a success status */
   warmedUp: number;
   closed: ClosedLoopResult;
+  /** the server process's CPU time per closed-loop request, when it can be read (Linux) */
+  cpuMsPerRequest: number;
   open: OpenLoopResult;
 }
 
@@ -131,6 +133,7 @@ function httpTable(subject: { name: string; results: HttpResults }, baseline: { 
     ['', subject.name, baseline.name, `${subject.name}/${baseline.name}`],
     [`closed loop: autocannon, ${CLOSED_LOOP.connections} connections, ${CLOSED_LOOP.durationSeconds} s`, '', '', ''],
     row('  requests/s', (r) => r.closed.requestsPerSecond, whole),
+    row('  server CPU ms per request', (r) => r.cpuMsPerRequest, ms),
     row('  p50 ms (whole ms)', (r) => r.closed.p50, String),
     row('  p99 ms (whole ms)', (r) => r.closed.p99, String),
     row('  errors + other statuses', (r) => r.closed.failures, String, false),
@@ -186,7 +189,8 @@ function httpTargets(triage: HttpResults, echo: HttpResults): string {
   const clean = triage.open.failures === 0;
   const share = triage.closed.requestsPerSecond / echo.closed.requestsPerSecond;
   return [
-    `  POST ${TRIAGE_PATH} throughput >= ${TARGET_ECHO_RATIO}x the echo's (closed loop): ${ratio(triage.closed.requestsPerSecond, echo.closed.requestsPerSecond)} -> ${verdict(share >= TARGET_ECHO_RATIO)}`,
+    `  POST ${TRIAGE_PATH} throughput >= ${TARGET_ECHO_RATIO}x the echo's (closed loop): ${ratio(triage.closed.requestsPerSecond, echo.closed.requestsPerSecond)} -> ${verdict(share >= TARGET_ECHO_RATIO)}` +
+      ` (by server CPU time per request, which a busy machine disturbs less: ${ratio(echo.cpuMsPerRequest, triage.cpuMsPerRequest)})`,
     `  POST ${TRIAGE_PATH} p99 <= ${TARGET_P99_MS} ms at ${OPEN_LOOP.ratePerSecond} requests/s: ${ms(p99)} ms` +
       `${clean ? '' : `, ${triage.open.failures} failures`} -> ${verdict(p99 <= TARGET_P99_MS && clean)}`,
   ].join('\n');
@@ -262,11 +266,14 @@ async function measureHttp(
         ' the numbers would measure refusals (401, 403, 429...), not the service',
     );
   }
+  const cpuBefore = server.cpuSeconds();
   const closed = await closedLoop(url, source, { ...CLOSED_LOOP, maxRequests: options.maxRequests, ok: options.ok });
+  const cpuAfter = server.cpuSeconds();
   server.assertAlive();
+  const cpuMsPerRequest = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : (1000 * (cpuAfter - cpuBefore)) / closed.requests;
   const open = await openLoop(url, source, { ...OPEN_LOOP, ok: options.ok });
   server.assertAlive();
-  return { warmedUp, closed, open };
+  return { warmedUp, closed, cpuMsPerRequest, open };
 }
 
 const measureTriage = (server: ChildServer, bodies: readonly string[], label: string, headers: Record<string, string>) =>

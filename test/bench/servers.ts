@@ -3,6 +3,7 @@
  * generator in this process never competes with them for one. Only 127.0.0.1 is ever used.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -11,12 +12,18 @@ const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 5_000;
 /** Kept only to explain a failed start; the servers log no referral content. */
 const OUTPUT_TAIL_CHARS = 4_000;
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ChildServer {
   name: string;
   origin: URL;
   /** Throws when the process has gone: numbers measured against a dead server mean nothing. */
   assertAlive(): void;
+  /**
+   * The CPU time the process has used so far (user and system, from /proc: Linux only), in
+   * seconds: what a request costs whatever else the machine is doing.
+   */
+  cpuSeconds(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -25,6 +32,17 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
+
+/** /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux). */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -106,6 +124,7 @@ export async function startServer(
     assertAlive: () => {
       if (gone()) throw died();
     },
+    cpuSeconds: () => (child.pid === undefined ? undefined : cpuSecondsOf(child.pid)),
     stop,
   };
 }
