@@ -18,16 +18,12 @@ export const FACT_SLOTS: ReadonlyMap<string, number> = new Map(FACTS.map((fact, 
 const own = (value: unknown, key: string): unknown =>
   value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
 
-interface Item {
-  key: string;
-  slot: number;
-  whenAbsent: unknown;
-}
-
-/** The referral facts under one object of the referral (`redFlags`), read after one look-up of it. */
+/** The referral facts under one object of the referral (`redFlags`), read after one look-up of it; the item lists run in parallel. */
 interface Section {
   path: readonly string[];
-  items: Item[];
+  keys: string[];
+  slots: number[];
+  whenAbsent: unknown[];
   /** no item is named like a property of Object.prototype (`constructor`, `toString`…) */
   plainKeys: boolean;
 }
@@ -61,9 +57,11 @@ export class FactVectorReader {
       const path = name.split('.');
       const key = path.pop() as string;
       const at = path.join('.');
-      const section = sections.get(at) ?? { path, items: [], plainKeys: true };
+      const section = sections.get(at) ?? { path, keys: [], slots: [], whenAbsent: [], plainKeys: true };
       sections.set(at, section);
-      section.items.push({ key, slot, whenAbsent: fact.whenAbsent });
+      section.keys.push(key);
+      section.slots.push(slot);
+      section.whenAbsent.push(fact.whenAbsent);
       if (key in Object.prototype) section.plainKeys = false;
     }
     this.sections = [...sections.values()];
@@ -72,13 +70,21 @@ export class FactVectorReader {
 
   read(referral: Referral, evaluationDate: IsoDate): FactVector {
     const vector: FactVector = new Array<unknown>(FACTS.length).fill(undefined);
-    for (const { path, items, plainKeys } of this.sections) {
+    for (let s = 0; s < this.sections.length; s++) {
+      const { path, keys, slots, whenAbsent, plainKeys } = this.sections[s] as Section;
       let source: unknown = referral;
-      for (const key of path) source = own(source, key);
-      const read = source !== null && typeof source === 'object' && plainKeys && plain(source) ? (source as Record<string, unknown>) : undefined;
-      for (const { key, slot, whenAbsent } of items) {
-        const value = read ? read[key] : own(source, key);
-        vector[slot] = value === undefined ? whenAbsent : value;
+      for (let p = 0; p < path.length; p++) source = own(source, path[p] as string);
+      if (source !== null && typeof source === 'object' && plainKeys && plain(source)) {
+        const read = source as Record<string, unknown>;
+        for (let i = 0; i < keys.length; i++) {
+          const value = read[keys[i] as string];
+          vector[slots[i] as number] = value === undefined ? whenAbsent[i] : value;
+        }
+      } else {
+        for (let i = 0; i < keys.length; i++) {
+          const value = own(source, keys[i] as string);
+          vector[slots[i] as number] = value === undefined ? whenAbsent[i] : value;
+        }
       }
     }
     if (this.derived.length > 0) {

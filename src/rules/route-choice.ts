@@ -21,6 +21,9 @@ export interface RouteChoice {
 
 export type DecisionProcedure = '1' | '2';
 
+const byUrgencyThenAcuity = (a: Rule, b: Rule): number =>
+  urgencyRank(a.route.urgency) - urgencyRank(b.route.urgency) || pathwayRank(a.route.pathway) - pathwayRank(b.route.pathway);
+
 /** `fired` must be in the rule set's file order, which breaks the last ties. */
 export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute, procedure: DecisionProcedure = '1'): RouteChoice {
   if (fired.length === 0) {
@@ -37,13 +40,8 @@ export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute, 
       ],
     };
   }
-  const position = new Map(fired.map((rule, index) => [rule, index]));
-  const ordered = [...fired].sort(
-    (a, b) =>
-      urgencyRank(a.route.urgency) - urgencyRank(b.route.urgency) ||
-      pathwayRank(a.route.pathway) - pathwayRank(b.route.pathway) ||
-      (position.get(a) ?? 0) - (position.get(b) ?? 0),
-  );
+  // The sort is stable (ECMAScript 2019), so the file order of `fired` breaks the last ties.
+  const ordered = fired.length === 1 ? [fired[0] as Rule] : [...fired].sort(byUrgencyThenAcuity);
   const winner = ordered[0] as Rule;
   const atWinningUrgency = ordered.filter((rule) => rule.route.urgency === winner.route.urgency);
   const pathways = [...new Set(atWinningUrgency.map((rule) => rule.route.pathway))];
