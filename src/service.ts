@@ -15,7 +15,8 @@ import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import { watchActivations } from './rulesets/activation-watch.js';
 import { registryFromDatabase } from './rulesets/rule-set-lifecycle.js';
-import { openDatabase, type Database } from './store/database.js';
+import { IN_MEMORY, openPglite, openPostgres, type Database } from './store/database.js';
+import { serveEmbeddedDatabase } from './store/embedded-server.js';
 import { migrate } from './store/migrations.js';
 import { usableTokenCount } from './store/token-store.js';
 
@@ -43,6 +44,8 @@ export interface RunningService {
   readonly port: number;
   readonly registry: RuleSetRegistry;
   readonly db: Database;
+  /** where the commands beside the service reach its embedded database (none on PostgreSQL) */
+  readonly socketPath?: string;
   /**
    * Drains and stops: /readyz answers 503 at once; after the shutdown delay the listener closes and
    * requests in flight finish; after the grace any connection still open is closed; then the
@@ -51,13 +54,24 @@ export interface RunningService {
   stop(signal: string): Promise<void>;
 }
 
-async function openAndMigrate(config: Config, options: ServiceOptions): Promise<{ db: Database; owned: boolean }> {
+/**
+ * PostgreSQL when DATABASE_URL is set; otherwise the embedded database in DATA_DIR, served on its
+ * socket from a thread of its own, so that the commands can run beside the service.
+ */
+async function openServiceDatabase(config: Config): Promise<{ db: Database; socketPath?: string }> {
+  if (config.databaseUrl) return { db: openPostgres(config.databaseUrl) };
+  if (config.dataDir === IN_MEMORY) return { db: await openPglite(IN_MEMORY) };
+  return serveEmbeddedDatabase(config.dataDir);
+}
+
+async function openAndMigrate(config: Config, options: ServiceOptions): Promise<{ db: Database; owned: boolean; socketPath?: string }> {
   let db: Database | undefined = options.db;
+  let socketPath: string | undefined;
   try {
-    db ??= await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    if (!db) ({ db, socketPath } = await openServiceDatabase(config));
     const applied = await migrate(db);
     options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied });
-    return { db, owned: !options.db };
+    return { db, owned: !options.db, ...(socketPath ? { socketPath } : {}) };
   } catch (error) {
     if (db && !options.db) await db.close().catch(() => undefined);
     throw new StartupError(`the database could not be opened or migrated: ${(error as Error).message}`);
@@ -86,7 +100,7 @@ async function loadRegistry(config: Config, db: Database, clock: () => Date, log
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
   const { logger } = options;
   const clock = options.clock ?? (() => new Date());
-  const { db, owned } = await openAndMigrate(config, options);
+  const { db, owned, socketPath } = await openAndMigrate(config, options);
   const closeDb = () => (owned ? db.close() : Promise.resolve());
   let registry: RuleSetRegistry;
   let oidc: OidcVerifier | undefined;
@@ -101,7 +115,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     await closeDb();
     throw error;
   }
-  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs: config.rulesetCheckMs });
+  // Without LISTEN (the embedded database), an activation made at the command line is seen by polling: every second at most.
+  const intervalMs = db.listen ? config.rulesetCheckMs : Math.min(config.rulesetCheckMs, 1_000);
+  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs });
 
   const usableTokens = await usableTokenCount(db);
   logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens });
@@ -150,5 +166,5 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     })();
     return stopping;
   };
-  return { server, port, registry, db, stop };
+  return { server, port, registry, db, stop, ...(socketPath ? { socketPath } : {}) };
 }

@@ -10,7 +10,8 @@ import type { Signatory } from '../rulesets/rule-set-activation.js';
 import { formatProblem, loadValidRuleSets } from '../rules/rule-set-loader.js';
 import { registryFromDatabase } from '../rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
-import { openDatabase, type Database } from '../store/database.js';
+import type { Database } from '../store/database.js';
+import { openDatabase } from '../store/embedded-server.js';
 import { migrate } from '../store/migrations.js';
 
 export interface CommandIo {

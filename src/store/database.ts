@@ -58,7 +58,17 @@ function alive(pid: number): boolean {
   }
 }
 
-function lockDataDir(location: string): () => void {
+/** The pid of the live process (not this one) that holds the embedded database in `location`, if any. */
+export function dataDirOwner(location: string): number | undefined {
+  try {
+    const owner = Number(readFileSync(path.join(location, 'msk-triage.pid'), 'utf8'));
+    return Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner) ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function lockDataDir(location: string): () => void {
   const lockFile = path.join(location, 'msk-triage.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -80,12 +90,18 @@ function lockDataDir(location: string): () => void {
 }
 
 /** `from`: a dump of another embedded database to start with, instead of creating an empty one (tests). */
+/** Where in DATA_DIR the embedded database keeps its files (made, owner only, if it is not there). */
+export function pgliteLocation(dataDir: string): string {
+  const location = path.resolve(dataDir, 'pglite');
+  mkdirSync(location, { recursive: true, mode: 0o700 });
+  return location;
+}
+
 export async function openPglite(dataDir: string, options: { from?: Blob } = {}): Promise<Database> {
   let location = dataDir;
   let unlock = () => undefined as void;
   if (dataDir !== IN_MEMORY) {
-    location = path.resolve(dataDir, 'pglite');
-    mkdirSync(location, { recursive: true });
+    location = pgliteLocation(dataDir);
     unlock = lockDataDir(location);
   }
   let db: PGlite;
@@ -118,13 +134,32 @@ export async function openPglite(dataDir: string, options: { from?: Blob } = {})
 }
 
 export function openPostgres(url: string): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  return poolDatabase({ connectionString: url, max: 10 }, 'postgres');
+}
+
+/**
+ * A database reached through pg: a PostgreSQL server, or the embedded database served on its socket
+ * (`kind` 'pglite': no LISTEN there; the service's activation watch polls instead).
+ */
+export function poolDatabase(settings: pg.PoolConfig, kind: Database['kind']): Database {
+  const pool = new pg.Pool(settings);
   // An idle client's error (the server restarted, say) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[] = []) =>
     (await client.query(sql, [...params])).rows as T[];
+  const listen: Database['listen'] = async (channel, onNotice) => {
+    const client = new pg.Client(settings);
+    client.on('error', () => undefined); // a lost listener only delays the switch: the periodic check remains
+    await client.connect();
+    client.on('notification', (message) => {
+      if (message.channel === channel) onNotice(message.payload ?? '');
+    });
+    await client.query(`listen ${channel}`);
+    return () => client.end();
+  };
   return {
-    kind: 'postgres',
+    kind,
+    ...(kind === 'postgres' ? { listen } : {}),
     query: (sql, params) => run(pool, sql, params),
     exec: async (sql) => void (await pool.query(sql)),
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -141,20 +176,7 @@ export function openPostgres(url: string): Database {
         client.release();
       }
     },
-    async listen(channel, onNotice) {
-      const client = new pg.Client({ connectionString: url });
-      client.on('error', () => undefined); // a lost listener only delays the switch: the periodic check remains
-      await client.connect();
-      client.on('notification', (message) => {
-        if (message.channel === channel) onNotice(message.payload ?? '');
-      });
-      await client.query(`listen ${channel}`);
-      return () => client.end();
-    },
     close: () => pool.end(),
   };
 }
 
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<Database> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl) : openPglite(options.dataDir);
-}

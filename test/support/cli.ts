@@ -7,6 +7,7 @@
 import { main } from '../../src/cli/main.js';
 import type { CommandIo } from '../../src/cli/context.js';
 import type { Database } from '../../src/store/database.js';
+import { openDatabase } from '../../src/store/embedded-server.js';
 
 export interface CliResult {
   status: number;
@@ -31,6 +32,10 @@ export function borrowed(db: Database): Database {
   };
 }
 
+/**
+ * `db`: the database every command gets; without it, `env` names it (DATA_DIR or DATABASE_URL) and
+ * each command opens it as at the terminal (beside a running service: through its socket).
+ */
 export function inProcessCli(options: { db?: Database; env?: Record<string, string>; clock?: () => Date; checkerSearchSize?: number } = {}): InProcessCli {
   let opened = 0;
   const run = async (...args: string[]): Promise<CliResult> => {
@@ -41,9 +46,10 @@ export function inProcessCli(options: { db?: Database; env?: Record<string, stri
       out: (line) => (stdout += `${line}\n`),
       err: (line) => (stderr += `${line}\n`),
       clock: options.clock ?? (() => new Date()),
-      openDatabase: () => {
+      openDatabase: (config) => {
         opened += 1;
-        return options.db ? Promise.resolve(borrowed(options.db)) : Promise.reject(new Error('this test gave the command line no database'));
+        if (options.db) return Promise.resolve(borrowed(options.db));
+        return options.env?.DATA_DIR || options.env?.DATABASE_URL ? openDatabase(config) : Promise.reject(new Error('this test gave the command line no database'));
       },
       ...(options.checkerSearchSize ? { checkerSearchSize: options.checkerSearchSize } : {}),
     };
