@@ -15,6 +15,31 @@ const state = globalThis as typeof globalThis & {
   __mskPgliteTemplate?: Promise<Blob>;
 };
 
+/** The names of this run's databases on a PostgreSQL server: each worker process makes its own. */
+const runDatabasePrefix = () => `msk_test_${process.env.MSK_TEST_RUN ?? 'solo'}_`;
+
+/** The run's id, for the names of its databases; set once, before mocha's worker processes start. */
+export function startTestRun(): void {
+  process.env.MSK_TEST_RUN ??= randomBytes(4).toString('hex');
+}
+
+/**
+ * Drops every database this run made on the PostgreSQL server, the workers' shared ones included
+ * (they close theirs only when their process ends; `with (force)` ends what is still connected).
+ */
+export async function dropRunDatabases(): Promise<void> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl || !process.env.MSK_TEST_RUN) return;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    const rows = await admin.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [runDatabasePrefix()]);
+    for (const { datname } of rows.rows) await admin.query(`drop database if exists ${datname} with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export const usingPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
 
 /**
@@ -43,7 +68,7 @@ export async function freshDatabase(): Promise<{ db: Database; dispose: () => Pr
     const db = await freshPglite();
     return { db, dispose: () => db.close() };
   }
-  const name = `msk_test_${randomBytes(6).toString('hex')}`;
+  const name = `${runDatabasePrefix()}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`create database ${name}`);
@@ -70,10 +95,4 @@ export async function freshDatabase(): Promise<{ db: Database; dispose: () => Pr
 export async function testDatabase(): Promise<Database> {
   state.__mskTestDatabase ??= freshDatabase();
   return (await state.__mskTestDatabase).db;
-}
-
-export async function closeTestDatabase(): Promise<void> {
-  const opened = state.__mskTestDatabase;
-  state.__mskTestDatabase = undefined;
-  if (opened) await (await opened).dispose();
 }
