@@ -5,8 +5,9 @@
  * 1. In-process: the default rule set over synthetic referrals, one evaluation at a time on one
  *    core, against a bare json-rules-engine Engine and against schema validation alone.
  * 2. HTTP on loopback: POST /api/v1/triage on the real service against a bare Express JSON echo,
- *    both started here as child processes; closed-loop throughput, then open-loop latency at a fixed
- *    rate.
+ *    both started here as child processes; closed-loop throughput and each server's CPU time per
+ *    request, then open-loop latency at a fixed rate; then each part of a triage request measured
+ *    alone in this process (request-parts.ts), against the service's CPU time per request.
  * 3. Submissions: POST /api/v1/referrals (validate, evaluate, store in one transaction) against
  *    POST /api/v1/triage (evaluate only) on the same service process, each request a different
  *    referral with its own Idempotency-Key; on PGlite in a new temporary DATA_DIR (the service of
@@ -36,6 +37,7 @@ import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type OpenLoopResul
 import { measureInProcess, type InProcessResults, type Measurement } from './in-process.js';
 import { measureSimulation, type SimulationResult } from './simulation.js';
 import { RequestSource } from './request-source.js';
+import { measureRequestParts, type RequestPart } from './request-parts.js';
 import { startServer, type ChildServer } from './servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -148,6 +150,18 @@ function httpTable(subject: { name: string; results: HttpResults }, baseline: { 
 }
 
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+
+function requestPartsTable(parts: readonly RequestPart[], triage: HttpResults): string {
+  const cpuMicros = 1000 * triage.cpuMsPerRequest;
+  const share = (micros: number) => (Number.isFinite(cpuMicros) ? `${Math.round((100 * micros) / cpuMicros)}%` : '-');
+  const paid = parts.filter((part) => part.paidInRun).reduce((sum, part) => sum + part.micros, 0);
+  return table([
+    ['', 'CPU µs', 'of a request'],
+    ...parts.map((part) => [`${part.paidInRun ? '' : '(not paid in this run) '}${part.name}`, part.micros.toFixed(1), part.paidInRun ? share(part.micros) : '']),
+    ['the parts a request of this run pays for', paid.toFixed(1), share(paid)],
+    ["the rest: Node's HTTP, Express, helmet, rate limits, reading the body, GC", (cpuMicros - paid).toFixed(1), share(cpuMicros - paid)],
+  ]);
+}
 
 /** 100,000 always; BENCH_SIMULATION_MILLION=1 adds 1,000,000 (about 1.5 GB of memory and a few minutes). */
 const SIMULATION_COUNTS = [100_000, ...(process.env.BENCH_SIMULATION_MILLION === '1' ? [1_000_000] : [])];
@@ -417,6 +431,12 @@ async function main(): Promise<void> {
           { name: 'echo', results: echoResults },
         ]),
       ].join('\n')}\n\n`,
+  );
+
+  const parts = await measureRequestParts(ROOT, bodies, BENCH_PRACTICE);
+  process.stdout.write(
+    `POST ${TRIAGE_PATH} part by part, each measured alone in this process, against the service's CPU time per request (${ms(triage.cpuMsPerRequest)} ms) in the closed loop:\n` +
+      `${requestPartsTable(parts, triage)}\n\n`,
   );
 
   if (ONLY_HTTP) {
