@@ -61,13 +61,9 @@ export async function revokeToken(db: Queryable, id: string, now: Date): Promise
 export type TokenCheck = { ok: true; principal: Principal } | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
 
 /** The token's row: from `verified` when it was read less than a second ago, else from the database. */
-async function tokenRecord(db: Queryable, token: string, verified: VerifiedTokens | undefined): Promise<TokenRecord | undefined> {
+function tokenRecord(db: Queryable, token: string, verified: VerifiedTokens | undefined): Promise<TokenRecord | undefined> {
   const hash = tokenSha256(token);
-  const cached = verified?.get(hash);
-  if (cached) return cached;
-  const record = await tokenByHash(db, hash);
-  if (record) verified?.set(hash, record);
-  return record;
+  return verified ? verified.lookUp(hash, () => tokenByHash(db, hash)) : tokenByHash(db, hash);
 }
 
 /** The principal a presented token stands for, or why it stands for no one. */

@@ -56,7 +56,22 @@ export class VerifiedTokens {
     return entry.record;
   }
 
-  set(tokenSha256: string, record: TokenRecord): void {
+  /**
+   * The record for this hash: from the cache, or from `read` (the database), kept when found. Its
+   * second is counted from before the read, so that no entry outlives the row it was read from by
+   * more than `ttlMs`, however long the read took.
+   */
+  async lookUp(tokenSha256: string, read: () => Promise<TokenRecord | undefined>): Promise<TokenRecord | undefined> {
+    const cached = this.get(tokenSha256);
+    if (cached) return cached;
+    const askedAt = this.#now();
+    const record = await read();
+    if (record) this.set(tokenSha256, record, askedAt);
+    return record;
+  }
+
+  /** Keeps a record read at `readAt` (by this cache's clock; now by default). */
+  set(tokenSha256: string, record: TokenRecord, readAt = this.#now()): void {
     if (revokedHere.has(record.id)) return;
     this.#entries.delete(tokenSha256);
     // The oldest first: Map keeps insertion order.
@@ -64,7 +79,7 @@ export class VerifiedTokens {
       if (this.#entries.size < this.#maxEntries) break;
       this.#entries.delete(oldest);
     }
-    this.#entries.set(tokenSha256, { record, storedAt: this.#now() });
+    this.#entries.set(tokenSha256, { record, storedAt: readAt });
   }
 
   get size(): number {

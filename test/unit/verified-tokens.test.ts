@@ -19,6 +19,27 @@ describe('VerifiedTokens', () => {
     expect(cache.size).to.equal(0);
   });
 
+  it('counts an entry\'s second from before the read, however long the read took', async () => {
+    let now = 0;
+    const cache = new VerifiedTokens({ now: () => now });
+    const record = aRecord();
+    const slowRead = () => {
+      now += 400; // the database took 400 ms to answer
+      return Promise.resolve(record);
+    };
+    expect(await cache.lookUp('hash', slowRead)).to.equal(record);
+    now = 999;
+    expect(cache.get('hash')).to.equal(record);
+    now = 1_000;
+    expect(cache.get('hash'), 'a second after the row was read').to.equal(undefined);
+  });
+
+  it('never keeps a miss', async () => {
+    const cache = new VerifiedTokens({ now: () => 0 });
+    expect(await cache.lookUp('hash', () => Promise.resolve(undefined))).to.equal(undefined);
+    expect(cache.size).to.equal(0);
+  });
+
   it('drops the oldest entry when full', () => {
     const cache = new VerifiedTokens({ maxEntries: 2, now: () => 0 });
     const [a, b, c] = [aRecord(), aRecord(), aRecord()];
