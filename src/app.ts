@@ -1,8 +1,9 @@
 /**
  * createApp(deps): middleware, then one line per router, then the error handler.
  *
- * Open to anyone: /healthz, /readyz and /openapi.json. Everything under /api/v1 passes, in order,
- * a rate limit per client address, authentication (401 without a valid bearer token), a rate limit
+ * Open to anyone: /healthz, /readyz and /openapi.json. /metrics passes the rate limits and
+ * authentication as below, for an operator's token only. Everything under /api/v1 passes, in order,
+ * admission (at most so many requests at once, 503 beyond: http/admission.ts), a rate limit per client address, authentication (401 without a valid bearer token), a rate limit
  * per caller, and, at each route, the access policy (src/auth/access-policy.ts): deny by default.
  */
 import express, { type Express } from 'express';
@@ -13,12 +14,15 @@ import type { OidcVerifier } from './auth/oidc.js';
 import { VerifiedTokens } from './auth/verified-tokens.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { addressRateLimit, callerRateLimit, securityHeaders, type RateLimits } from './http/hardening.js';
+import { Admission, closeWhileDraining } from './http/admission.js';
 import { healthRouter, type Readiness } from './http/health-router.js';
+import { metricsRouter } from './http/metrics-router.js';
 import { openApiDocument } from './http/openapi.js';
 import { requestLogging, routeTemplate } from './http/request-logging.js';
 import { rulesetsRouter } from './http/rulesets-router.js';
 import { triageRouter } from './http/triage-router.js';
 import { referralsRouter } from './http/referrals-router.js';
+import { serviceMetrics, type ServiceMetrics } from './http/service-metrics.js';
 import { loadConfig, type Config } from './config.js';
 import type { Logger } from './log/logger.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
@@ -38,6 +42,10 @@ export interface AppDeps {
   verifiedTokens?: VerifiedTokens;
   /** the checker's search size on approval and activation: its full size unless a test asks for less */
   checkerSearchSize?: number;
+  /** the service's metrics (its metrics listener serves the same); without them the app counts its own, without process metrics */
+  metrics?: ServiceMetrics;
+  /** how much work under /api/v1 is admitted at once (default: the configuration's defaults) */
+  admission?: Admission;
 }
 
 export const API_VERSION = '1.0.0';
@@ -45,6 +53,9 @@ export const API_VERSION = '1.0.0';
 const defaults = loadConfig({});
 /** The configuration's defaults (RATE_LIMIT_*), for an app made without them. */
 export const DEFAULT_RATE_LIMITS: RateLimits = { perAddress: defaults.rateLimitPerAddress, perCaller: defaults.rateLimitPerCaller, windowMs: defaults.rateLimitWindowMs };
+/** MAX_IN_FLIGHT, MAX_QUEUED and ADMISSION_WAIT_MS as configured. */
+export const admissionFrom = (config: Pick<Config, 'maxInFlight' | 'maxQueued' | 'admissionWaitMs'>) =>
+  new Admission({ maxInFlight: config.maxInFlight, maxQueued: config.maxQueued, maxWaitMs: config.admissionWaitMs });
 
 export function createApp(deps: AppDeps): Express {
   const { config, registry, db, logger } = deps;
@@ -52,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   const readiness = deps.readiness ?? { shuttingDown: false };
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const openApi = openApiDocument(API_VERSION);
+  const metrics = deps.metrics ?? serviceMetrics({ db, registry, clock });
 
   const recordDenial = accessDenialRecorder({ db, logger, clock });
   const guard = [routeTemplate, authorise(recordDenial)];
@@ -60,6 +72,8 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxyHops ?? 0);
   app.use(requestLogging(logger));
+  app.use(metrics.middleware);
+  app.use(closeWhileDraining(readiness));
   app.use(securityHeaders());
   app.use(healthRouter(registry, config.rulesetId, readiness, db));
   app
@@ -74,11 +88,13 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.use('/api/v1', addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
+  app.use('/api/v1', (deps.admission ?? admissionFrom(defaults)).middleware(), addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   const triage = { registry, rulesetId: config.rulesetId, clock, logger, bodyLimitBytes: config.bodyLimitBytes, guard };
   app.use('/api/v1', triageRouter(triage));
   app.use('/api/v1', rulesetsRouter({ ...triage, db, rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
   app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), recordDenial }));
+  app.use('/metrics', addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
+  app.use(metricsRouter(metrics, guard));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -9,6 +9,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** JSON lines, or one readable line per event; `auto`: readable on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
   rulesDir: string;
   /** Where the embedded database (PGlite) keeps its files; unused when databaseUrl is set. */
   dataDir: string;
@@ -31,10 +33,16 @@ export interface Config {
   /** Requests each authenticated caller (token or identity) may make per window. */
   rateLimitPerCaller: number;
   rateLimitWindowMs: number;
+  /** requests under /api/v1 worked on at once; more wait up to admissionWaitMs, then 503 */
+  maxInFlight: number;
+  maxQueued: number;
+  admissionWaitMs: number;
   /** How many proxies in front of the service to trust for the client's address (X-Forwarded-For). */
   trustProxyHops: number;
   /** OpenID Connect bearer tokens; undefined when not configured (command-line tokens only). */
   oidc: OidcConfig | undefined;
+  /** A second listener serving only GET /metrics, unauthenticated, for a private network; undefined: none. */
+  metrics: { host: string; port: number } | undefined;
 }
 
 /** The JWT signature algorithms OIDC_ALGORITHMS may list: asymmetric only, never `none` or a shared secret. */
@@ -132,11 +140,25 @@ function oidcConfig(env: Env): OidcConfig | undefined {
   });
 }
 
+const HOST_PATTERN = /^[A-Za-z0-9.:-]{1,253}$/;
+
+function metricsListener(env: Env, port: number): Config['metrics'] {
+  if (env.METRICS_PORT === undefined || env.METRICS_PORT === '') {
+    if (env.METRICS_HOST) throw new ConfigError('METRICS_HOST is used only with METRICS_PORT: set METRICS_PORT too, or leave METRICS_HOST out');
+    return undefined;
+  }
+  const metricsPort = integer(env, 'METRICS_PORT', 0, 0, 65535);
+  if (metricsPort !== 0 && metricsPort === port) throw new ConfigError('METRICS_PORT must differ from PORT: the metrics listener is a second one');
+  return Object.freeze({ host: matching(env, 'METRICS_HOST', '127.0.0.1', HOST_PATTERN, 'a host name or IP address') as string, port: metricsPort });
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
   return Object.freeze({
-    port: integer(env, 'PORT', 3000, 0, 65535),
-    host: matching(env, 'HOST', '127.0.0.1', /^[A-Za-z0-9.:-]{1,253}$/, 'a host name or IP address') as string,
+    port,
+    host: matching(env, 'HOST', '127.0.0.1', HOST_PATTERN, 'a host name or IP address') as string,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
+    logFormat: oneOf(env, 'LOG_FORMAT', 'auto', ['auto', 'json', 'pretty'] as const),
     rulesDir: env.RULES_DIR || 'rules',
     dataDir: env.DATA_DIR || 'data',
     databaseUrl: matching(env, 'DATABASE_URL', undefined, /^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// connection URL'),
@@ -152,7 +174,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rateLimitPerAddress: integer(env, 'RATE_LIMIT_PER_ADDRESS', 3000, 1, 1_000_000),
     rateLimitPerCaller: integer(env, 'RATE_LIMIT_PER_CALLER', 600, 1, 1_000_000),
     rateLimitWindowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 3_600_000),
+    maxInFlight: integer(env, 'MAX_IN_FLIGHT', 16, 1, 10_000),
+    maxQueued: integer(env, 'MAX_QUEUED', 64, 0, 100_000),
+    admissionWaitMs: integer(env, 'ADMISSION_WAIT_MS', 500, 0, 60_000),
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     oidc: oidcConfig(env),
+    metrics: metricsListener(env, port),
   });
 }

@@ -1,21 +1,26 @@
 /**
  * The service, started and stopped: open and migrate the database, load every rule-set version (a
- * failure stops start-up, naming the file and the problem), keep in step with activations, listen,
- * and drain on request. In one function, so that the tests start the real service in their own
+ * broken draft is left out; any other failure stops start-up, naming the file and the problem), keep
+ * in step with activations, schedules and drafts, listen, and drain on request. In one function, so that the tests start the real service in their own
  * process; only main.ts turns its refusals into exit codes and wires the signals.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, type AppDeps } from './app.js';
+import { admissionFrom, createApp, type AppDeps } from './app.js';
 import { oidcVerifier, type OidcVerifier } from './auth/oidc.js';
 import type { Config } from './config.js';
+import { metricsApp } from './http/metrics-router.js';
 import { httpServer } from './http/server.js';
+import { serviceMetrics } from './http/service-metrics.js';
 import type { Logger } from './log/logger.js';
-import { RuleSetLoadError, loadRuleSets } from './rules/rule-set-loader.js';
+import { RuleSetLoadError, formatProblem } from './rules/rule-set-loader.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
+import { scanRulesFolder, type FolderScan } from './rules/rules-folder-scan.js';
 import { watchActivations } from './rulesets/activation-watch.js';
-import { registryFromDatabase } from './rulesets/rule-set-lifecycle.js';
+import { logLeftOut } from './rulesets/draft-reload.js';
+import { startupRegistry } from './rulesets/rule-set-lifecycle.js';
 import { IN_MEMORY, openPglite, openPostgres, type Database } from './store/database.js';
+import { databaseLocation } from './store/database-location.js';
 import { serveEmbeddedDatabase } from './store/embedded-server.js';
 import { migrate } from './store/migrations.js';
 import { usableTokenCount } from './store/token-store.js';
@@ -36,7 +41,7 @@ export interface ServiceOptions {
   db?: Database;
   clock?: () => Date;
   /** passed on to the app (tests: the checker's search size, the rate limits) */
-  app?: Partial<Pick<AppDeps, 'checkerSearchSize' | 'rateLimits'>>;
+  app?: Partial<Pick<AppDeps, 'checkerSearchSize' | 'rateLimits' | 'admission'>>;
 }
 
 export interface RunningService {
@@ -46,6 +51,13 @@ export interface RunningService {
   readonly db: Database;
   /** where the commands beside the service reach its embedded database (none on PostgreSQL) */
   readonly socketPath?: string;
+  /** the metrics listener's port, when METRICS_PORT is set */
+  readonly metricsPort?: number;
+  /**
+   * Makes the check the activation watch makes every RULESET_CHECK_MS, now: activations made
+   * elsewhere, scheduled activations whose day has come, new and changed drafts (tests, on their clock).
+   */
+  checkRuleSets(): Promise<void>;
   /**
    * Drains and stops: /readyz answers 503 at once; after the shutdown delay the listener closes and
    * requests in flight finish; after the grace any connection still open is closed; then the
@@ -78,11 +90,17 @@ async function openAndMigrate(config: Config, options: ServiceOptions): Promise<
   }
 }
 
-async function loadRegistry(config: Config, db: Database, clock: () => Date, logger: Logger): Promise<RuleSetRegistry> {
+/**
+ * Every version under RULES_DIR: a broken draft is left out (an error line each, and /readyz says
+ * so); a broken released or scheduled version stops start-up (rule-set-lifecycle.ts).
+ */
+async function loadRegistry(config: Config, db: Database, clock: () => Date, logger: Logger): Promise<{ registry: RuleSetRegistry; scan: FolderScan }> {
   let registry: RuleSetRegistry;
+  let scan: FolderScan;
   try {
     const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
-    registry = await registryFromDatabase(db, await loadRuleSets(config.rulesDir), clock, pins);
+    scan = await scanRulesFolder(config.rulesDir);
+    registry = await startupRegistry(db, config.rulesDir, scan, clock, pins);
   } catch (error) {
     if (error instanceof RuleSetLoadError) {
       logger.error('rule sets failed to load', { event: 'startup.rulesets-invalid', problems: error.problems.length });
@@ -93,8 +111,12 @@ async function loadRegistry(config: Config, db: Database, clock: () => Date, log
   for (const summary of registry.summaries()) {
     logger.info('rule set loaded', { event: 'startup.ruleset-loaded', rulesetId: summary.id, activeVersion: summary.activeVersion, versions: summary.versions.map((v) => v.version) });
   }
-  if (!registry.active(config.rulesetId)) throw new StartupError(`RULESET_ID ${config.rulesetId} names no loaded rule set`);
-  return registry;
+  for (const entry of registry.leftOut()) logLeftOut(logger, entry);
+  if (!registry.active(config.rulesetId)) {
+    const leftOut = registry.leftOut().filter((entry) => entry.id === config.rulesetId).flatMap((entry) => entry.problems.map((p) => `\n  left out: ${formatProblem(p)}`));
+    throw new StartupError(`RULESET_ID ${config.rulesetId} names no loaded rule set${leftOut.join('')}`);
+  }
+  return { registry, scan };
 }
 
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
@@ -103,9 +125,10 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const { db, owned, socketPath } = await openAndMigrate(config, options);
   const closeDb = () => (owned ? db.close() : Promise.resolve());
   let registry: RuleSetRegistry;
+  let scan: FolderScan;
   let oidc: OidcVerifier | undefined;
   try {
-    registry = await loadRegistry(config, db, clock, logger);
+    ({ registry, scan } = await loadRegistry(config, db, clock, logger));
     try {
       oidc = config.oidc ? oidcVerifier(config.oidc) : undefined;
     } catch (error) {
@@ -116,8 +139,9 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     throw error;
   }
   // Without LISTEN (the embedded database), an activation made at the command line is seen by polling: every second at most.
+  // Each check also reads RULES_DIR again for drafts, and carries out the scheduled activations due.
   const intervalMs = db.listen ? config.rulesetCheckMs : Math.min(config.rulesetCheckMs, 1_000);
-  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs });
+  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs, clock, scan });
 
   const usableTokens = await usableTokenCount(db);
   logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens });
@@ -126,7 +150,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
   const readiness = { shuttingDown: false };
   const rateLimits = { perAddress: config.rateLimitPerAddress, perCaller: config.rateLimitPerCaller, windowMs: config.rateLimitWindowMs };
-  const app = createApp({ config, registry, db, logger, readiness, rateLimits, clock, ...options.app, ...(oidc ? { oidc } : {}) });
+  const metrics = serviceMetrics({ db, registry, clock, processMetrics: true });
+  const app = createApp({ config, registry, db, logger, readiness, rateLimits, clock, metrics, admission: admissionFrom(config), ...options.app, ...(oidc ? { oidc } : {}) });
   const server = httpServer(app, config);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -144,6 +169,21 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   }
   const { port } = server.address() as AddressInfo;
   logger.info('listening', { event: 'startup.listening', host: config.host, port, pid: process.pid });
+  let metricsServer: Server | undefined;
+  if (config.metrics) {
+    metricsServer = httpServer(metricsApp(metrics, logger), config);
+    try {
+      await listen(metricsServer, config.metrics.port, config.metrics.host);
+    } catch (error) {
+      server.close();
+      await stopWatching();
+      await closeDb();
+      logger.error('server error', { event: 'startup.listen-failed', code: (error as NodeJS.ErrnoException).code, listener: 'metrics' });
+      throw new StartupError(`could not listen for metrics on ${config.metrics.host}:${config.metrics.port} (METRICS_HOST, METRICS_PORT): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
+  logReady(logger, config, { port, registry, socketPath, metricsPort });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string): Promise<void> => {
@@ -160,11 +200,56 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       server.closeIdleConnections();
       await closed;
       clearTimeout(force);
+      if (metricsServer) await closeAtOnce(metricsServer);
       await stopWatching();
       await closeDb();
       logger.info('stopped', { event: 'shutdown.finished' });
     })();
     return stopping;
   };
-  return { server, port, registry, db, stop, ...(socketPath ? { socketPath } : {}) };
+  return { server, port, registry, db, stop, checkRuleSets: stopWatching.checkNow, ...(socketPath ? { socketPath } : {}), ...(metricsPort === undefined ? {} : { metricsPort }) };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** A scrape takes milliseconds: nothing to drain. */
+function closeAtOnce(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
+
+/** The address a person opens: a listener on every address is reached on this machine's loopback. */
+export function addressToOpen(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}/`;
+}
+
+/**
+ * One line that says what is running: the address to open, the rule set it triages with, and the
+ * database with where its data lives (never a password: database-location.ts).
+ */
+function logReady(logger: Logger, config: Config, running: { port: number; registry: RuleSetRegistry; socketPath: string | undefined; metricsPort: number | undefined }): void {
+  const url = addressToOpen(config.host, running.port);
+  const active = running.registry.active(config.rulesetId);
+  const { text, ...location } = databaseLocation(config, running.socketPath);
+  const metricsUrl = config.metrics && running.metricsPort !== undefined ? `${addressToOpen(config.metrics.host, running.metricsPort)}metrics` : undefined;
+  const parts = [`open ${url}`, `rule set ${config.rulesetId} ${active?.version ?? '(none)'}`, `database ${text}`, ...(metricsUrl ? [`metrics at ${metricsUrl}`] : [])];
+  logger.info(`ready: ${parts.join(' · ')}`, {
+    event: 'startup.ready',
+    url,
+    rulesetId: config.rulesetId,
+    rulesetVersion: active?.version,
+    ...location,
+    ...(metricsUrl ? { metricsUrl } : {}),
+    pid: process.pid,
+  });
 }

@@ -34,6 +34,7 @@ export const ERRORS = {
   NOTHING_TO_CONFIRM: { message: 'This referral has no route to confirm: it needs a route, given by an override.' },
   RULESET_VERSION_INVALID: { message: 'This rule-set version fails its checks; fix it before simulating it.' },
   ACTIVATION_REFUSED: { message: 'This rule-set version cannot be activated; the active version is unchanged.' },
+  NOT_SCHEDULED: { message: 'This rule-set version has no scheduled activation to cancel.' },
   IDEMPOTENCY_IN_FLIGHT: { message: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
   PAYLOAD_TOO_LARGE: { message: 'The request body is larger than the service accepts.' },
   UNSUPPORTED_MEDIA_TYPE: { message: 'Send the request body as JSON: Content-Type application/json, in UTF-8.' },
@@ -43,6 +44,7 @@ export const ERRORS = {
   INTERNAL_ERROR: { message: 'Something went wrong on our side. The request id identifies it in our logs.' },
   DATABASE_UNAVAILABLE: { message: 'The database is not available; nothing was stored. Retry with the same Idempotency-Key.' },
   NOT_READY: { message: 'The service is not ready: it has no valid active rule set, or it is shutting down.' },
+  SERVICE_OVERLOADED: { message: 'The service is busy and did not start on this request; nothing was stored. Retry after the number of seconds in Retry-After, with the same Idempotency-Key.' },
 } as const satisfies Record<string, { message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

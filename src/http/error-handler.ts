@@ -65,6 +65,23 @@ function toApiError(error: unknown): ApiError | undefined {
   return code ? new ApiError(code) : undefined;
 }
 
+/** How long a connection whose body is refused unread stays open for its answer to reach the client. */
+const LINGER_MS = 500;
+
+/**
+ * A body refused for its size is not read any further: the answer closes the connection, and the
+ * socket is destroyed shortly after the answer is sent (not at once, which could cut the answer off
+ * at the client), however much more the client sends.
+ */
+function closeUnreadBody(res: Parameters<ErrorRequestHandler>[2]): void {
+  res.set('Connection', 'close');
+  res.once('finish', () => {
+    const socket = res.req.socket;
+    socket.pause();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     let apiError = toApiError(error);
@@ -86,6 +103,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
+    if (apiError.code === 'PAYLOAD_TOO_LARGE') closeUnreadBody(res);
     res.status(httpStatus(apiError)).set(apiError.headers).json(errorBody(apiError, requestIdOf(res)));
   };
 }

@@ -29,6 +29,7 @@ export const ERROR_STATUS = {
   NOTHING_TO_CONFIRM: 409,
   RULESET_VERSION_INVALID: 409,
   ACTIVATION_REFUSED: 409,
+  NOT_SCHEDULED: 409,
   IDEMPOTENCY_IN_FLIGHT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -38,6 +39,7 @@ export const ERROR_STATUS = {
   INTERNAL_ERROR: 500,
   DATABASE_UNAVAILABLE: 503,
   NOT_READY: 503,
+  SERVICE_OVERLOADED: 503,
 } as const satisfies Record<ErrorCode, number>;
 
 export const httpStatus = (error: ApiError): number => ERROR_STATUS[error.code];

@@ -4,7 +4,8 @@
  * deep, no list or object too long, no key twice in one object (400). Parser errors are mapped to
  * catalogue codes in the error handler; their messages echo input and are never logged or returned.
  */
-import express, { type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import getRawBody from 'raw-body';
 import { ApiError } from '../domain/error-catalogue.js';
 import { checkJsonStructure, type StructureProblem } from './json-structure.js';
 
@@ -44,19 +45,46 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** body-parser's error types, kept for the answers they map to (error-handler.ts). */
+const parserError = (type: string) => Object.assign(new Error(type), { type });
+
+/**
+ * Reads the body itself rather than through express.json, whose size error waits for the whole
+ * body to arrive (it drains the rest, then answers: gigabytes and a timeout for a client that keeps
+ * sending). Here a declared Content-Length over the limit is refused before a byte is read, and a
+ * chunked body as soon as it passes the limit; the error handler then closes the connection.
+ */
+const readJson = (limitBytes: number): RequestHandler => async (req, _res, next) => {
+  const encoding = (req.get('content-encoding') ?? 'identity').toLowerCase();
+  // No compressed bodies (415): a referral is a few kilobytes, and inflating is a bomb's way in.
+  if (encoding !== 'identity') throw parserError('encoding.unsupported');
+  const declared = req.get('content-length');
+  if (declared !== undefined && Number(declared) > limitBytes) throw parserError('entity.too.large');
+  let buffer: Buffer;
+  try {
+    buffer = await getRawBody(req, { limit: limitBytes, ...(declared !== undefined ? { length: declared } : {}) });
+  } catch (error) {
+    const type = (error as { type?: unknown }).type;
+    throw parserError(type === 'entity.too.large' ? type : type === 'request.size.invalid' ? type : 'request.aborted');
+  }
+  const problem = checkJsonStructure(buffer, JSON_LIMITS);
+  if (problem) throw new JsonStructureError(problem);
+  if (buffer.length === 0) {
+    req.body = {}; // no body is an empty object, as express.json gave
+    return next();
+  }
+  const text = buffer.toString('utf8');
+  // strict: only an object or a list at the top (as express.json's strict mode)
+  const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
+  if (first !== '{' && first !== '[') throw parserError('entity.parse.failed');
+  try {
+    req.body = JSON.parse(text) as unknown;
+  } catch {
+    throw parserError('entity.parse.failed');
+  }
+  next();
+};
+
 export function jsonBody(limitBytes: number): RequestHandler[] {
-  return [
-    requireJson,
-    express.json({
-      limit: limitBytes,
-      strict: true,
-      // No compressed bodies (415): a referral is a few kilobytes, and inflating is a bomb's way in.
-      inflate: false,
-      type: JSON_TYPES,
-      verify: (_req, _res, buffer) => {
-        const problem = checkJsonStructure(buffer, JSON_LIMITS);
-        if (problem) throw new JsonStructureError(problem);
-      },
-    }),
-  ];
+  return [requireJson, readJson(limitBytes)];
 }

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import winston from 'winston';
 import type { Express } from 'express';
 import { createApp, type AppDeps } from '../../src/app.js';
+import { Admission } from '../../src/http/admission.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 import { loadRuleSets, type LoadedVersion } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
@@ -70,6 +71,8 @@ export async function testApp(overrides: Partial<AppDeps> = {}): Promise<TestApp
     rateLimits: GENEROUS_LIMITS,
     // The checker's own tests search at full size; approval and activation here need only run it.
     checkerSearchSize: 300,
+    // Admission out of the way, but for the tests of it: some tests send hundreds of requests at once.
+    admission: new Admission({ maxInFlight: 100_000, maxQueued: 0, maxWaitMs: 0 }),
     ...overrides,
   };
   const app = createApp(deps);
