@@ -5,7 +5,7 @@
  * `bmi` and `smoker` are recorded but may not be routed on.
  */
 import type { AnySchemaObject } from 'ajv';
-import { schemaDocument } from '../schemas/schema-registry.js';
+import { schemaDocument } from '../schemas/schema-documents.js';
 import type { FactValue } from '../generated/decision.js';
 
 export type FactSource = 'referral' | 'derived';

@@ -63,6 +63,8 @@ export class VersionComparison {
   private readonly toRules: ReadonlyMap<string, Rule>;
   /** the facts both versions read, made once a referral */
   private readonly facts: FactVectorReader;
+  /** each version's choice for each set of fired rules seen (route-choice.ts is pure: the same rules give the same choice) */
+  private readonly chosen = new Map<CompiledRuleSet, Map<string, RouteChoice>>();
 
   constructor(
     private readonly from: CompiledRuleSet,
@@ -97,26 +99,83 @@ export class VersionComparison {
     return [this.choose(this.from, firedBefore), this.choose(this.to, firedAfter)];
   }
 
-  /** Each version decides by its own procedure, as it would live. */
+  /** Each version decides by its own procedure, as it would live; the choice for a set of fired rules is made once, then remembered. */
   private choose(version: CompiledRuleSet, fired: readonly Rule[]): RouteChoice {
-    return chooseRoute(fired, version.document.defaultRoute, version.procedure);
+    let key = '';
+    for (let i = 0; i < fired.length; i++) key += `${(fired[i] as Rule).id} `;
+    let byRules = this.chosen.get(version);
+    if (!byRules) this.chosen.set(version, (byRules = new Map<string, RouteChoice>()));
+    let choice = byRules.get(key);
+    if (!choice) {
+      choice = chooseRoute(fired, version.document.defaultRoute, version.procedure);
+      if (byRules.size < MAX_REMEMBERED) byRules.set(key, choice);
+    }
+    return choice;
+  }
+}
+
+/** What one referral adds to a tally, for a pair of route choices. */
+interface Outcome {
+  transition: string;
+  failed: boolean;
+  changed: boolean;
+  newlyNeedsReview: boolean;
+}
+
+/** A bound on what a comparison remembers (route choices, outcomes), whatever the variety of the referrals. */
+const MAX_REMEMBERED = 10_000;
+
+/** Compares the two versions referral after referral, into one tally. */
+export class Tallier {
+  private tally = emptyTally();
+  private readonly comparison: VersionComparison;
+  /** the outcome of each pair of choices seen: choices are remembered, so pairs repeat */
+  private readonly outcomes = new Map<RouteChoice | null, Map<RouteChoice | null, Outcome>>();
+
+  constructor(from: CompiledRuleSet, to: CompiledRuleSet, private readonly date: string) {
+    this.comparison = new VersionComparison(from, to);
+  }
+
+  /** The tally so far; the next referrals start a new one (what the comparison remembers is kept). */
+  take(): Tally {
+    const tally = this.tally;
+    this.tally = emptyTally();
+    return tally;
+  }
+
+  add(id: string, referral: Referral): void {
+    const [before, after] = this.comparison.routes(referral, this.date);
+    const { transition, failed, changed, newlyNeedsReview } = this.outcome(before, after);
+    const tally = this.tally;
+    tally.referrals += 1;
+    if (failed) tally.failed += 1;
+    tally.transitions[transition] = (tally.transitions[transition] ?? 0) + 1;
+    if (changed) tally.changed.push(id);
+    if (newlyNeedsReview) tally.newlyNeedReview.push(id);
+  }
+
+  private outcome(before: RouteChoice | null, after: RouteChoice | null): Outcome {
+    let byAfter = this.outcomes.get(before);
+    if (!byAfter) this.outcomes.set(before, (byAfter = new Map<RouteChoice | null, Outcome>()));
+    let outcome = byAfter.get(after);
+    if (!outcome) {
+      outcome = {
+        transition: routeKey(before) + ARROW + routeKey(after),
+        failed: !before || !after,
+        changed: fullRoute(before) !== fullRoute(after),
+        newlyNeedsReview: after?.reviewRequired === true && !before?.reviewRequired,
+      };
+      if (byAfter.size < MAX_REMEMBERED) byAfter.set(after, outcome);
+    }
+    return outcome;
   }
 }
 
 /** Compares the two versions on each item, in this thread. */
 export function tallyItems(items: readonly SimulationItem[], from: CompiledRuleSet, to: CompiledRuleSet, date: string): Tally {
-  const tally = emptyTally();
-  const comparison = new VersionComparison(from, to);
-  for (const { id, referral } of items) {
-    const [before, after] = comparison.routes(referral, date);
-    tally.referrals += 1;
-    if (!before || !after) tally.failed += 1;
-    const key = routeKey(before) + ARROW + routeKey(after);
-    tally.transitions[key] = (tally.transitions[key] ?? 0) + 1;
-    if (fullRoute(before) !== fullRoute(after)) tally.changed.push(id);
-    if (after?.reviewRequired && !before?.reviewRequired) tally.newlyNeedReview.push(id);
-  }
-  return tally;
+  const tallier = new Tallier(from, to, date);
+  for (const { id, referral } of items) tallier.add(id, referral);
+  return tallier.take();
 }
 
 export function mergeTallies(tallies: readonly Tally[]): Tally {

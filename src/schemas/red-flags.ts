@@ -3,7 +3,7 @@
  * (contract 1.1), and the 15 of version 1 that every referral must answer.
  */
 import type { Referral } from '../generated/referral.js';
-import { schemaDocument } from './schema-registry.js';
+import { schemaDocument } from './schema-documents.js';
 
 export type RedFlag = keyof Referral['redFlags'];
 

@@ -2,10 +2,7 @@
  * The one ajv instance of the service. Every schema in schemas/ is added and compiled here, once,
  * at start-up; a broken schema stops start-up with ajv's message naming the file.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Ajv2020, type AnySchemaObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import ajvErrorsModule from 'ajv-errors';
 import { isValidNhsNumber } from '../domain/nhs-number.js';
@@ -18,11 +15,13 @@ import type { Review } from '../generated/review.js';
 import type { ApprovalRequest } from '../generated/approval-request.js';
 import type { ActivationRequest } from '../generated/activation-request.js';
 import type { SimulationRequest } from '../generated/simulation-request.js';
+import { schemaDocuments } from './schema-documents.js';
+
+export { SCHEMAS_DIR, schemaDocument, schemaDocuments } from './schema-documents.js';
 
 const addFormats = addFormatsModule.default;
 const ajvErrors = ajvErrorsModule.default;
 
-export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
 export const SCHEMA_BASE = 'https://msk-triage.example/schemas/';
 
 // strictRequired is off: the contract's if/then requires startBack, defined at the top level, from a subschema.
@@ -34,17 +33,7 @@ ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
 ajv.addFormat('nhs-number', { type: 'string', validate: isValidNhsNumber });
 ajv.addFormat('date-of-birth', { type: 'string', validate: (value: string) => isAcceptableDateOfBirth(value) });
 
-/** The schema documents as read from schemas/, by file name. */
-export const schemaDocuments: ReadonlyMap<string, AnySchemaObject> = new Map(
-  readdirSync(SCHEMAS_DIR)
-    .filter((file) => file.endsWith('.schema.json'))
-    .sort()
-    .map((file) => {
-      const schema = JSON.parse(readFileSync(path.join(SCHEMAS_DIR, file), 'utf8')) as AnySchemaObject;
-      ajv.addSchema(schema);
-      return [file, schema] as const;
-    }),
-);
+for (const schema of schemaDocuments.values()) ajv.addSchema(schema);
 
 function compiled<T>(file: string): ValidateFunction<T> {
   const validate = ajv.getSchema<T>(SCHEMA_BASE + file);
@@ -60,9 +49,3 @@ export const validateReview = compiled<Review>('review.schema.json');
 export const validateApprovalRequest = compiled<ApprovalRequest>('approval-request.schema.json');
 export const validateActivationRequest = compiled<ActivationRequest>('activation-request.schema.json');
 export const validateSimulationRequest = compiled<SimulationRequest>('simulation-request.schema.json');
-
-export function schemaDocument(file: string): AnySchemaObject {
-  const schema = schemaDocuments.get(file);
-  if (!schema) throw new Error(`schemas/${file} is missing`);
-  return schema;
-}

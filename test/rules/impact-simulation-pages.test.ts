@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import type { RuleSet } from '../../src/generated/ruleset.js';
+import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
+import { tallyItems } from '../../src/rules/impact-simulation.js';
+import { simulatePages, type ReferralPage } from '../../src/rules/impact-simulation-pages.js';
+import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
+import { version1Registry as registry, version1RulesDir } from '../support/test-app.js';
+
+const version = (v: string) => {
+  const compiled = registry.get('msk-triage', v);
+  if (!compiled) throw new Error(v);
+  return compiled;
+};
+const items = syntheticReferrals(1500, 21).map((referral, i) => ({ id: `s${String(i).padStart(4, '0')}`, referral }));
+const request = { rulesDir: version1RulesDir, ruleset: 'msk-triage', from: '1.0.0', to: '1.1.0', evaluationDate: '2026-11-22' };
+
+/** The items as the store reads them: JSON pages of [id, referral] pairs. */
+function pagesOf(size: number): AsyncIterable<ReferralPage> {
+  const pages: ReferralPage[] = [];
+  for (let at = 0; at < items.length; at += size) pages.push(JSON.stringify(items.slice(at, at + size).map(({ id, referral }) => [id, referral])));
+  return (async function* () {
+    for (const page of pages) yield await Promise.resolve(page);
+  })();
+}
+
+describe('impact simulation of stored referrals page by page', function () {
+  this.timeout(60_000);
+
+  it('tallies the pages on this thread and on worker threads exactly as one tally of every referral, ids oldest first', async () => {
+    const versions = { from: version('1.0.0'), to: version('1.1.0') };
+    const whole = tallyItems(items, versions.from, versions.to, request.evaluationDate);
+    expect(whole.changed.length).to.be.greaterThan(0);
+    for (const threads of [0, 1, 2]) {
+      expect(await simulatePages(request, pagesOf(200), versions, threads), `${threads} threads`).to.deep.equal(whole);
+    }
+  });
+
+  it('counts a referral that cannot be evaluated under a version as failed, on a thread too', async () => {
+    const broken = structuredClone(version('1.1.0').document) as RuleSet;
+    broken.rules[0].conditions = { all: [{ fact: 'notAFact', operator: 'equal', value: true }] };
+    const versions = { from: version('1.0.0'), to: new CompiledRuleSet(broken) };
+    const tally = await simulatePages(request, pagesOf(500), versions, 1);
+    expect(tally).to.include({ referrals: items.length, failed: items.length });
+  });
+});
