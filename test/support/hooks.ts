@@ -1,7 +1,8 @@
 // The test environment. Logs are captured by the tests that read them, never printed. The files run
 // in parallel worker processes (.mocharc.json), each with its own database for the run (opened on
 // first use; mocha ends the workers, and with them their embedded databases, at the end); the
-// databases a run made on a PostgreSQL server are dropped once, by mocha's own process, at the end.
+// databases a run made on a PostgreSQL server, and its temporary folders, are removed once, by mocha's
+// own process, at the end.
 // (The ten slowest tests are printed by the reporter, test/support/slowest-reporter.cjs.)
 import { dropRunDatabases, startTestRun } from './test-database.js';
 import { removeTempDirs } from './temp-dirs.js';
@@ -14,11 +15,5 @@ export function mochaGlobalSetup(): void {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await dropRunDatabases();
+  removeTempDirs();
 }
-
-export const mochaHooks = {
-  // After each file (in parallel mode root hooks run per file): the temporary folders its tests made.
-  afterAll(): void {
-    removeTempDirs();
-  },
-};

@@ -1,19 +1,21 @@
-/** Temporary folders for tests, all removed when the run ends (by the root hook). */
-import { mkdtempSync, rmSync } from 'node:fs';
+/**
+ * Temporary folders for tests, all in one folder of the run, removed when the run ends (by mocha's
+ * global teardown, in its own process: a worker's files may still use a folder another file made,
+ * such as the copies of the rule sets made once per worker).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-// On globalThis: mocha loads the root hook file through another loader than the tests, which can
-// give this module two instances; the list must be one.
-const shared = globalThis as typeof globalThis & { __mskTempDirs?: string[] };
-const created = (shared.__mskTempDirs ??= []);
+/** The run's folder (MSK_TEST_RUN is set by the global setup, before the workers start). */
+const runFolder = () => path.join(tmpdir(), `msk-test-${process.env.MSK_TEST_RUN ?? 'solo'}`);
 
 export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  created.push(dir);
-  return dir;
+  const parent = runFolder();
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
+  return mkdtempSync(path.join(parent, prefix));
 }
 
 export function removeTempDirs(): void {
-  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+  rmSync(runFolder(), { recursive: true, force: true });
 }
