@@ -2,7 +2,9 @@
  * In-process speed: evaluations one after another on this process's one thread, so that operations
  * per second are per core. Each measurement has a warm-up first so that the JIT has settled, and
  * the baselines run in the same process and the same minute, so that their ratios mean something
- * on any machine.
+ * on any machine. Each is counted twice: by the clock, and by the CPU time this process was given
+ * (what a machine shared with other work disturbs least: the clock also counts the time the thread
+ * waited for a core).
  */
 import path from 'node:path';
 import { Engine } from 'json-rules-engine';
@@ -12,13 +14,17 @@ import { triageReferral } from '../../src/referrals/triage-referral.js';
 import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import { factMap } from '../../src/rules/derived-facts.js';
+import { FactVectorReader, type FactVector } from '../../src/rules/fact-vector.js';
 import { validateReferral } from '../../src/schemas/schema-registry.js';
 import { checkHandWritten, handWrittenFiredRules } from './hand-written-rules.js';
 import { summarise, type LatencySummary } from './latency.js';
 
 export interface Measurement {
   name: string;
+  /** by the clock */
   opsPerSecond: number;
+  /** by this process's CPU time (user and system, every thread: the garbage collector's helpers too) */
+  opsPerCpuSecond: number;
   latency: LatencySummary;
 }
 
@@ -30,6 +36,8 @@ export interface InProcessResults {
   validateOnly: Measurement;
   compiledDecision: Measurement;
   compiledFired: Measurement;
+  compiledFiredWithoutFacts: Measurement;
+  factVectorOnly: Measurement;
   handWritten: Measurement;
   handWrittenWithoutFacts: Measurement;
   factsOnly: Measurement;
@@ -42,36 +50,49 @@ interface Subject {
   operation: (referral: Referral) => unknown;
 }
 
+export interface InProcessCounts {
+  warmUp: number;
+  /** operations of each subject at least, over all rounds */
+  measured: number;
+  rounds: number;
+  /** a round of one subject goes on for at least this long, so that a fast one is not timed over a few milliseconds */
+  minRoundMs: number;
+}
+
+const cpuMicros = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
 /**
  * Measures the subjects in interleaved rounds rather than one after another, so that a burst of
  * load from elsewhere on the machine, or a GC left over by the previous subject, falls on all of
  * them alike and their ratios stay steady.
  */
-async function measure(
-  subjects: readonly Subject[],
-  referrals: readonly Referral[],
-  counts: { warmUp: number; measured: number; rounds: number },
-): Promise<Measurement[]> {
+async function measure(subjects: readonly Subject[], referrals: readonly Referral[], counts: InProcessCounts): Promise<Measurement[]> {
   const at = (i: number) => referrals[i % referrals.length] as Referral;
   for (const { operation } of subjects) {
     for (let i = 0; i < counts.warmUp; i++) await operation(at(i));
   }
   const perRound = Math.ceil(counts.measured / counts.rounds);
-  const tallies = subjects.map((subject) => ({ ...subject, samples: [] as number[], elapsed: 0n }));
+  const tallies = subjects.map((subject) => ({ ...subject, samples: [] as number[], elapsed: 0n, cpu: 0, next: 0 }));
   for (let round = 0; round < counts.rounds; round++) {
     for (const tally of tallies) {
-      const started = process.hrtime.bigint();
-      for (let i = round * perRound; i < (round + 1) * perRound; i++) {
+      const [started, cpuBefore] = [process.hrtime.bigint(), cpuMicros()];
+      const until = started + BigInt(counts.minRoundMs * 1e6);
+      for (let done = 0; done < perRound || process.hrtime.bigint() < until; done++) {
         const before = process.hrtime.bigint();
-        await tally.operation(at(i));
+        await tally.operation(at(tally.next++));
         tally.samples.push(Number(process.hrtime.bigint() - before) / 1e6);
       }
       tally.elapsed += process.hrtime.bigint() - started;
+      tally.cpu += cpuMicros() - cpuBefore;
     }
   }
-  return tallies.map(({ name, samples, elapsed }) => ({
+  return tallies.map(({ name, samples, elapsed, cpu }) => ({
     name,
     opsPerSecond: samples.length / (Number(elapsed) / 1e9),
+    opsPerCpuSecond: samples.length / (cpu / 1e6),
     latency: summarise(samples),
   }));
 }
@@ -89,11 +110,7 @@ function bareEngine(): Engine {
   );
 }
 
-export async function measureInProcess(
-  rootDir: string,
-  referrals: readonly Referral[],
-  counts: { warmUp: number; measured: number; rounds: number },
-): Promise<InProcessResults> {
+export async function measureInProcess(rootDir: string, referrals: readonly Referral[], counts: InProcessCounts): Promise<InProcessResults> {
   const registry = new RuleSetRegistry(await loadRuleSets(path.join(rootDir, 'rules')));
   const ruleSet = registry.active(RULESET_ID);
   if (!ruleSet) throw new Error(`no active ${RULESET_ID} rule set under rules/`);
@@ -104,9 +121,14 @@ export async function measureInProcess(
   // The hand-written function is checked identical to the compiled evaluator on these referrals first.
   checkHandWritten(referrals, today);
   const facts = referrals.map((referral) => factMap(referral, today));
+  // The compiled evaluator's own facts: a vector of the facts its rules read, straight from the referral.
+  const vectors = new FactVectorReader(ruleSet.factsRead);
+  // Kept as copies: vectors kept for the whole run, were they the reader's own, would teach V8 to make every later one in the old generation.
+  const vectorsMade = referrals.map((referral) => vectors.read(referral, today).slice());
   let next = 0;
+  let nextVector = 0;
 
-  const [evaluate, triage, bare, validateOnly, compiledDecision, compiledFired, handWritten, handWrittenWithoutFacts, factsOnly] = (await measure(
+  const [evaluate, triage, bare, validateOnly, compiledDecision, compiledFired, compiledFiredWithoutFacts, factVectorOnly, handWritten, handWrittenWithoutFacts, factsOnly] = (await measure(
     [
       { name: 'CompiledRuleSet.evaluate (two channels)', operation: (referral) => ruleSet.evaluate(referral, today) },
       { name: 'triageReferral (validate, evaluate, check)', operation: (referral) => triageReferral(deps, referral) },
@@ -119,12 +141,27 @@ export async function measureInProcess(
       },
       { name: 'compiled evaluator: decision', operation: (referral) => ruleSet.evaluateCompiled(referral, today) },
       { name: 'compiled evaluator: fired rules', operation: (referral) => ruleSet.firedRules(referral, today) },
+      { name: 'compiled evaluator, fact vector made beforehand', operation: () => ruleSet.firedRulesOf(vectorsMade[nextVector++ % vectorsMade.length] as FactVector) },
+      { name: 'fact vector alone (the compiled evaluator’s facts)', operation: (referral) => vectors.read(referral, today) },
       { name: 'hand-written function: fired rules', operation: (referral) => handWrittenFiredRules(factMap(referral, today)) },
       { name: 'hand-written function, facts made beforehand', operation: () => handWrittenFiredRules(facts[next++ % facts.length] as ReturnType<typeof factMap>) },
       { name: 'factMap alone', operation: (referral) => factMap(referral, today) },
     ],
     referrals,
     counts,
-  )) as [Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement];
-  return { ruleCount: ruleSet.document.rules.length, evaluate, triage, bareEngine: bare, validateOnly, compiledDecision, compiledFired, handWritten, handWrittenWithoutFacts, factsOnly };
+  )) as [Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement, Measurement];
+  return {
+    ruleCount: ruleSet.document.rules.length,
+    evaluate,
+    triage,
+    bareEngine: bare,
+    validateOnly,
+    compiledDecision,
+    compiledFired,
+    compiledFiredWithoutFacts,
+    factVectorOnly,
+    handWritten,
+    handWrittenWithoutFacts,
+    factsOnly,
+  };
 }
