@@ -4,7 +4,7 @@
  * start-up (the message says what), 0 after a clean stop.
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger } from './log/logger.js';
+import { createLogger, logFormatFor } from './log/logger.js';
 import { startService, StartupError } from './service.js';
 
 const notice = (line: string) => process.stderr.write(`${line}\n`);
@@ -17,7 +17,7 @@ try {
   notice(`msk-triage: configuration error: ${error.message}`);
   process.exit(2);
 }
-const logger = createLogger({ level: config.logLevel });
+const logger = createLogger({ level: config.logLevel, format: logFormatFor(config.logFormat, process.stdout.isTTY === true) });
 
 try {
   const service = await startService(config, { logger, notice });

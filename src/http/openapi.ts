@@ -95,7 +95,7 @@ const rulesetParams = [
 ];
 const object = (properties: Json = {}) => ({ type: 'object', properties });
 
-/** Every /api/v1 operation: its description, and the statuses it answers besides the common ones. */
+/** Every operation behind a bearer token: its description, and the statuses it answers besides the common ones. */
 const OPERATIONS: Record<string, Record<string, Json>> = {
   '/api/v1/triage': {
     post: {
@@ -178,6 +178,12 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
       parameters: rulesetParams,
       requestBody: { required: false, ...json(ref('SimulationRequest')) },
       responses: { '200': { description: 'the impact report', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
+    },
+  },
+  '/metrics': {
+    get: {
+      summary: "The service's metrics in Prometheus text format (also open on METRICS_PORT when it is set, for a private network)",
+      responses: { '200': { description: 'Prometheus text exposition 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } },
     },
   },
 };

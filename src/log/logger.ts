@@ -2,10 +2,17 @@
  * Structured JSON logs: one object a line, each an event with ids, codes and timings, and the id of
  * the request it belongs to (request-context.ts). Patient data is never logged on purpose; the redaction format is only a
  * backstop that masks anything shaped like an NHS number or a date should a value slip through.
+ * At a terminal, the same events as readable lines (readable-line.ts), after the same redaction.
  */
 import winston from 'winston';
+import { readableLine } from './readable-line.js';
 
 export type Logger = winston.Logger;
+
+export type LogFormat = 'json' | 'pretty';
+
+/** LOG_FORMAT: `auto` is readable on a terminal, JSON lines anywhere else (a file, a pipe, a log collector). */
+export const logFormatFor = (setting: 'auto' | LogFormat, isTerminal: boolean): LogFormat => (setting === 'auto' ? (isTerminal ? 'pretty' : 'json') : setting);
 
 // Digit look-arounds, not \b: an NHS number glued to letters (nhs9434765919x) is still masked.
 const NHS_NUMBER_LIKE = /(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)/g;
@@ -49,7 +56,7 @@ const redact = winston.format((info) => {
   return info;
 });
 
-export function createLogger(options: { level: string; silent?: boolean }): Logger {
+export function createLogger(options: { level: string; silent?: boolean; format?: LogFormat }): Logger {
   const logger: Logger = winston.createLogger({
     level: options.level,
     // First: winston runs its formats even on a line that no transport will write (an info line at
@@ -58,7 +65,7 @@ export function createLogger(options: { level: string; silent?: boolean }): Logg
       winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false))(),
       redact(),
       winston.format.timestamp(),
-      winston.format.json(),
+      options.format === 'pretty' ? winston.format.printf((info) => readableLine(info)) : winston.format.json(),
     ),
     transports: [new winston.transports.Console({ silent: options.silent === true })],
   });

@@ -25,7 +25,19 @@ export interface Database extends Queryable {
   dumpDataDir?(): Promise<Blob>;
   /** Runs `work` in one transaction; inside it, use only `tx` (PGlite has a single connection). */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** The connection pool's use now (pg pools only: PGlite opened in this process has no pool). */
+  poolStats?(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** connections open, busy or idle */
+  total: number;
+  idle: number;
+  /** queries waiting for a connection */
+  waiting: number;
+  /** the most connections the pool opens */
+  max: number;
 }
 
 /** Whether the database answers a query at all (readiness). */
@@ -162,6 +174,7 @@ export function poolDatabase(settings: pg.PoolConfig, kind: Database['kind']): D
     ...(kind === 'postgres' ? { listen } : {}),
     query: (sql, params) => run(pool, sql, params),
     exec: async (sql) => void (await pool.query(sql)),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max }),
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       try {

@@ -199,6 +199,14 @@ update referrals set queue_rank = case urgency
     // Impact simulation reads every referral, oldest first, a page at a time from the last one read.
     sql: `create index referrals_arrival on referrals (received_at, id);`,
   },
+  {
+    id: '008-operator-tokens',
+    // An operator's token reads the service's metrics (GET /metrics) and nothing else.
+    sql: `
+alter table api_tokens drop constraint api_tokens_role_check;
+alter table api_tokens add constraint api_tokens_role_check check (role in ('gp', 'triage-clinician', 'clinical-lead', 'operator'));
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

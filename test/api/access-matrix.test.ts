@@ -11,7 +11,7 @@ import { POLICY } from '../../src/auth/access-policy.js';
 import { openApiDocument, openApiPath } from '../../src/http/openapi.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import type { Database } from '../../src/store/database.js';
-import { callersFor, type Caller, type Callers } from '../support/callers.js';
+import { caller, callersFor, tokenFor, type Caller, type Callers } from '../support/callers.js';
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
 import { capturingLogger, GENEROUS_LIMITS, tickingClock, version1RulesDir, version1Versions } from '../support/test-app.js';
@@ -20,8 +20,8 @@ import { freshDatabase } from '../support/test-database.js';
 const OWN = 'A81001';
 const OTHER = 'B82002';
 
-type Who = 'anonymous' | 'gp-own' | 'gp-other' | 'triage-clinician' | 'clinical-lead';
-const EVERYONE: readonly Who[] = ['anonymous', 'gp-own', 'gp-other', 'triage-clinician', 'clinical-lead'];
+type Who = 'anonymous' | 'gp-own' | 'gp-other' | 'triage-clinician' | 'clinical-lead' | 'operator';
+const EVERYONE: readonly Who[] = ['anonymous', 'gp-own', 'gp-other', 'triage-clinician', 'clinical-lead', 'operator'];
 
 interface Endpoint {
   method: 'GET' | 'POST';
@@ -41,31 +41,36 @@ const reviewable = () => aReferral({ patient: { nhsNumber: NHS_NUMBER }, referre
 
 const MATRIX: readonly Endpoint[] = [
   { method: 'POST', route: '/api/v1/triage', path: () => '/api/v1/triage', body: referralOfOwnPractice,
-    expect: { anonymous: 401, 'gp-own': 200, 'gp-other': 200, 'triage-clinician': 200, 'clinical-lead': 200 } },
+    expect: { anonymous: 401, 'gp-own': 200, 'gp-other': 200, 'triage-clinician': 200, 'clinical-lead': 200, operator: 403 } },
   { method: 'POST', route: '/api/v1/referrals', path: () => '/api/v1/referrals', body: referralOfOwnPractice,
-    expect: { anonymous: 401, 'gp-own': 201, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 403 } },
+    expect: { anonymous: 401, 'gp-own': 201, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 403, operator: 403 } },
   { method: 'GET', route: '/api/v1/referrals', path: () => '/api/v1/referrals?status=awaiting-review',
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 403 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 403, operator: 403 } },
   { method: 'GET', route: '/api/v1/referrals/:id', path: (id) => `/api/v1/referrals/${id}`,
-    expect: { anonymous: 401, 'gp-own': 200, 'gp-other': 404, 'triage-clinician': 200, 'clinical-lead': 403 } },
+    expect: { anonymous: 401, 'gp-own': 200, 'gp-other': 404, 'triage-clinician': 200, 'clinical-lead': 403, operator: 403 } },
   { method: 'POST', route: '/api/v1/referrals/:id/review', path: (id) => `/api/v1/referrals/${id}/review`, body: () => ({ outcome: 'confirmed' }),
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 201, 'clinical-lead': 403 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 201, 'clinical-lead': 403, operator: 403 } },
   { method: 'GET', route: '/api/v1/referrals/:id/audit', path: (id) => `/api/v1/referrals/${id}/audit`,
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 403 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 403, operator: 403 } },
   { method: 'POST', route: '/api/v1/referrals/:id/replay', path: (id) => `/api/v1/referrals/${id}/replay`,
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 403 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 403, operator: 403 } },
   { method: 'GET', route: '/api/v1/rulesets', path: () => '/api/v1/rulesets',
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 200 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 200, operator: 403 } },
   { method: 'GET', route: '/api/v1/rulesets/:id/versions/:version', path: () => '/api/v1/rulesets/msk-triage/versions/1.0.0',
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 200 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 200, operator: 403 } },
   { method: 'POST', route: '/api/v1/rulesets/:id/versions/:version/approvals', path: () => '/api/v1/rulesets/msk-triage/versions/1.1.0/approvals', body: () => ({ note: 'matrix' }),
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 201 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 201, operator: 403 } },
   // The lead approved 1.1.0 in the row above: the same lead may not also activate it (two people).
   { method: 'POST', route: '/api/v1/rulesets/:id/versions/:version/activate', path: () => '/api/v1/rulesets/msk-triage/versions/1.1.0/activate', body: () => ({ reason: 'matrix' }),
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 409 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 409, operator: 403 } },
   { method: 'POST', route: '/api/v1/rulesets/:id/versions/:version/simulate', path: () => '/api/v1/rulesets/msk-triage/versions/1.1.0/simulate', body: () => ({}),
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 200 } },
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 200, operator: 403 } },
+  { method: 'GET', route: '/metrics', path: () => '/metrics',
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 403, operator: 200 } },
 ];
+
+/** Open to anyone: everything else the OpenAPI description gives is in the policy. */
+const OPEN_PATHS = ['/healthz', '/readyz', '/openapi.json'];
 
 const ERROR_CODE: Record<number, string | undefined> = { 401: 'AUTHENTICATION_REQUIRED', 403: 'FORBIDDEN', 404: 'REFERRAL_NOT_FOUND', 409: 'ACTIVATION_REFUSED' };
 
@@ -83,17 +88,17 @@ describe('access control: every role against every endpoint, own and other pract
     // 1.0.0 active and the 1.1.0 draft: a version to approve, activate and simulate
     app = createApp({ config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536, rulesDir: version1RulesDir }, registry: new RuleSetRegistry(version1Versions), db, logger, clock: tickingClock(), rateLimits: GENEROUS_LIMITS });
     callers = await callersFor(app, db);
-    who = { anonymous: callers.anonymous, 'gp-own': await callers.gpOf(OWN), 'gp-other': await callers.gpOf(OTHER), 'triage-clinician': callers.clinician, 'clinical-lead': callers.lead };
+    who = { anonymous: callers.anonymous, 'gp-own': await callers.gpOf(OWN), 'gp-other': await callers.gpOf(OTHER), 'triage-clinician': callers.clinician, 'clinical-lead': callers.lead, operator: caller(app, await tokenFor(db, 'operator')) };
   });
   after(() => dispose());
 
-  it('covers every route and method of the policy, and the policy covers every /api/v1 operation of the OpenAPI description', () => {
+  it('covers every route and method of the policy, and the policy covers every operation of the OpenAPI description but the open ones', () => {
     const inMatrix = MATRIX.map((e) => `${e.method} ${e.route}`).sort();
     const inPolicy = Object.entries(POLICY).flatMap(([route, methods]) => Object.keys(methods).map((m) => `${m} ${route}`)).sort();
     expect(inMatrix).to.deep.equal(inPolicy);
     const paths = openApiDocument('test').paths as Record<string, Record<string, { 'x-allowed-roles': string[] }>>;
     const documented = Object.entries(paths)
-      .filter(([p]) => p.startsWith('/api/v1'))
+      .filter(([p]) => !OPEN_PATHS.includes(p))
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();
     expect(documented).to.deep.equal(inPolicy.map((op) => { const [m, r] = op.split(' '); return `${m} ${openApiPath(r as string)}`; }).sort());
@@ -172,7 +177,7 @@ describe('access control: every role against every endpoint, own and other pract
   });
 
   it('keeps health, readiness and the OpenAPI description open', async () => {
-    for (const path of ['/healthz', '/readyz', '/openapi.json']) expect((await callers.anonymous.get(path)).status, path).to.equal(200);
+    for (const path of OPEN_PATHS) expect((await callers.anonymous.get(path)).status, path).to.equal(200);
   });
 });
 
@@ -185,6 +190,11 @@ function expectOnlyVisibleFields(caller: Who, endpoint: Endpoint, body: Record<s
     expect(text).to.not.contain('"decidedBy"');
     expect(body).to.not.have.property('decisions');
     if (endpoint.route === '/api/v1/referrals/:id') expect(Object.keys(body).sort()).to.deep.equal(['decision', 'id', 'receivedAt', 'referral', 'status', 'updatedAt']);
+  }
+  if (caller === 'operator') {
+    // The service's counters only: no referral, no NHS number.
+    expect(endpoint.route).to.equal('/metrics');
+    expect(text).to.not.contain(NHS_NUMBER);
   }
   if (caller === 'clinical-lead') {
     // Rule sets and aggregates only: no referral, no NHS number.

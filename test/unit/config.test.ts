@@ -141,4 +141,26 @@ describe('configuration', () => {
       expect(() => loadConfig({ ...OIDC, OIDC_ROLE_MAP: 'R1=gp,R1=clinical-lead' })).to.throw(ConfigError, /^OIDC_ROLE_MAP maps R1 twice/);
     });
   });
+
+  describe('the metrics listener and the log format', () => {
+    it('opens no metrics listener, and chooses the log format by the terminal, by default', () => {
+      expect(loadConfig({})).to.deep.include({ metrics: undefined, logFormat: 'auto' });
+    });
+
+    it('reads METRICS_PORT, with METRICS_HOST on loopback unless set, and LOG_FORMAT', () => {
+      expect(loadConfig({ METRICS_PORT: '9464' }).metrics).to.deep.equal({ host: '127.0.0.1', port: 9464 });
+      expect(loadConfig({ METRICS_PORT: '0', METRICS_HOST: '10.0.0.5' }).metrics).to.deep.equal({ host: '10.0.0.5', port: 0 });
+      expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');
+      expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
+    });
+
+    it('refuses a metrics port out of range or the service’s own, a METRICS_HOST without a port, and an unknown format, naming the setting', () => {
+      expect(() => loadConfig({ METRICS_PORT: '70000' })).to.throw(ConfigError, /^METRICS_PORT must be a whole number from 0 to 65535/);
+      expect(() => loadConfig({ METRICS_PORT: 'nine' })).to.throw(ConfigError, /^METRICS_PORT/);
+      expect(() => loadConfig({ PORT: '3000', METRICS_PORT: '3000' })).to.throw(ConfigError, /^METRICS_PORT must differ from PORT/);
+      expect(() => loadConfig({ METRICS_PORT: '9464', METRICS_HOST: 'not a host' })).to.throw(ConfigError, /^METRICS_HOST must be a host name or IP address/);
+      expect(() => loadConfig({ METRICS_HOST: '10.0.0.5' })).to.throw(ConfigError, /^METRICS_HOST is used only with METRICS_PORT/);
+      expect(() => loadConfig({ LOG_FORMAT: 'text' })).to.throw(ConfigError, /^LOG_FORMAT must be one of: auto, json, pretty/);
+    });
+  });
 });
