@@ -78,3 +78,6 @@ export function cliSignatory(name: string, role: string): Signatory {
 }
 
 export const CLI_ACTOR: Actor = { id: 'cli:operator', role: 'operator' };
+
+/** Who stores synthetic referrals (migration 006 knows the ones stored before it by this id). */
+export const SYNTHETIC_DATA_GENERATOR: Actor = { id: 'cli:synthetic-data-generator', role: 'operator' };

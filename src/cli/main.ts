@@ -7,12 +7,12 @@
  *   msk-triage token list [--json]
  *   msk-triage token revoke ID
  *   msk-triage audit verify [--expect-head SEQ:HASH]
- *   msk-triage referrals replay (ID ... | --all)
- *   msk-triage referrals generate --count N [--seed S]
+ *   msk-triage referrals replay (ID ... | --all [--synthetic include|only])
+ *   msk-triage referrals generate --count N [--seed S] [--into-real-database]
  *   msk-triage rules check [DIR] [--json]
  *   msk-triage rules test [DIR] [--json]
  *   msk-triage rules diff RULESET FROM TO [--json]
- *   msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--json]
+ *   msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--synthetic include|only] [--json]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
@@ -21,9 +21,10 @@ import { replayReferral } from '../referrals/replay-referral.js';
 import { submitReferral } from '../referrals/submit-referral.js';
 import { syntheticReferrals } from '../schemas/synthetic-referrals.js';
 import { auditEventHash } from '../store/audit-store.js';
-import { referralIdsDecidedByRules } from '../store/referral-store.js';
+import { isSyntheticSelection, SYNTHETIC_SELECTIONS } from '../domain/synthetic-data.js';
+import { holdsRealReferrals, referralIdsDecidedByRules, syntheticReferralCount } from '../store/referral-store.js';
 import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
-import { CLI_ACTOR, registryFor, withDatabase, type Command, type CommandIo } from './context.js';
+import { CLI_ACTOR, registryFor, SYNTHETIC_DATA_GENERATOR, withDatabase, type Command, type CommandIo } from './context.js';
 import { tokenCreate, tokenList, tokenRevoke, TokenUsageError } from './token-commands.js';
 
 const USAGE = `usage:
@@ -33,13 +34,19 @@ const USAGE = `usage:
   msk-triage token list [--json]                      the tokens: id, role, practice, state, name (never the token)
   msk-triage token revoke ID                          refuse that token from the next request on
   msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
-  msk-triage referrals replay (ID ... | --all)        re-evaluate stored referrals; report any that differ
-  msk-triage referrals generate --count N [--seed S]  submit N synthetic referrals (never real patient data)
+  msk-triage referrals replay (ID ... | --all [--synthetic include|only])
+                                                      re-evaluate stored referrals; report any that differ
+                                                      (--all: the real ones, unless --synthetic asks for the others)
+  msk-triage referrals generate --count N [--seed S] [--into-real-database]
+                                                      store N synthetic referrals (never real patient data), marked
+                                                      synthetic; refused on a database holding real referrals unless
+                                                      --into-real-database says that is meant
   msk-triage rules check [DIR] [--json]               check and lint rule sets: errors fail, warnings do not
   msk-triage rules test [DIR] [--json]                run bundled cases; each failure as expected vs actual; coverage
   msk-triage rules diff RULESET FROM TO [--json]      what changed between two versions, rule by rule
-  msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--json]
-                                                      what a version would change on the stored referrals (or a file)
+  msk-triage rules simulate RULESET --to V [--from V] [--file F] [--date D] [--synthetic include|only] [--json]
+                                                      what a version would change on the stored referrals (the real
+                                                      ones, unless --synthetic asks for the others) or a file's
   msk-triage rules approve RULESET VERSION --name N --role R [--note T]   record a clinical lead's approval
   msk-triage rules activate RULESET VERSION --by N --reason R             check, test and activate (or refuse)
 
@@ -78,12 +85,15 @@ async function auditVerify(command: Command, args: string[]): Promise<number> {
 
 async function referralsReplay(command: Command, args: string[]): Promise<number> {
   const { io } = command;
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { all: { type: 'boolean' }, synthetic: { type: 'string' } } });
   if (!values.all && positionals.length === 0) throw new UsageError('name referral ids, or --all');
+  const synthetic = values.synthetic ?? 'exclude';
+  if (!isSyntheticSelection(synthetic)) throw new UsageError(`--synthetic must be one of: ${SYNTHETIC_SELECTIONS.join(', ')}`);
+  if (values.synthetic !== undefined && !values.all) throw new UsageError('--synthetic goes with --all (referrals named by their ids are replayed whatever they are)');
   return withDatabase(command, async (db) => {
     const registry = await registryFor(command, db);
     const ids = values.all
-      ? await referralIdsDecidedByRules(db)
+      ? await referralIdsDecidedByRules(db, synthetic)
       : positionals;
     const counts = { matched: 0, differs: 0, unavailable: 0 };
     for (const id of ids) {
@@ -92,20 +102,30 @@ async function referralsReplay(command: Command, args: string[]): Promise<number
       if (result.result !== 'matched') io.out(`${id}: ${result.result}${result.reason ? ` (${result.reason})` : ''}${result.differences ? ` in ${result.differences.join(', ')}` : ''}`);
     }
     io.out(`replayed ${ids.length}: ${counts.matched} matched, ${counts.differs} differ, ${counts.unavailable} unavailable`);
+    const leftOut = values.all && synthetic === 'exclude' ? await syntheticReferralCount(db) : 0;
+    if (leftOut > 0) io.err(`msk-triage: ${leftOut} synthetic referrals left out (--synthetic include replays them too)`);
     return counts.differs > 0 ? 1 : 0;
   });
 }
 
 async function referralsGenerate(command: Command, args: string[]): Promise<number> {
   const { config, io } = command;
-  const { values } = parseArgs({ args, options: { count: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { count: { type: 'string' }, seed: { type: 'string' }, 'into-real-database': { type: 'boolean' } } });
   const count = Number(values.count);
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError('--count must be a whole number from 1 to 1000000');
   if (!Number.isInteger(seed)) throw new UsageError('--seed must be a whole number');
   return withDatabase(command, async (db) => {
+    // Synthetic referrals are kept out of clinical work, but they would share the audit trail and the
+    // database's figures with real ones: that takes someone saying they mean it.
+    if (values['into-real-database'] !== true && (await holdsRealReferrals(db))) {
+      io.err('msk-triage: refused: this database holds real referrals. Generate synthetic ones into a database of their own '
+        + '(another DATA_DIR or DATABASE_URL), or add --into-real-database if you mean to store them beside the real ones '
+        + '(marked synthetic: the queue, simulation and replay --all leave them out unless asked).');
+      return 1;
+    }
     const registry = await registryFor(command, db);
-    const deps = { db, registry, rulesetId: config.rulesetId, clock: io.clock, keysInFlight: new Set<string>(), actor: { id: 'cli:synthetic-data-generator', role: 'operator' } as const, idempotencyScope: 'cli' };
+    const deps = { db, registry, rulesetId: config.rulesetId, clock: io.clock, keysInFlight: new Set<string>(), actor: SYNTHETIC_DATA_GENERATOR, synthetic: true, idempotencyScope: 'cli' };
     const started = Date.now();
     const statuses: Record<string, number> = {};
     for (const referral of syntheticReferrals(count, seed)) {

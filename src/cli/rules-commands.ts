@@ -4,6 +4,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RuleSet } from '../generated/ruleset.js';
 import { routeText } from '../domain/route-order.js';
+import { isSyntheticSelection, SYNTHETIC_SELECTIONS } from '../domain/synthetic-data.js';
+import { syntheticReferralCount } from '../store/referral-store.js';
 import type { CaseResult } from '../rules/rule-cases.js';
 import { diffRuleSets, formatDiff } from '../rules/rule-set-diff.js';
 import { lintRuleSet, type Finding } from '../rules/rule-set-lint.js';
@@ -123,20 +125,26 @@ export async function rulesCheck(command: Command, args: string[]): Promise<numb
   return errors > 0 ? 1 : 0;
 }
 
-/** `msk-triage rules simulate RULESET --from V --to V [--file F] [--date D] [--json]` */
+/** `msk-triage rules simulate RULESET --from V --to V [--file F] [--date D] [--synthetic include|only] [--json]` */
 export async function rulesSimulate(command: Command, args: string[]): Promise<number> {
   const { config, io } = command;
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { from: { type: 'string' }, to: { type: 'string' }, file: { type: 'string' }, date: { type: 'string' }, json: { type: 'boolean' } },
+    options: { from: { type: 'string' }, to: { type: 'string' }, file: { type: 'string' }, date: { type: 'string' }, synthetic: { type: 'string' }, json: { type: 'boolean' } },
   });
   const [ruleset] = positionals;
-  if (!ruleset || !values.to) throw new Error('usage: msk-triage rules simulate <ruleset> --to <version> [--from <version>] [--file referrals.json] [--date YYYY-MM-DD] [--json]');
+  const usage = 'usage: msk-triage rules simulate <ruleset> --to <version> [--from <version>] [--file referrals.json] [--date YYYY-MM-DD] [--synthetic include|only] [--json]';
+  if (!ruleset || !values.to) throw new Error(usage);
+  // The stored referrals are the real ones unless --synthetic asks for the generator's too, or alone.
+  const synthetic = values.synthetic ?? 'exclude';
+  if (!isSyntheticSelection(synthetic) || (values.synthetic !== undefined && values.file)) throw new Error(`${usage}\n  (--synthetic is one of ${SYNTHETIC_SELECTIONS.join(', ')}, for the stored referrals: not with --file)`);
   const started = Date.now();
-  const { registry, items } = await withDatabase(command, async (db) => ({
+  const { registry, items, leftOut } = await withDatabase(command, async (db) => ({
     registry: await registryFor(command, db),
-    items: values.file ? await referralsFromFile(values.file) : await storedReferrals(db),
+    items: values.file ? await referralsFromFile(values.file) : await storedReferrals(db, { synthetic }),
+    leftOut: values.file || synthetic !== 'exclude' ? 0 : await syntheticReferralCount(db),
   }));
+  if (leftOut > 0) io.err(`msk-triage: ${leftOut} synthetic referrals left out (--synthetic include simulates them too)`);
   const result = await simulateImpact({ registry, rulesDir: config.rulesDir, clock: io.clock }, {
     ruleset, from: values.from, to: values.to, items, withIds: true, ...(values.date ? { evaluationDate: values.date } : {}),
   });

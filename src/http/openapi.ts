@@ -8,6 +8,7 @@ import { ERRORS } from '../domain/error-catalogue.js';
 import { ERROR_STATUS } from './error-status.js';
 import { VERSION_PATTERN } from '../domain/version.js';
 import { POLICY } from '../auth/access-policy.js';
+import { SYNTHETIC_SELECTIONS } from '../domain/synthetic-data.js';
 
 type Json = Record<string, unknown>;
 
@@ -94,6 +95,11 @@ const rulesetParams = [
   { name: 'version', in: 'path', required: true, schema: { type: 'string' } },
 ];
 const object = (properties: Json = {}) => ({ type: 'object', properties });
+const syntheticParam = {
+  name: 'synthetic', in: 'query', required: false,
+  description: 'the synthetic data generator\'s referrals (`msk-triage referrals generate`): left out (`exclude`, the default), with the real ones (`include`), or alone (`only`)',
+  schema: { type: 'string', enum: [...SYNTHETIC_SELECTIONS], default: 'exclude' },
+};
 
 /** Every operation behind a bearer token: its description, and the statuses it answers besides the common ones. */
 const OPERATIONS: Record<string, Record<string, Json>> = {
@@ -118,7 +124,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
     },
     get: {
       summary: 'The review queue, most urgent first, paged',
-      parameters: ['status', 'pathway', 'urgency', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+      parameters: [...['status', 'pathway', 'urgency', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })), syntheticParam],
       responses: { '200': { description: 'a page of the queue', ...json(object({ items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } })) }, ...errors(400) },
     },
   },
@@ -175,7 +181,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
   '/api/v1/rulesets/{id}/versions/{version}/simulate': {
     post: {
       summary: 'What this version would change on the stored referrals: aggregates only',
-      parameters: rulesetParams,
+      parameters: [...rulesetParams, syntheticParam],
       requestBody: { required: false, ...json(ref('SimulationRequest')) },
       responses: { '200': { description: 'the impact report', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
     },

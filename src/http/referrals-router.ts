@@ -18,7 +18,8 @@ import { requestIdOf, requestLogger } from '../log/request-context.js';
 import { jsonBody } from './json-body.js';
 import type { RequestLogFields } from './request-logging.js';
 
-export type ReferralsDeps = Omit<SubmissionDeps, 'actor' | 'idempotencyScope' | 'mayRefer'> & {
+// Never `synthetic`: only the synthetic data generator marks what it stores so; no request can.
+export type ReferralsDeps = Omit<SubmissionDeps, 'actor' | 'idempotencyScope' | 'mayRefer' | 'synthetic'> & {
   bodyLimitBytes: number;
   guard: RequestHandler[];
   recordDenial: DenialSink;
@@ -57,6 +58,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
           ...deps,
           logger: requestLogger(deps.logger, res),
           actor: actorOf(principal),
+          synthetic: false,
           idempotencyScope: principal.practice ?? principal.id,
           mayRefer: async (referral) => {
             const issue = referringPracticeIssue(principal, referral.referrer.odsCode);

@@ -3,7 +3,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import type { ValidateFunction } from 'ajv';
 import { principalOf } from '../auth/access-policy.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
-import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
+import { simulateImpact, simulationSelection, storedReferrals } from '../referrals/simulate-impact.js';
 import { jsonBody } from './json-body.js';
 import { activateVersion, approveVersion, type Signatory } from '../rulesets/rule-set-activation.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
@@ -88,11 +88,12 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
       // from is the simulation's one parameter: a bad one is QUERY_INVALID, like ?version= on triage.
       const { from } = bodyOf(validateSimulationRequest, 'QUERY_INVALID', req.body);
+      const synthetic = simulationSelection(req.query);
       // One simulation at a time per instance: each takes every core for a while.
       if (simulating) throw new ApiError('RATE_LIMITED', [], { 'Retry-After': '10' });
       simulating = true;
       try {
-        const items = await storedReferrals(deps.db);
+        const items = await storedReferrals(deps.db, { synthetic });
         // De-identified aggregates only: a clinical lead sees no referral.
         res.json(await simulateImpact(deps, { ruleset: req.params.id, from, to: req.params.version, items, withIds: false }));
       } finally {

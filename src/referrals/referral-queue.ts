@@ -1,17 +1,19 @@
 /**
  * The review queue: referrals filtered by status, pathway and urgency, most urgent first (no route,
- * then emergency … routine), then oldest, in pages joined by an opaque cursor.
+ * then emergency … routine), then oldest, in pages joined by an opaque cursor. Real referrals only,
+ * unless `?synthetic=include` (or `only`) asks for the synthetic data generator's too.
  */
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import type { Database } from '../store/database.js';
 import { queuePage, type QueueFilter, type ReferralStatus } from '../store/referral-store.js';
 import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../domain/route-order.js';
+import { syntheticSelectionOf } from '../domain/synthetic-data.js';
 
 export const STATUSES: readonly ReferralStatus[] = ['routed', 'awaiting-review', 'awaiting-manual-triage', 'reviewed'];
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
-const QUERY_KEYS = new Set(['status', 'pathway', 'urgency', 'limit', 'cursor']);
+const QUERY_KEYS = new Set(['status', 'pathway', 'urgency', 'synthetic', 'limit', 'cursor']);
 
 function single(query: Record<string, unknown>, key: string, issues: Issue[]): string | undefined {
   const value = query[key];
@@ -33,6 +35,7 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   if (pathway !== undefined && !PATHWAYS.includes(pathway as Pathway)) issues.push({ path: '/pathway', message: `must be one of: ${PATHWAYS.join(', ')}` });
   const urgency = single(query, 'urgency', issues);
   if (urgency !== undefined && !URGENCIES.includes(urgency as Urgency)) issues.push({ path: '/urgency', message: `must be one of: ${URGENCIES.join(', ')}` });
+  const synthetic = syntheticSelectionOf(query.synthetic, issues);
   const limitText = single(query, 'limit', issues);
   const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: '/limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
@@ -40,7 +43,7 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   if (cursor !== undefined && !after) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });
   if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
-  return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, after, limit };
+  return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, synthetic, after, limit };
 }
 
 function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
@@ -77,6 +80,7 @@ export async function referralQueue(db: Database, filter: QueueFilter) {
       practiceOds: referral.practiceOds,
       bodySite: referral.referral.complaint.bodySite,
       receivedAt: referral.receivedAt.toISOString(),
+      synthetic: referral.synthetic,
     })),
     nextCursor: rows.length > filter.limit && last ? encodeCursor({ rank: last.rank, receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
   };

@@ -1,9 +1,11 @@
 /**
  * The use case behind `msk-triage rules simulate` and POST /api/v1/rulesets/{id}/versions/{v}/simulate:
- * read the referrals (stored, or given), and compare two versions of a rule set on them.
+ * read the referrals (stored, or given), and compare two versions of a rule set on them. Stored
+ * referrals are the real ones unless the synthetic ones are asked for too (`--synthetic`, `?synthetic=`).
  */
 import { isVersion } from '../domain/version.js';
-import { ApiError } from '../domain/error-catalogue.js';
+import { ApiError, type Issue } from '../domain/error-catalogue.js';
+import { syntheticSelectionOf, type SyntheticSelection } from '../domain/synthetic-data.js';
 import { report, simulateInWorkers, type SimulationItem, type SimulationReport } from '../rules/impact-simulation.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Queryable } from '../store/database.js';
@@ -16,17 +18,26 @@ import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
 
 const PAGE = 25_000;
 
-/** Every stored referral, oldest first, read in pages. */
-export async function storedReferrals(db: Queryable, page = PAGE): Promise<SimulationItem[]> {
+/** Every stored referral of those asked for (real ones by default), oldest first, read in pages. */
+export async function storedReferrals(db: Queryable, options: { synthetic?: SyntheticSelection; page?: number } = {}): Promise<SimulationItem[]> {
+  const { synthetic = 'exclude', page = PAGE } = options;
   const items: SimulationItem[] = [];
   let after: { receivedAt: string; id: string } | undefined;
   for (;;) {
-    const rows = await referralsPage(db, page, after);
+    const rows = await referralsPage(db, page, synthetic, after);
     for (const { id, referral } of rows) items.push({ id, referral });
     const last = rows.at(-1);
     if (!last || rows.length < page) return items;
     after = { receivedAt: last.receivedAt, id: last.id };
   }
+}
+
+/** The stored referrals a simulation request asks for: `?synthetic=` (real ones only when absent). */
+export function simulationSelection(query: Record<string, unknown>): SyntheticSelection {
+  const issues: Issue[] = [];
+  const synthetic = syntheticSelectionOf(query.synthetic, issues);
+  if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
+  return synthetic;
 }
 
 export interface SimulationDeps {

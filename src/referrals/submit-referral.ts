@@ -36,6 +36,12 @@ export interface SubmissionDeps extends TriageDeps {
   /** Keys whose first request this process is still handling. */
   keysInFlight: Set<string>;
   actor: Actor;
+  /**
+   * The referral is the synthetic data generator's, not a real patient's: stored marked so (and its
+   * referral.submitted event says so), which keeps it out of the queue and every bulk reading. Only
+   * the generator sets it; the referral contract has no such field, so no request can.
+   */
+  synthetic?: boolean;
   /** Idempotency keys are one caller's own: the same key from another practice is another key. */
   idempotencyScope: string;
   /** Refuses a valid referral this caller may not make (a GP for another practice): throws. */
@@ -86,6 +92,7 @@ export async function submitReferral(deps: SubmissionDeps, body: unknown, idempo
 async function store(deps: SubmissionDeps, referral: Referral, key: string | undefined, requestSha256: string): Promise<SubmissionAnswer> {
   const now = deps.clock();
   const id = randomUUID();
+  const synthetic = deps.synthetic === true;
   let decision: Decision | null = null;
   let failure: string | null = null;
   let disagreement: ChannelDisagreement['disagreement'] | null = null;
@@ -129,14 +136,15 @@ async function store(deps: SubmissionDeps, referral: Referral, key: string | und
       const earlier = await findIdempotencyRecord(tx, key);
       if (earlier) return replay(earlier, requestSha256);
     }
-    await insertReferral(tx, { id, practiceOds: referral.referrer.odsCode, referral, status, currentDecisionId: stored.id, pathway: stored.pathway, urgency: stored.urgency, receivedAt: now, updatedAt: now });
+    await insertReferral(tx, { id, practiceOds: referral.referrer.odsCode, referral, status, currentDecisionId: stored.id, pathway: stored.pathway, urgency: stored.urgency, receivedAt: now, updatedAt: now, synthetic });
     await insertDecision(tx, stored);
     if (key !== undefined) {
       await insertIdempotencyRecord(tx, key, { requestSha256, responseStatus: answer.status, responseBody: answer.body, referralId: id, at: now });
     }
     // Last: the audit chain's lock serialises all submissions, so it is held only until the commit.
     await appendAuditEvents(tx, [
-      event('referral.submitted', { practiceOds: referral.referrer.odsCode, idempotencyKeyUsed: key !== undefined }),
+      // Marked only when synthetic: a real submission's event is recorded as it always was.
+      event('referral.submitted', { practiceOds: referral.referrer.odsCode, idempotencyKeyUsed: key !== undefined, ...(synthetic ? { synthetic } : {}) }),
       ...(disagreement ? [event('evaluation.disagreement', { decisionId: stored.id, ...disagreement })] : []),
       decision === null
         ? event('referral.evaluation-failed', { decisionId: stored.id, failure })

@@ -16,10 +16,10 @@ export interface QueueDepth {
   oldestReceivedAt: Date | undefined;
 }
 
-/** The referrals waiting in each status of the review queue (every status, 0 when empty). */
+/** The referrals waiting in each status of the review queue (every status, 0 when empty); real ones only, as the queue shows them. */
 export async function queueDepths(db: Queryable): Promise<QueueDepth[]> {
   const rows = await db.query<{ status: QueueDepth['status']; depth: number; oldest: Date | null }>(
-    'select status, count(*)::int as depth, min(received_at) as oldest from referrals where status = any($1::text[]) group by status',
+    'select status, count(*)::int as depth, min(received_at) as oldest from referrals where status = any($1::text[]) and not synthetic group by status',
     [`{${QUEUE_STATUSES.join(',')}}`],
   );
   return QUEUE_STATUSES.map((status) => {

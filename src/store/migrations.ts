@@ -200,6 +200,27 @@ update referrals set queue_rank = case urgency
     sql: `create index referrals_arrival on referrals (received_at, id);`,
   },
   {
+    id: '006-synthetic-referrals',
+    // Referrals stored by the synthetic data generator are marked, so that the queue, simulation and
+    // replay of them all leave them out unless asked. Those it stored before are known by the actor of
+    // their referral.submitted event (only the generator submits as it). Whether a referral is
+    // synthetic is part of what was submitted: it never changes after, either way.
+    sql: `
+alter table referrals add column synthetic boolean not null default false;
+update referrals set synthetic = true where id in (
+  select referral_id from audit_events where event_type = 'referral.submitted' and actor = 'cli:synthetic-data-generator');
+create or replace function msk_referral_content_is_fixed() returns trigger language plpgsql as $$
+begin
+  if new.referral is distinct from old.referral or new.id is distinct from old.id
+     or new.received_at is distinct from old.received_at or new.practice_ods is distinct from old.practice_ods
+     or new.synthetic is distinct from old.synthetic then
+    raise exception 'msk-triage: a submitted referral is never changed';
+  end if;
+  return new;
+end $$;
+`,
+  },
+  {
     id: '008-operator-tokens',
     // An operator's token reads the service's metrics (GET /metrics) and nothing else.
     sql: `

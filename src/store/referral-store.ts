@@ -5,6 +5,7 @@
 import type { Decision, Pathway, Urgency } from '../generated/decision.js';
 import type { Referral } from '../generated/referral.js';
 import { urgencyRank } from '../domain/route-order.js';
+import type { SyntheticSelection } from '../domain/synthetic-data.js';
 import type { Queryable } from './database.js';
 
 export type ReferralStatus = 'routed' | 'awaiting-review' | 'awaiting-manual-triage' | 'reviewed';
@@ -20,6 +21,8 @@ export interface StoredReferral {
   urgency: Urgency | null;
   receivedAt: Date;
   updatedAt: Date;
+  /** made by the synthetic data generator, not a real patient's: set when stored, never changed */
+  synthetic: boolean;
 }
 
 export interface StoredDecision {
@@ -54,6 +57,7 @@ interface ReferralRow {
   urgency: Urgency | null;
   received_at: Date;
   updated_at: Date;
+  synthetic: boolean;
 }
 
 const referralFromRow = (row: ReferralRow): StoredReferral => ({
@@ -66,6 +70,7 @@ const referralFromRow = (row: ReferralRow): StoredReferral => ({
   urgency: row.urgency,
   receivedAt: row.received_at,
   updatedAt: row.updated_at,
+  synthetic: row.synthetic,
 });
 
 interface DecisionRow {
@@ -110,9 +115,9 @@ const decisionFromRow = (row: DecisionRow): StoredDecision => ({
 /** Inserts a referral; its current decision may be inserted later in the same transaction (the key is deferred). */
 export async function insertReferral(tx: Queryable, r: StoredReferral): Promise<void> {
   await tx.query(
-    `insert into referrals (id, practice_ods, referral, status, current_decision_id, queue_rank, pathway, urgency, received_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [r.id, r.practiceOds, JSON.stringify(r.referral), r.status, r.currentDecisionId, queueRank(r.urgency), r.pathway, r.urgency, r.receivedAt, r.updatedAt],
+    `insert into referrals (id, practice_ods, referral, status, current_decision_id, queue_rank, pathway, urgency, received_at, updated_at, synthetic)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [r.id, r.practiceOds, JSON.stringify(r.referral), r.status, r.currentDecisionId, queueRank(r.urgency), r.pathway, r.urgency, r.receivedAt, r.updatedAt, r.synthetic],
   );
 }
 
@@ -158,32 +163,61 @@ export async function findDecision(db: Queryable, id: string): Promise<StoredDec
   return row ? decisionFromRow(row) : undefined;
 }
 
-/** The submitted referrals, oldest first: one page of them, for bulk work (simulation). */
-/** One page of referrals, oldest first, after the one named by `after` (keyset paging: no offset to skip). */
+/** The condition on `referrals` (as `table`) that selects the referrals asked for; none for `include`. */
+function syntheticCondition(selection: SyntheticSelection, table = 'referrals'): string | undefined {
+  return selection === 'include' ? undefined : `${selection === 'only' ? '' : 'not '}${table}.synthetic`;
+}
+
+const whereAll = (conditions: ReadonlyArray<string | undefined>): string => {
+  const present = conditions.filter((c): c is string => c !== undefined);
+  return present.length > 0 ? `where ${present.join(' and ')}` : '';
+};
+
+/**
+ * One page of referrals for bulk work (simulation), oldest first, after the one named by `after`
+ * (keyset paging: no offset to skip); real ones only unless `synthetic` asks for the others.
+ */
 export async function referralsPage(
   db: Queryable,
   limit: number,
+  synthetic: SyntheticSelection,
   after?: { receivedAt: string; id: string },
 ): Promise<Array<{ id: string; referral: Referral; receivedAt: string }>> {
   // The arrival time as the database's own text, so that the next page starts exactly after it.
+  const where = whereAll([after ? '(received_at, id) > ($2::timestamptz, $3::uuid)' : undefined, syntheticCondition(synthetic)]);
   const rows = await db.query<{ id: string; referral: Referral; received_at: string }>(
-    after
-      ? 'select id, referral, received_at::text as received_at from referrals where (received_at, id) > ($2::timestamptz, $3::uuid) order by received_at, id limit $1'
-      : 'select id, referral, received_at::text as received_at from referrals order by received_at, id limit $1',
+    `select id, referral, received_at::text as received_at from referrals ${where} order by received_at, id limit $1`,
     after ? [limit, after.receivedAt, after.id] : [limit],
   );
   return rows.map((row) => ({ id: row.id, referral: row.referral, receivedAt: row.received_at }));
 }
 
-/** Every referral that has a decision made by the rules (replay of them all). */
-export async function referralIdsDecidedByRules(db: Queryable): Promise<string[]> {
-  return (await db.query<{ id: string }>("select distinct referral_id as id from decisions where source = 'rules'")).map((r) => r.id);
+/** Every referral that has a decision made by the rules (replay of them all), of those asked for. */
+export async function referralIdsDecidedByRules(db: Queryable, synthetic: SyntheticSelection): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `select distinct d.referral_id as id from decisions d join referrals on referrals.id = d.referral_id
+      ${whereAll(["d.source = 'rules'", syntheticCondition(synthetic)])}`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Whether any real referral (one not made by the synthetic data generator) is stored. */
+export async function holdsRealReferrals(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ real: boolean }>('select exists (select 1 from referrals where not synthetic) as real');
+  return row?.real === true;
+}
+
+/** How many synthetic referrals are stored (to say how many a bulk reading left out). */
+export async function syntheticReferralCount(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ n: number }>('select count(*)::int as n from referrals where synthetic');
+  return row?.n ?? 0;
 }
 
 export interface QueueFilter {
   statuses: readonly ReferralStatus[];
   pathway?: Pathway;
   urgency?: Urgency;
+  synthetic: SyntheticSelection;
   after?: { rank: number; receivedAt: Date; id: string };
   limit: number;
 }
@@ -203,6 +237,8 @@ export async function queuePage(db: Queryable, filter: QueueFilter): Promise<Que
   if (filter.statuses.length > 0) where.push(`r.status = any(${param(filter.statuses)}::text[])`);
   if (filter.pathway) where.push(`r.pathway = ${param(filter.pathway)}`);
   if (filter.urgency) where.push(`r.urgency = ${param(filter.urgency)}`);
+  const synthetic = syntheticCondition(filter.synthetic, 'r');
+  if (synthetic) where.push(synthetic);
   if (filter.after) {
     where.push(`(r.queue_rank, r.received_at, r.id) > (${param(filter.after.rank)}::smallint, ${param(filter.after.receivedAt)}::timestamptz, ${param(filter.after.id)}::uuid)`);
   }

@@ -99,9 +99,10 @@ describe('every command beside a running service, on the embedded database', fun
       }
       return answers;
     })();
-    expect((await cli('referrals', 'generate', '--count', '20', '--seed', '3')).status).to.equal(0);
-    expect((await cli('referrals', 'replay', '--all')).stdout).to.contain('0 differ');
-    expect((await cli('rules', 'simulate', 'msk-triage', '--from', '1.0.0', '--to', '1.1.0')).status).to.equal(0);
+    // The GP's referral above is real: synthetic ones beside it take saying so, and asking for them.
+    expect((await cli('referrals', 'generate', '--count', '20', '--seed', '3', '--into-real-database')).status).to.equal(0);
+    expect((await cli('referrals', 'replay', '--all', '--synthetic', 'include')).stdout).to.contain('0 differ');
+    expect((await cli('rules', 'simulate', 'msk-triage', '--from', '1.0.0', '--to', '1.1.0', '--synthetic', 'include')).status).to.equal(0);
     expect((await cli('token', 'list')).stdout).to.contain('Dr G Practice');
     const verify = await cli('audit', 'verify');
     expect(verify.status, verify.stdout).to.equal(0);

@@ -41,7 +41,7 @@ describe('the msk-triage command line', function () {
   });
 
   it('replays every stored referral to the same decision', async () => {
-    const result = await cli('referrals', 'replay', '--all');
+    const result = await cli('referrals', 'replay', '--all', '--synthetic', 'include');
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.contain('replayed 40: 40 matched, 0 differ, 0 unavailable');
   });
@@ -288,7 +288,7 @@ describe('a clinical lead’s way from a new version to activation, on the comma
     expect(check.stdout).to.match(/msk-triage\/1\.1\.0: 0 errors, 0 warnings/);
 
     expect((await run('referrals', 'generate', '--count', '300', '--seed', '21')).status).to.equal(0);
-    const simulate = await run('rules', 'simulate', 'msk-triage', '--from', '1.0.0', '--to', '1.1.0');
+    const simulate = await run('rules', 'simulate', 'msk-triage', '--from', '1.0.0', '--to', '1.1.0', '--synthetic', 'include');
     expect(simulate.status, simulate.stderr).to.equal(0);
     expect(simulate.stdout).to.match(/msk-triage 1\.0\.0 → 1\.1\.0: 300 referrals/);
     expect(simulate.stdout, simulate.stdout).to.match(/community \/ routine\s+physio \/ routine\s+\d+/);

@@ -57,8 +57,8 @@ export async function measureSimulation(rootDir: string, count: number, seed = 1
         received_at: new Date(base + (done + i) * 1000).toISOString(),
       }));
       await db.query(
-        `insert into referrals (id, practice_ods, referral, status, queue_rank, received_at, updated_at)
-         select (r->>'id')::uuid, r->'referral'->'referrer'->>'odsCode', r->'referral', 'routed', 5, (r->>'received_at')::timestamptz, (r->>'received_at')::timestamptz
+        `insert into referrals (id, practice_ods, referral, status, queue_rank, received_at, updated_at, synthetic)
+         select (r->>'id')::uuid, r->'referral'->'referrer'->>'odsCode', r->'referral', 'routed', 5, (r->>'received_at')::timestamptz, (r->>'received_at')::timestamptz, true
            from jsonb_array_elements($1::jsonb) as r`,
         [JSON.stringify(rows)],
       );
@@ -68,7 +68,7 @@ export async function measureSimulation(rootDir: string, count: number, seed = 1
     const request = { rulesDir: path.join(rootDir, 'rules'), ruleset: 'msk-triage', from: from.version, to: to.version, evaluationDate: '2026-12-01' };
 
     started = performance.now();
-    const items = await storedReferrals(db);
+    const items = await storedReferrals(db, { synthetic: 'only' });
     const readSeconds = (performance.now() - started) / 1000;
     started = performance.now();
     const tally = await simulateInWorkers(request, items, { from, to });

@@ -73,7 +73,7 @@ describe('impact simulation', function () {
     const gp = await t.gpOf('J82001');
     for (let i = 0; i < 5; i++) expect((await gp.post('/api/v1/referrals').send(elbowAfter(i))).status).to.equal(201);
     const all = (await db.query<{ id: string }>('select id from referrals order by received_at, id')).map((r) => r.id);
-    const paged = (await storedReferrals(db, 3)).map((item) => item.id);
+    const paged = (await storedReferrals(db, { page: 3, synthetic: 'include' })).map((item) => item.id);
     expect(paged).to.deep.equal(all);
     expect(new Set(paged).size).to.equal(paged.length);
   });
