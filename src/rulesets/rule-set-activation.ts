@@ -13,10 +13,9 @@ import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { isVersion } from '../domain/version.js';
 import type { Database } from '../store/database.js';
 import { approvalsOf, insertActivation, insertApproval, notifyActivation, releasedVersions, type Approval } from '../store/ruleset-store.js';
-import { formatProblem, inspectVersion, type LoadedVersion } from '../rules/rule-set-loader.js';
+import { formatProblem, type LoadedVersion } from '../rules/rule-set-loader.js';
 import { todayInLondon } from '../domain/calendar.js';
-import { ratchetFailures } from '../rules/invariant-proof.js';
-import { lintRuleSet } from '../rules/rule-set-lint.js';
+import { checkVersionInWorker, loadedFromCheck } from '../rules/version-check.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 
 export interface ActivationDeps {
@@ -32,19 +31,23 @@ const CLINICAL_LEAD = /clinical[\s-]*lead/i;
 
 async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: string): Promise<{ loaded?: LoadedVersion; issues: Issue[] }> {
   if (!/^[a-z][a-z0-9-]{0,63}$/.test(rulesetId) || !isVersion(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
-  const dir = path.join(deps.rulesDir, rulesetId, version);
-  const inspection = await inspectVersion(dir);
-  const issues: Issue[] = inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) }));
-  const { compiled, cases, caseResults } = inspection;
-  if (!compiled || !cases || !caseResults) {
+  // In a worker thread: the cases, the agreement, the proofs and the search take seconds of CPU.
+  // The active version's invariants bind whatever comes after it, a rollback included.
+  const check = await checkVersionInWorker({
+    dir: path.join(deps.rulesDir, rulesetId, version),
+    predecessors: deps.registry.releasedAndActive(rulesetId).map((compiled) => compiled.document),
+    evaluationDate: todayInLondon(deps.clock()),
+    ...(deps.checkerSearchSize ? { searchSize: deps.checkerSearchSize } : {}),
+  });
+  const issues: Issue[] = check.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) }));
+  const loaded = loadedFromCheck(check);
+  if (!loaded) {
     if (issues.some((i) => i.message.includes('is missing or cannot be read'))) throw new ApiError('RULESET_VERSION_NOT_FOUND');
     return { issues };
   }
-  const findings = lintRuleSet({ file: path.join(dir, 'ruleset.json'), ruleSet: compiled.document, compiled, caseResults, ...(deps.checkerSearchSize ? { searchSize: deps.checkerSearchSize } : {}) });
-  for (const f of findings.filter((finding) => finding.severity === 'error')) issues.push({ path: f.path ?? '/', message: `${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}: ${f.message}` });
-  // The active version's invariants bind whatever comes after it, a rollback included.
-  for (const message of await ratchetFailures(compiled, deps.registry.releasedAndActive(rulesetId), todayInLondon(deps.clock()))) issues.push({ path: '/invariants', message });
-  return { loaded: { compiled, cases, caseResults, dir }, issues };
+  for (const f of check.findings.filter((finding) => finding.severity === 'error')) issues.push({ path: f.path ?? '/', message: `${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}: ${f.message}` });
+  for (const message of check.ratchet) issues.push({ path: '/invariants', message });
+  return { loaded, issues };
 }
 
 /** Who signs an approval or an activation: the name they sign with, their identity, and their role. */
