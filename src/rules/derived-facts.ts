@@ -44,17 +44,42 @@ export interface DerivedFacts {
   redFlagCount: number;
 }
 
+/** What a derived fact is computed from: the referral, and the age at the evaluation date (computed once). */
+interface Derivation<K extends keyof DerivedFacts> {
+  needsAge: boolean;
+  derive: (referral: Referral, age: number) => DerivedFacts[K];
+}
+
+const byAge = <K extends keyof DerivedFacts>(derive: (referral: Referral, age: number) => DerivedFacts[K]): Derivation<K> => ({ needsAge: true, derive });
+const byReferral = <K extends keyof DerivedFacts>(derive: (referral: Referral) => DerivedFacts[K]): Derivation<K> => ({ needsAge: false, derive });
+
+/** Each derived fact, written once: deriveFacts computes them all, a FactVectorReader only those its rules read. */
+export const DERIVATIONS: { readonly [K in keyof DerivedFacts]-?: Derivation<K> } = {
+  age: byAge((_referral, age) => age),
+  ageAtOnset: byAge((referral, age) => age - referral.complaint.durationWeeks / 52),
+  spinal: byReferral((referral) => SPINAL_SITES.has(referral.complaint.bodySite)),
+  // Without STarT Back the two scores are absent, and the risk is not assessed.
+  startBackTotal: byReferral((referral) => (referral.startBack ? scoreStartBack(referral.startBack).total : undefined)),
+  startBackPsychosocial: byReferral((referral) => (referral.startBack ? scoreStartBack(referral.startBack).psychosocial : undefined)),
+  startBackRisk: byReferral((referral) => (referral.startBack ? scoreStartBack(referral.startBack).risk : 'not-assessed')),
+  axialSpaFeatureCount: byReferral((referral) => referral.inflammatory?.axialSpaFeatures?.length ?? 0),
+  redFlagCount: byReferral((referral) => {
+    let count = 0;
+    for (const flag of RED_FLAGS) if (referral.redFlags[flag] === true) count += 1;
+    return count;
+  }),
+};
+
+/** Whole years at the evaluation date, from the date of birth. */
+export const ageOf = (referral: Referral, evaluationDate: IsoDate): number => wholeYearsBetween(referral.patient.dateOfBirth, evaluationDate);
+
 export function deriveFacts(referral: Referral, evaluationDate: IsoDate): DerivedFacts {
-  const age = wholeYearsBetween(referral.patient.dateOfBirth, evaluationDate);
-  const ageAtOnset = age - referral.complaint.durationWeeks / 52;
-  const spinal = SPINAL_SITES.has(referral.complaint.bodySite);
-  const axialSpaFeatureCount = referral.inflammatory?.axialSpaFeatures?.length ?? 0;
-  let redFlagCount = 0;
-  for (const flag of RED_FLAGS) if (referral.redFlags[flag] === true) redFlagCount += 1;
-  // Without STarT Back the two scores are absent (no key at all), and the risk is not assessed.
-  if (!referral.startBack) return { age, ageAtOnset, spinal, startBackRisk: 'not-assessed', axialSpaFeatureCount, redFlagCount };
-  const score = scoreStartBack(referral.startBack);
-  return { age, ageAtOnset, spinal, startBackTotal: score.total, startBackPsychosocial: score.psychosocial, startBackRisk: score.risk, axialSpaFeatureCount, redFlagCount };
+  const age = ageOf(referral, evaluationDate);
+  const of = <K extends keyof DerivedFacts>(name: K): DerivedFacts[K] => (DERIVATIONS[name] as Derivation<K>).derive(referral, age);
+  const [ageAtOnset, spinal, startBackRisk, axialSpaFeatureCount, redFlagCount] = [of('ageAtOnset'), of('spinal'), of('startBackRisk'), of('axialSpaFeatureCount'), of('redFlagCount')];
+  // Without STarT Back the two scores have no key at all.
+  if (!referral.startBack) return { age, ageAtOnset, spinal, startBackRisk, axialSpaFeatureCount, redFlagCount };
+  return { age, ageAtOnset, spinal, startBackTotal: of('startBackTotal'), startBackPsychosocial: of('startBackPsychosocial'), startBackRisk, axialSpaFeatureCount, redFlagCount };
 }
 
 export type FactMap = Record<string, FactValue | undefined>;

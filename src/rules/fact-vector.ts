@@ -6,7 +6,7 @@
  */
 import type { Referral } from '../generated/referral.js';
 import type { IsoDate } from '../domain/calendar.js';
-import { deriveFacts, type DerivedFacts } from './derived-facts.js';
+import { ageOf, DERIVATIONS, type DerivedFacts } from './derived-facts.js';
 import { FACTS } from './fact-catalogue.js';
 
 /** A referral's facts by slot; a slot its reader was not made for is undefined. */
@@ -40,18 +40,22 @@ const plain = (value: object): boolean => {
 
 export class FactVectorReader {
   private readonly sections: readonly Section[];
-  private readonly derived: ReadonlyArray<{ key: keyof DerivedFacts; slot: number }>;
+  private readonly derived: ReadonlyArray<{ derive: (referral: Referral, age: number) => unknown; slot: number }>;
+  private readonly needsAge: boolean;
 
   /** Names that are not catalogue facts are left out: a rule that reads one is refused by its evaluator. */
   constructor(names: Iterable<string>) {
     const sections = new Map<string, Section>();
-    const derived: Array<{ key: keyof DerivedFacts; slot: number }> = [];
+    const derived: Array<{ derive: (referral: Referral, age: number) => unknown; slot: number }> = [];
+    let needsAge = false;
     for (const name of new Set(names)) {
       const slot = FACT_SLOTS.get(name);
       if (slot === undefined) continue;
       const fact = FACTS[slot] as (typeof FACTS)[number];
       if (fact.source === 'derived') {
-        derived.push({ key: name as keyof DerivedFacts, slot });
+        const derivation = DERIVATIONS[name as keyof DerivedFacts];
+        derived.push({ derive: derivation.derive, slot });
+        needsAge ||= derivation.needsAge;
         continue;
       }
       const path = name.split('.');
@@ -66,6 +70,7 @@ export class FactVectorReader {
     }
     this.sections = [...sections.values()];
     this.derived = derived;
+    this.needsAge = needsAge;
   }
 
   read(referral: Referral, evaluationDate: IsoDate): FactVector {
@@ -87,10 +92,11 @@ export class FactVectorReader {
         }
       }
     }
-    if (this.derived.length > 0) {
-      const facts = deriveFacts(referral, evaluationDate);
-      // An absent STarT Back score has no key in the derived facts: its slot stays undefined, as in factMap.
-      for (const { key, slot } of this.derived) vector[slot] = facts[key];
+    // Only the derived facts asked for, the age once (an absent STarT Back score is undefined, as in factMap).
+    const age = this.needsAge ? ageOf(referral, evaluationDate) : 0;
+    for (let i = 0; i < this.derived.length; i++) {
+      const { derive, slot } = this.derived[i] as (typeof this.derived)[number];
+      vector[slot] = derive(referral, age);
     }
     return vector;
   }
