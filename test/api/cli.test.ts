@@ -129,7 +129,7 @@ describe('the msk-triage token commands', function () {
     ];
     const messages = [
       /^msk-triage: a gp token needs --practice: the ODS code of the practice, such as A81001$/,
-      /^msk-triage: --role must be one of: gp, triage-clinician, clinical-lead$/,
+      /^msk-triage: --role must be one of: gp, triage-clinician, clinical-lead, operator$/,
       /^msk-triage: --expires must be in the future$/,
       /^msk-triage: --expires must be a duration \(90d, 12h, [^)]*\), a date \(2027-03-31\) or never$/,
     ];
@@ -302,7 +302,8 @@ describe('a clinical lead’s way from a new version to activation, on the comma
     expect(selfApproved.status).to.equal(1);
     expect(selfApproved.stdout).to.contain('and not the one activating it');
     expect((await run('rules', 'approve', 'msk-triage', '1.1.0', '--name', 'Dr B Lead', '--role', 'clinical lead')).status).to.equal(0);
-    const activate = await run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit');
+    // 1.1.0 takes effect on 2027-01-04: activated before then, it says why it cannot wait (without, it is scheduled)
+    const activate = await run('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit', '--override-effective-from', 'tried on a test database before its date');
     expect(activate.status, activate.stdout + activate.stderr).to.equal(0);
     expect(activate.stdout).to.contain('activated msk-triage 1.1.0 (was 1.0.0)');
 
