@@ -27,6 +27,7 @@ export const POLICY: Readonly<Record<string, Readonly<Record<string, readonly Ro
   '/api/v1/rulesets/:id/versions/:version': { GET: ['clinical-lead', 'triage-clinician'] },
   '/api/v1/rulesets/:id/versions/:version/approvals': { POST: ['clinical-lead'] },
   '/api/v1/rulesets/:id/versions/:version/activate': { POST: ['clinical-lead'] },
+  '/api/v1/rulesets/:id/versions/:version/cancel-schedule': { POST: ['clinical-lead'] },
   '/api/v1/rulesets/:id/versions/:version/simulate': { POST: ['clinical-lead'] },
   // The service's counters and gauges: coded values only, no patient data; for whoever runs it.
   '/metrics': { GET: ['operator'] },

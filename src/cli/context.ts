@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/principal.js';
 import type { Config, Env } from '../config.js';
 import type { Signatory } from '../rulesets/rule-set-activation.js';
-import { formatProblem, loadValidRuleSets } from '../rules/rule-set-loader.js';
+import { formatProblem } from '../rules/rule-set-loader.js';
+import { scanRulesFolder } from '../rules/rules-folder-scan.js';
 import { registryFromDatabase } from '../rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Database } from '../store/database.js';
@@ -58,14 +59,22 @@ export async function withDatabase<T>({ config, io }: Command, work: (db: Databa
 
 /**
  * The rule sets as the commands see them: every version that passes its checks (a broken draft a
- * clinical lead is still working on is left out, not fatal), active versions from the database.
+ * clinical lead is still working on is left out, not fatal, and kept as left out with its problems),
+ * active versions from the database. `quiet`: the command shows what was left out itself.
  */
-export async function registryFor({ config, io }: Command, db: Database): Promise<RuleSetRegistry> {
+export async function registryFor({ config, io }: Command, db: Database, options: { quiet?: boolean } = {}): Promise<RuleSetRegistry> {
   const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
-  const { loaded, skipped } = await loadValidRuleSets(config.rulesDir);
-  for (const problem of skipped.slice(0, 3)) io.err(`msk-triage: left out: ${formatProblem(problem)}`);
-  if (skipped.length > 3) io.err(`msk-triage: … and ${skipped.length - 3} more problems (msk-triage rules check lists them)`);
-  return registryFromDatabase(db, loaded, io.clock, pins);
+  const folders = [...(await scanRulesFolder(config.rulesDir)).values()];
+  const skipped = folders.flatMap((folder) => folder.problems);
+  if (!options.quiet) {
+    for (const problem of skipped.slice(0, 3)) io.err(`msk-triage: left out: ${formatProblem(problem)}`);
+    if (skipped.length > 3) io.err(`msk-triage: … and ${skipped.length - 3} more problems (msk-triage rules check lists them)`);
+  }
+  const registry = await registryFromDatabase(db, folders.flatMap((folder) => (folder.loaded ? [folder.loaded] : [])), io.clock, pins);
+  for (const folder of folders) {
+    if (!folder.loaded && !registry.isReleased(folder.id, folder.version)) registry.leaveOut({ id: folder.id, version: folder.version, dir: folder.dir, problems: folder.problems });
+  }
+  return registry;
 }
 
 /**

@@ -24,6 +24,7 @@ import { auditEventHash } from '../store/audit-store.js';
 import { isSyntheticSelection, SYNTHETIC_SELECTIONS } from '../domain/synthetic-data.js';
 import { holdsRealReferrals, referralIdsDecidedByRules, syntheticReferralCount } from '../store/referral-store.js';
 import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
+import { rulesCancelSchedule, rulesList, rulesReload } from './rules-lifecycle-commands.js';
 import { CLI_ACTOR, registryFor, SYNTHETIC_DATA_GENERATOR, withDatabase, type Command, type CommandIo } from './context.js';
 import { tokenCreate, tokenList, tokenRevoke, TokenUsageError } from './token-commands.js';
 
@@ -48,7 +49,12 @@ const USAGE = `usage:
                                                       what a version would change on the stored referrals (the real
                                                       ones, unless --synthetic asks for the others) or a file's
   msk-triage rules approve RULESET VERSION --name N --role R [--note T]   record a clinical lead's approval
-  msk-triage rules activate RULESET VERSION --by N --reason R             check, test and activate (or refuse)
+  msk-triage rules activate RULESET VERSION --by N --reason R [--override-effective-from WHY]
+                                                      check, test and activate (or refuse); before the version's
+                                                      effectiveFrom, schedule it for that day unless WHY says it cannot wait
+  msk-triage rules cancel-schedule RULESET VERSION --by N --reason R      cancel a scheduled activation
+  msk-triage rules list [--json]                      each rule set: versions, status, schedule, drafts left out
+  msk-triage rules reload                             check RULES_DIR and have every running service read it again
 
 Reads DATA_DIR (default ./data) or DATABASE_URL, and RULES_DIR, like the service.`;
 
@@ -151,6 +157,9 @@ const COMMANDS: Record<string, (command: Command, args: string[]) => Promise<num
   'rules simulate': rulesSimulate,
   'rules approve': rulesApprove,
   'rules activate': rulesActivate,
+  'rules cancel-schedule': rulesCancelSchedule,
+  'rules list': rulesList,
+  'rules reload': rulesReload,
 };
 
 /** Runs one command; returns its exit code. Only bin.js sets the process's. */

@@ -14,7 +14,7 @@ import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
 import { cliSignatory, registryFor, withDatabase, type Command } from './context.js';
-import { activateVersion, approveVersion } from '../rulesets/rule-set-activation.js';
+import { activateVersion, approveVersion, isScheduled } from '../rulesets/rule-set-activation.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { formatProblem, inspectVersion, RULESET_FILE, versionFolders, type VersionInspection } from '../rules/rule-set-loader.js';
 
@@ -178,7 +178,7 @@ export async function rulesApprove(command: Command, args: string[]): Promise<nu
     } catch (error) {
       if (error instanceof ApiError) {
         io.out(`approval refused; nothing was recorded for ${rulesetId} ${version}:`);
-        for (const issue of error.issues) io.out(`  ${issue.message}`);
+        for (const issue of error.issues.length > 0 ? error.issues : [{ message: error.message }]) io.out(`  ${issue.message}`);
         return 1;
       }
       throw error;
@@ -186,22 +186,34 @@ export async function rulesApprove(command: Command, args: string[]): Promise<nu
   });
 }
 
-/** `msk-triage rules activate RULESET VERSION --by N --reason R` */
+/**
+ * `msk-triage rules activate RULESET VERSION --by N --reason R [--override-effective-from WHY]`: before
+ * the version's effectiveFrom, schedules it for that day, unless the override says why it cannot wait.
+ */
 export async function rulesActivate(command: Command, args: string[]): Promise<number> {
   const { config, io } = command;
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { by: { type: 'string' }, reason: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { by: { type: 'string' }, reason: { type: 'string' }, 'override-effective-from': { type: 'string' } } });
   const [rulesetId, version] = positionals;
-  if (!rulesetId || !version || !values.by || !values.reason) throw new Error('usage: msk-triage rules activate <ruleset> <version> --by <name> --reason <text>');
+  const override = values['override-effective-from'];
+  if (!rulesetId || !version || !values.by || !values.reason || override?.trim() === '') throw new Error('usage: msk-triage rules activate <ruleset> <version> --by <name> --reason <text> [--override-effective-from <why it cannot wait>]');
   return withDatabase(command, async (db) => {
     const registry = await registryFor(command, db);
     try {
-      const result = await activateVersion({ db, registry, rulesDir: config.rulesDir, clock: io.clock, ...(io.checkerSearchSize ? { checkerSearchSize: io.checkerSearchSize } : {}) }, { rulesetId, version, activatedBy: cliSignatory(values.by as string, 'operator'), reason: values.reason as string });
+      const result = await activateVersion(
+        { db, registry, rulesDir: config.rulesDir, clock: io.clock, ...(io.checkerSearchSize ? { checkerSearchSize: io.checkerSearchSize } : {}) },
+        { rulesetId, version, activatedBy: cliSignatory(values.by as string, 'operator'), reason: values.reason as string, ...(override === undefined ? {} : { overrideEffectiveFrom: override.trim() }) },
+      );
+      if (isScheduled(result)) {
+        io.out(`scheduled ${rulesetId} ${result.version} to be activated on ${result.effectiveFrom} (its effectiveFrom), at the start of that day in Europe/London; every running service switches to it then`);
+        io.out(`  (rules list shows it; rules cancel-schedule ${rulesetId} ${result.version} cancels it; --override-effective-from "<why>" activates it now instead)`);
+        return 0;
+      }
       io.out(`activated ${rulesetId} ${result.version} (was ${result.previousVersion ?? 'none'}); a running service switches to it when it next checks`);
       return 0;
     } catch (error) {
       if (error instanceof ApiError) {
         io.out(`activation refused; ${rulesetId} ${version} is not active:`);
-        for (const issue of error.issues) io.out(`  ${issue.message}`);
+        for (const issue of error.issues.length > 0 ? error.issues : [{ message: error.message }]) io.out(`  ${issue.message}`);
         return 1;
       }
       throw error;

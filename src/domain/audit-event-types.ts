@@ -13,6 +13,8 @@ export const AUDIT_EVENT_TYPES = [
   'referral.replayed',
   'ruleset.approved',
   'ruleset.activated',
+  'ruleset.activation-scheduled',
+  'ruleset.schedule-cancelled',
   'access.denied',
   'token.created',
   'token.revoked',

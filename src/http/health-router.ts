@@ -1,6 +1,10 @@
-/** Liveness and readiness, open to anyone. Readiness needs a valid active rule set and no shutdown. */
+/**
+ * Liveness and readiness, open to anyone. Readiness needs a valid active rule set and no shutdown;
+ * its body also lists the drafts left out because they fail their checks (they never make it 503).
+ */
 import { Router } from 'express';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import { leftOutViews } from '../rulesets/rule-set-listing.js';
 import { ping, type Queryable } from '../store/database.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
@@ -37,7 +41,7 @@ export function healthRouter(registry: RuleSetRegistry, rulesetId: string, readi
     .get(async (_req, res) => {
       const active = registry.active(rulesetId);
       if (!active || readiness.shuttingDown || !(await databaseAnswers(db))) throw new ApiError('NOT_READY');
-      res.json({ status: 'ready', ruleset: { id: active.id, version: active.version, sha256: active.sha256 } });
+      res.json({ status: 'ready', ruleset: { id: active.id, version: active.version, sha256: active.sha256 }, leftOut: leftOutViews(registry) });
     })
     .all(methodNotAllowed(['GET']));
   return router;

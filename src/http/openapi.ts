@@ -21,6 +21,7 @@ const COMPONENT_OF_FILE: Readonly<Record<string, string>> = {
   'approval-request.schema.json': 'ApprovalRequest',
   'activation-request.schema.json': 'ActivationRequest',
   'simulation-request.schema.json': 'SimulationRequest',
+  'schedule-cancellation-request.schema.json': 'ScheduleCancellationRequest',
 };
 
 const componentName = (def: string) => def[0]?.toUpperCase() + def.slice(1);
@@ -150,7 +151,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
     post: { summary: 'Re-evaluate with the recorded rule-set version and date; report any difference', parameters: [idParam], responses: { '200': { description: 'the replay result', ...json(object()) }, ...errors(404) } },
   },
   '/api/v1/rulesets': {
-    get: { summary: 'Each rule set with its versions, status and content hash', responses: { '200': { description: 'the loaded rule sets', ...json(object({ rulesets: { type: 'array', items: { type: 'object' } } })) } } },
+    get: { summary: 'Each rule set with its versions, status and content hash, the activations scheduled for later, and the drafts left out', responses: { '200': { description: 'the loaded rule sets', ...json(object({ rulesets: { type: 'array', items: { type: 'object' } } })) } } },
   },
   '/api/v1/rulesets/{id}/versions/{version}': {
     get: {
@@ -172,10 +173,22 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
   },
   '/api/v1/rulesets/{id}/versions/{version}/activate': {
     post: {
-      summary: 'Check, test and activate this version; needs an approval by a second clinical lead',
+      summary: 'Check, test and activate this version; needs an approval by a second clinical lead. Before its effectiveFrom, schedules it for the start of that day (Europe/London) unless overrideEffectiveFrom says why it cannot wait',
       parameters: rulesetParams,
       requestBody: { required: true, ...json(ref('ActivationRequest')) },
-      responses: { '200': { description: 'activated', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
+      responses: {
+        '200': { description: 'activated', ...json(object()) },
+        '202': { description: 'scheduled: it switches on by itself at the start of its effectiveFrom', ...json(object({ scheduleId: { type: 'string' }, effectiveFrom: { type: 'string', format: 'date' } })) },
+        ...errors(400, 404, 409, 413, 415),
+      },
+    },
+  },
+  '/api/v1/rulesets/{id}/versions/{version}/cancel-schedule': {
+    post: {
+      summary: "Cancel this version's scheduled activation; the active version is unchanged",
+      parameters: rulesetParams,
+      requestBody: { required: true, ...json(ref('ScheduleCancellationRequest')) },
+      responses: { '200': { description: 'cancelled', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
     },
   },
   '/api/v1/rulesets/{id}/versions/{version}/simulate': {
@@ -232,7 +245,7 @@ export function openApiDocument(version: string): Json {
     paths: {
       ...apiPaths(),
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'the process serves' } } } },
-      '/readyz': { get: { summary: 'Readiness', security: [], responses: { '200': { description: 'ready' }, ...errors(503) } } },
+      '/readyz': { get: { summary: 'Readiness; the body also lists the draft rule-set versions left out because they fail their checks', security: [], responses: { '200': { description: 'ready' }, ...errors(503) } } },
       '/openapi.json': { get: { summary: 'This description', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
     },
     components: {

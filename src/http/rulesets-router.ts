@@ -1,13 +1,18 @@
-/** The loaded rule sets: GET /api/v1/rulesets, one version's full content, and a version's approval, activation and impact simulation. */
+/**
+ * The loaded rule sets: GET /api/v1/rulesets, one version's full content, and a version's approval,
+ * activation (or its schedule, and the schedule's cancellation) and impact simulation.
+ */
 import { Router, type RequestHandler, type Response } from 'express';
 import type { ValidateFunction } from 'ajv';
 import { principalOf } from '../auth/access-policy.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { simulateImpact, simulationSelection, storedReferrals } from '../referrals/simulate-impact.js';
 import { jsonBody } from './json-body.js';
-import { activateVersion, approveVersion, type Signatory } from '../rulesets/rule-set-activation.js';
+import { activateVersion, approveVersion, isScheduled, type Signatory } from '../rulesets/rule-set-activation.js';
+import { ruleSetListing } from '../rulesets/rule-set-listing.js';
+import { cancelSchedule } from '../rulesets/scheduled-activation.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
-import { validateActivationRequest, validateApprovalRequest, validateSimulationRequest } from '../schemas/schema-registry.js';
+import { validateActivationRequest, validateApprovalRequest, validateScheduleCancellationRequest, validateSimulationRequest } from '../schemas/schema-registry.js';
 import type { Database } from '../store/database.js';
 import { ApiError, type ErrorCode } from '../domain/error-catalogue.js';
 
@@ -44,8 +49,8 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
   router
     .route('/rulesets')
     .all(...deps.guard)
-    .get((_req, res) => {
-      res.json({ rulesets: registry.summaries() });
+    .get(async (_req, res) => {
+      res.json({ rulesets: await ruleSetListing(registry, deps.db) });
     });
   router
     .route('/rulesets/:id/versions/:version')
@@ -77,10 +82,23 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
     .route('/rulesets/:id/versions/:version/activate')
     .all(...deps.guard)
     .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
-      const { reason } = bodyOf(validateActivationRequest, 'REQUEST_INVALID', req.body);
-      const result = await activateVersion(deps, { rulesetId: req.params.id, version: req.params.version, activatedBy: signatory(res), reason: reason.trim() });
+      const { reason, overrideEffectiveFrom } = bodyOf(validateActivationRequest, 'REQUEST_INVALID', req.body);
+      const result = await activateVersion(deps, {
+        rulesetId: req.params.id, version: req.params.version, activatedBy: signatory(res), reason: reason.trim(),
+        ...(overrideEffectiveFrom === undefined ? {} : { overrideEffectiveFrom: overrideEffectiveFrom.trim() }),
+      });
       res.locals.logFields = { rulesetId: result.rulesetId, rulesetVersion: result.version };
-      res.json(result);
+      // Before its effectiveFrom: accepted, to be carried out at the start of that day.
+      res.status(isScheduled(result) ? 202 : 200).json(result);
+    });
+  router
+    .route('/rulesets/:id/versions/:version/cancel-schedule')
+    .all(...deps.guard)
+    .post(...jsonBody(deps.bodyLimitBytes), async (req, res) => {
+      const { reason } = bodyOf(validateScheduleCancellationRequest, 'REQUEST_INVALID', req.body);
+      const cancelled = await cancelSchedule(deps, { rulesetId: req.params.id, version: req.params.version, cancelledBy: signatory(res), reason: reason.trim() });
+      res.locals.logFields = { rulesetId: cancelled.rulesetId, rulesetVersion: cancelled.version };
+      res.json(cancelled);
     });
   router
     .route('/rulesets/:id/versions/:version/simulate')

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RULESET_FILE, formatProblem, inspectVersion } from '../rules/rule-set-loader.js';
 import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
+import { RELOAD_HINT, notLoadedYet } from '../rulesets/rule-set-activation.js';
 
 const PAGE = 25_000;
 
@@ -54,14 +55,22 @@ export async function simulateImpact(
   const from = options.from ?? deps.registry.active(options.ruleset)?.version;
   // A version is a version number, never a path: nothing outside the rules folder is ever read.
   for (const version of [from, options.to]) if (version !== undefined && !isVersion(version)) throw new ApiError('RULESET_VERSION_NOT_FOUND');
-  // On disk, not only loaded: a version written after the service started can be simulated before activation.
   for (const version of [from, options.to]) {
     if (version === undefined || !existsSync(path.join(deps.rulesDir, options.ruleset, version, RULESET_FILE))) throw new ApiError('RULESET_VERSION_NOT_FOUND');
   }
   const compiled = new Map<string, CompiledRuleSet>();
   for (const version of new Set([from as string, options.to])) {
     const inspection = await inspectVersion(path.join(deps.rulesDir, options.ruleset, version));
-    if (!inspection.compiled) throw new ApiError('RULESET_VERSION_INVALID', inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) })));
+    const problems = inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) }));
+    if (!inspection.compiled) throw new ApiError('RULESET_VERSION_INVALID', problems);
+    // Only what this service has loaded, and so serves to ?version=: a draft written or changed since
+    // is simulated once the service has read it (within seconds), one that fails its checks never.
+    const here = deps.registry.loaded(options.ruleset, version);
+    if (!here && problems.length > 0) throw new ApiError('RULESET_VERSION_INVALID', problems);
+    if (!here) throw new ApiError('RULESET_VERSION_NOT_FOUND', [{ path: '/', message: notLoadedYet(inspection.dir) }]);
+    if (!deps.registry.isReleased(options.ruleset, version) && here.compiled.sha256 !== inspection.compiled.sha256) {
+      throw new ApiError('RULESET_VERSION_INVALID', [{ path: '/', message: `${inspection.dir} changed since this service loaded it (content hash ${here.compiled.sha256}, now ${inspection.compiled.sha256}): ${RELOAD_HINT}; look at the new content, then try again` }]);
+    }
     compiled.set(version, inspection.compiled);
   }
   const request = { rulesDir: deps.rulesDir, ruleset: options.ruleset, from: from as string, to: options.to, evaluationDate: options.evaluationDate ?? todayInLondon(deps.clock()) };

@@ -1,6 +1,8 @@
 /**
  * The loaded rule-set versions and which one of each rule set is active. Exactly one version per
- * rule set carries status `active`, unless the configuration pins another loaded version.
+ * rule set carries status `active`, unless the configuration pins another loaded version. Drafts
+ * come and go while the service runs (src/rulesets/draft-reload.ts); those that fail their checks
+ * are kept as left out, with their problems.
  */
 import type { CompiledRuleSet } from './compiled-rule-set.js';
 import { RuleSetLoadError, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
@@ -20,11 +22,21 @@ export interface RuleSetSummary {
   versions: VersionSummary[];
 }
 
+/** A draft folder the service left out because it fails its checks: what is wrong, file by file. */
+export interface LeftOutVersion {
+  id: string;
+  version: string;
+  dir: string;
+  problems: readonly LoadProblem[];
+}
+
 export class RuleSetRegistry {
   private readonly versions = new Map<string, Map<string, LoadedVersion>>();
   private readonly activeVersions = new Map<string, string>();
   /** Versions ever activated, by rule set, when the database says so; their status is derived from it. */
   private readonly released = new Map<string, Set<string>>();
+  /** Draft folders that fail their checks, by `id version`: not loaded, and said so (/readyz). */
+  private readonly leftOutVersions = new Map<string, LeftOutVersion>();
 
   /** `pins` maps a rule-set id to the loaded version to use as active instead of the file status. */
   constructor(loaded: readonly LoadedVersion[], pins: Readonly<Record<string, string>> = {}) {
@@ -74,6 +86,48 @@ export class RuleSetRegistry {
     this.versions.set(id, byVersion);
     this.activeVersions.set(id, number);
     this.markReleased(id, [number]);
+    this.leftOutVersions.delete(`${id} ${number}`);
+  }
+
+  /**
+   * Adds or replaces a draft (a version never activated here, and not active): from the next request
+   * on, `?version=` evaluates with it. Released and active versions never change in place.
+   */
+  installDraft(version: LoadedVersion): void {
+    const { id, version: number } = version.compiled;
+    if (this.isReleased(id, number) || this.activeVersions.get(id) === number) throw new Error(`${id} ${number} is released: it is never replaced`);
+    const byVersion = this.versions.get(id);
+    if (!byVersion) throw new Error(`${id} has no active version`);
+    byVersion.set(number, version);
+    this.leftOutVersions.delete(`${id} ${number}`);
+  }
+
+  /** Takes a draft out: its folder was removed. */
+  removeDraft(id: string, version: string): void {
+    if (this.isReleased(id, version) || this.activeVersions.get(id) === version) throw new Error(`${id} ${version} is released: it is never removed`);
+    this.versions.get(id)?.delete(version);
+    this.leftOutVersions.delete(`${id} ${version}`);
+  }
+
+  /** Leaves a draft out, with what is wrong with it (taking it out if it was loaded before). */
+  leaveOut(entry: LeftOutVersion): void {
+    if (this.isReleased(entry.id, entry.version) || this.activeVersions.get(entry.id) === entry.version) throw new Error(`${entry.id} ${entry.version} is released: it is never left out`);
+    this.versions.get(entry.id)?.delete(entry.version);
+    this.leftOutVersions.set(`${entry.id} ${entry.version}`, entry);
+  }
+
+  /** Whether the version was ever activated (as far as this registry knows). */
+  isReleased(id: string, version: string): boolean {
+    return this.released.get(id)?.has(version) ?? false;
+  }
+
+  /** The draft folders left out, in folder order. */
+  leftOut(): LeftOutVersion[] {
+    return [...this.leftOutVersions.values()].sort((a, b) => a.dir.localeCompare(b.dir));
+  }
+
+  leftOutVersion(id: string, version: string): LeftOutVersion | undefined {
+    return this.leftOutVersions.get(`${id} ${version}`);
   }
 
   /** The lifecycle status: from the activations when known (active, retired, draft), else the file's. */

@@ -3,13 +3,19 @@
  * NOTIFY from an activation (within a second), and by a periodic check as the fallback (and for an
  * activation made by the command line). A version is swapped in only if its folder still passes its
  * checks and hashes to what was activated; otherwise the instance keeps its version and logs why.
+ * Each check also carries out the scheduled activations whose day has come (scheduled-activation.ts)
+ * and, given the scan the service started from, reads RULES_DIR again for new and changed drafts
+ * (draft-reload.ts): every folder again when `msk-triage rules reload` asked for it.
  */
 import path from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { Database } from '../store/database.js';
-import { ACTIVATION_CHANNEL, currentActivations } from '../store/ruleset-store.js';
+import { ACTIVATION_CHANNEL, RELOAD_CHANNEL, currentActivations, latestReloadRequest, pendingSchedules } from '../store/ruleset-store.js';
 import { inspectVersion } from '../rules/rule-set-loader.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import type { FolderScan } from '../rules/rules-folder-scan.js';
+import { reloadDrafts } from './draft-reload.js';
+import { activateDueSchedules } from './scheduled-activation.js';
 
 export interface WatchDeps {
   db: Database;
@@ -17,6 +23,16 @@ export interface WatchDeps {
   rulesDir: string;
   logger: Logger;
   intervalMs: number;
+  /** the time now, for the scheduled activations (default: the system clock) */
+  clock?: () => Date;
+  /** the rules folder as the service read it at start-up: with it, each check reads the drafts again */
+  scan?: FolderScan;
+}
+
+/** A running watch: stop it, or make the check its timer makes, now. */
+export interface ActivationWatch {
+  (): Promise<void>;
+  checkNow: () => Promise<void>;
 }
 
 /** Brings the registry in line with the database once; returns the rule sets that switched. */
@@ -40,21 +56,45 @@ export async function syncActivations(deps: Omit<WatchDeps, 'intervalMs'>): Prom
   return switched;
 }
 
-/** Starts watching; returns a function that stops it. */
-export async function watchActivations(deps: WatchDeps): Promise<() => Promise<void>> {
-  let running = Promise.resolve<unknown>(undefined);
-  const sync = () => {
-    running = running.then(() => syncActivations(deps)).catch((error: unknown) => {
-      deps.logger.warn('rule-set activation check failed', { event: 'ruleset.check-failed', errorName: (error as Error).name });
-    });
-    return running;
+/** Starts watching; returns a function that stops it (and runs a check now, as `checkNow`). */
+export async function watchActivations(deps: WatchDeps): Promise<ActivationWatch> {
+  const clock = deps.clock ?? (() => new Date());
+  const refusedSchedules = new Set<string>();
+  let scan = deps.scan;
+  let reloadsSeen = scan ? await latestReloadRequest(deps.db) : 0;
+  const step = async (name: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+    } catch (error) {
+      deps.logger.warn('rule-set activation check failed', { event: 'ruleset.check-failed', step: name, errorName: (error as Error).name });
+    }
   };
+  const check = async () => {
+    await step('schedules', () => activateDueSchedules({ db: deps.db, registry: deps.registry, clock, logger: deps.logger }, refusedSchedules));
+    await step('activations', () => syncActivations(deps));
+    if (!scan) return;
+    await step('drafts', async () => {
+      const requested = await latestReloadRequest(deps.db);
+      const scheduled = await pendingSchedules(deps.db);
+      const force = requested > reloadsSeen;
+      scan = await reloadDrafts(deps, scan as FolderScan, { force, fixed: (id, version) => scheduled.some((s) => s.rulesetId === id && s.version === version) });
+      if (force) {
+        reloadsSeen = requested;
+        deps.logger.info('rules folder read again on request', { event: 'ruleset.reloaded', request: requested, versions: scan.size, leftOut: deps.registry.leftOut().length });
+      }
+    });
+  };
+  let running = Promise.resolve();
+  const sync = () => (running = running.then(check));
   const timer = setInterval(() => void sync(), deps.intervalMs);
   timer.unref();
   const unlisten = deps.db.listen ? await deps.db.listen(ACTIVATION_CHANNEL, () => void sync()) : undefined;
-  return async () => {
+  const unlistenReload = deps.db.listen && scan ? await deps.db.listen(RELOAD_CHANNEL, () => void sync()) : undefined;
+  const stop = async () => {
     clearInterval(timer);
     await unlisten?.();
+    await unlistenReload?.();
     await running;
   };
+  return Object.assign(stop, { checkNow: sync });
 }

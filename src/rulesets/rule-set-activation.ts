@@ -4,7 +4,9 @@
  * authors (a previously released version may be activated again without one: that is a rollback),
  * or if a released version's file has changed. It is recorded with who, when and why, as an audit
  * event, and then swaps the active version in memory in one step. A refused activation changes
- * nothing: the last good version stays active.
+ * nothing: the last good version stays active. Only a version this service has loaded (and so serves
+ * to `?version=`) is approved or activated; one activated before its effectiveFrom is scheduled for
+ * that day (scheduled-activation.ts), unless an override says why it cannot wait.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import { formatProblem, type LoadedVersion } from '../rules/rule-set-loader.js';
 import { todayInLondon } from '../domain/calendar.js';
 import { checkVersionInWorker, loadedFromCheck } from '../rules/version-check.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import { cancelPendingSchedule, scheduleActivation, type ScheduleView } from './scheduled-activation.js';
 
 export interface ActivationDeps {
   db: Database;
@@ -45,10 +48,22 @@ async function checkedVersion(deps: ActivationDeps, rulesetId: string, version: 
     if (issues.some((i) => i.message.includes('is missing or cannot be read'))) throw new ApiError('RULESET_VERSION_NOT_FOUND');
     return { issues };
   }
+  // Only what this service has loaded, and so serves to ?version=, is approved or activated.
+  const here = deps.registry.loaded(rulesetId, version);
+  if (!here) throw new ApiError('RULESET_VERSION_NOT_FOUND', [{ path: '/', message: notLoadedYet(loaded.dir) }]);
+  if (!deps.registry.isReleased(rulesetId, version) && here.compiled.sha256 !== loaded.compiled.sha256) {
+    issues.push({ path: '/', message: `${loaded.dir} changed since this service loaded it (content hash ${here.compiled.sha256}, now ${loaded.compiled.sha256}): ${RELOAD_HINT}; look at the new content, then try again` });
+  }
   for (const f of check.findings.filter((finding) => finding.severity === 'error')) issues.push({ path: f.path ?? '/', message: `${f.file}${f.ruleId ? `: rule ${f.ruleId}` : ''}: ${f.message}` });
   for (const message of check.ratchet) issues.push({ path: '/invariants', message });
   return { loaded, issues };
 }
+
+/** How a running service comes to load a draft: what a refusal of one it has not loaded says. */
+export const RELOAD_HINT = 'a running service loads a new or changed draft folder within seconds (every RULESET_CHECK_MS, at most 1 s on the embedded database), or at once after `msk-triage rules reload`';
+
+/** Why a version whose folder passes its checks is refused: the service has not read it yet. */
+export const notLoadedYet = (dir: string): string => `${dir} is not loaded by this service yet: ${RELOAD_HINT}; try again then`;
 
 /** Who signs an approval or an activation: the name they sign with, their identity, and their role. */
 export interface Signatory {
@@ -100,10 +115,18 @@ export interface ActivationResult {
   activatedAt: string;
 }
 
+/** Whether an activation was scheduled for the version's effectiveFrom rather than made now. */
+export const isScheduled = (result: ActivationResult | ScheduleView): result is ScheduleView => 'scheduleId' in result;
+
+/**
+ * Activates the version now, or, when its effectiveFrom is a later day (in London) and no
+ * `overrideEffectiveFrom` says why it cannot wait, schedules it for the start of that day, after the
+ * same checks. Activating it now cancels a schedule it had.
+ */
 export async function activateVersion(
   deps: ActivationDeps,
-  input: { rulesetId: string; version: string; activatedBy: Signatory; reason: string },
-): Promise<ActivationResult> {
+  input: { rulesetId: string; version: string; activatedBy: Signatory; reason: string; overrideEffectiveFrom?: string },
+): Promise<ActivationResult | ScheduleView> {
   const { loaded, issues } = await checkedVersion(deps, input.rulesetId, input.version);
   if (!loaded) throw new ApiError('ACTIVATION_REFUSED', issues);
   const { compiled } = loaded;
@@ -125,13 +148,23 @@ export async function activateVersion(
   }
   if (issues.length > 0) throw new ApiError('ACTIVATION_REFUSED', issues);
 
+  const { effectiveFrom } = compiled.document;
+  const early = effectiveFrom > todayInLondon(deps.clock());
+  if (early && input.overrideEffectiveFrom === undefined) return scheduleActivation(deps, { loaded, scheduledBy: input.activatedBy, reason: input.reason });
+
   const previousVersion = deps.registry.active(input.rulesetId)?.version ?? null;
   const at = deps.clock();
   await deps.db.transaction(async (tx) => {
-    await insertActivation(tx, { id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, activatedBy: input.activatedBy.name, activatedById: input.activatedBy.id, reason: input.reason, activatedAt: at });
+    // The schedules' lock before the audit chain's, as everywhere.
+    await cancelPendingSchedule(tx, { rulesetId: input.rulesetId, version: input.version, cancelledBy: input.activatedBy, reason: `activated at once by ${input.activatedBy.name}`, at });
+    await insertActivation(tx, {
+      id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: compiled.sha256, activatedBy: input.activatedBy.name, activatedById: input.activatedBy.id, reason: input.reason, activatedAt: at,
+      effectiveFromOverride: early ? input.overrideEffectiveFrom : null,
+    });
     await appendAuditEvents(tx, [{
       id: randomUUID(), referralId: null, type: 'ruleset.activated', actor: input.activatedBy.id, actorRole: input.activatedBy.actorRole, occurredAt: at,
-      ruleset: { id: input.rulesetId, version: input.version, sha256: compiled.sha256 }, details: { previousVersion, rollback: Boolean(earlier) },
+      ruleset: { id: input.rulesetId, version: input.version, sha256: compiled.sha256 },
+      details: { previousVersion, rollback: Boolean(earlier), ...(early ? { effectiveFrom, beforeEffectiveFrom: true } : {}) },
     }]);
     // Delivered at commit to every instance listening (activation-watch.ts).
     await notifyActivation(tx, { rulesetId: input.rulesetId, version: input.version });

@@ -9,12 +9,13 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { appendAuditEvents } from '../audit/audit-trail.js';
 import type { Database } from '../store/database.js';
-import { currentActivations, insertActivation, releasedVersions } from '../store/ruleset-store.js';
+import { currentActivations, insertActivation, pendingSchedules, releasedVersions } from '../store/ruleset-store.js';
 import { RULESET_FILE, RuleSetLoadError, type LoadProblem, type LoadedVersion } from '../rules/rule-set-loader.js';
 import { todayInLondon } from '../domain/calendar.js';
 import { ratchetFailures } from '../rules/invariant-proof.js';
-import { RuleSetRegistry } from '../rules/rule-set-registry.js';
+import { RuleSetRegistry, type LeftOutVersion } from '../rules/rule-set-registry.js';
 import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
+import type { FolderScan } from '../rules/rules-folder-scan.js';
 
 export const STARTUP_ACTOR = 'msk-triage start-up';
 
@@ -73,5 +74,45 @@ export async function registryFromDatabase(db: Database, loaded: readonly Loaded
     for (const message of await ratchetFailures(pinned, registry.releasedAndActive(id), todayInLondon(clock()))) problems.push({ file: `RULESET_VERSION=${version}`, message });
   }
   if (problems.length > 0) throw new RuleSetLoadError(problems);
+  return registry;
+}
+
+/**
+ * The registry a service starts with, from a scan of the rules folder. A version that fails its
+ * checks stops start-up when it is released (activated at some time, by the database), scheduled to
+ * be, pinned, or, on a first start, declared active or retired by its own file; so does a scheduled
+ * version whose content changed since it was scheduled. A draft that fails is left out, with its
+ * problems, and the service starts without it.
+ */
+export async function startupRegistry(db: Database, rulesDir: string, scan: FolderScan, clock: () => Date, pins: Readonly<Record<string, string>> = {}): Promise<RuleSetRegistry> {
+  const released = await releasedVersions(db);
+  const recorded = await currentActivations(db);
+  const scheduled = await pendingSchedules(db);
+  const fatal: LoadProblem[] = [];
+  const leftOut: LeftOutVersion[] = [];
+  const loaded: LoadedVersion[] = [];
+  for (const folder of scan.values()) {
+    if (folder.loaded) {
+      loaded.push(folder.loaded);
+      continue;
+    }
+    const wasReleased = released.some((r) => r.rulesetId === folder.id && r.version === folder.version);
+    const isScheduled = scheduled.some((s) => s.rulesetId === folder.id && s.version === folder.version);
+    const declaredReleased = !recorded.has(folder.id) && folder.declaredStatus !== undefined && folder.declaredStatus !== 'draft';
+    if (wasReleased || isScheduled || declaredReleased || pins[folder.id] === folder.version) fatal.push(...folder.problems);
+    else leftOut.push({ id: folder.id, version: folder.version, dir: folder.dir, problems: folder.problems });
+  }
+  for (const schedule of scheduled) {
+    const folder = [...scan.values()].find((f) => f.id === schedule.rulesetId && f.version === schedule.version);
+    const file = path.join(rulesDir, schedule.rulesetId, schedule.version, RULESET_FILE);
+    if (!folder) fatal.push({ file, message: `version ${schedule.version} is scheduled to be activated on ${schedule.effectiveFrom}, but its folder is missing: put it back, or cancel the schedule (msk-triage rules cancel-schedule)` });
+    else if (folder.loaded && folder.loaded.compiled.sha256 !== schedule.sha256) {
+      fatal.push({ file, message: `version ${schedule.version} is scheduled to be activated on ${schedule.effectiveFrom} with content hash ${schedule.sha256}, but the file now hashes to ${folder.loaded.compiled.sha256}: undo the change, or cancel the schedule (msk-triage rules cancel-schedule) and make a new version` });
+    }
+  }
+  if (fatal.length > 0) throw new RuleSetLoadError(fatal);
+  if (scan.size === 0) throw new RuleSetLoadError([{ file: rulesDir, message: 'holds no rule-set version (expected <ruleset-id>/<version>/ruleset.json)' }]);
+  const registry = await registryFromDatabase(db, loaded, clock, pins);
+  for (const entry of leftOut) registry.leaveOut(entry);
   return registry;
 }

@@ -15,6 +15,7 @@ import type { Review } from '../generated/review.js';
 import type { ApprovalRequest } from '../generated/approval-request.js';
 import type { ActivationRequest } from '../generated/activation-request.js';
 import type { SimulationRequest } from '../generated/simulation-request.js';
+import type { ScheduleCancellationRequest } from '../generated/schedule-cancellation-request.js';
 import { schemaDocuments } from './schema-documents.js';
 
 export { SCHEMAS_DIR, schemaDocument, schemaDocuments } from './schema-documents.js';
@@ -49,3 +50,4 @@ export const validateReview = compiled<Review>('review.schema.json');
 export const validateApprovalRequest = compiled<ApprovalRequest>('approval-request.schema.json');
 export const validateActivationRequest = compiled<ActivationRequest>('activation-request.schema.json');
 export const validateSimulationRequest = compiled<SimulationRequest>('simulation-request.schema.json');
+export const validateScheduleCancellationRequest = compiled<ScheduleCancellationRequest>('schedule-cancellation-request.schema.json');

@@ -228,6 +228,46 @@ alter table api_tokens drop constraint api_tokens_role_check;
 alter table api_tokens add constraint api_tokens_role_check check (role in ('gp', 'triage-clinician', 'clinical-lead', 'operator'));
 `,
   },
+  {
+    id: '009-ruleset-schedules-and-reloads',
+    // A version activated before its effectiveFrom is scheduled: it switches on by itself at the start
+    // of that day (Europe/London). A schedule is cancelled by a row of its own, and carried out by the
+    // activation that names it (unique: one schedule is carried out once, whichever instance is first).
+    // A reload request (msk-triage rules reload) asks every running instance to read RULES_DIR again.
+    sql: `
+create table ruleset_schedules (
+  seq bigint generated always as identity unique,
+  id uuid primary key,
+  ruleset_id text not null,
+  version text not null,
+  sha256 text not null,
+  effective_from date not null,
+  scheduled_by text not null,
+  scheduled_by_id text not null,
+  scheduled_by_role text not null,
+  reason text not null,
+  scheduled_at timestamptz not null
+);
+create index ruleset_schedules_ruleset on ruleset_schedules (ruleset_id, effective_from);
+create table ruleset_schedule_cancellations (
+  schedule_id uuid primary key references ruleset_schedules (id),
+  cancelled_by text not null,
+  cancelled_by_id text not null,
+  reason text not null,
+  cancelled_at timestamptz not null
+);
+alter table ruleset_activations add column schedule_id uuid unique references ruleset_schedules (id);
+alter table ruleset_activations add column effective_from_override text;
+create table ruleset_reload_requests (
+  seq bigint generated always as identity primary key,
+  requested_by text not null,
+  requested_at timestamptz not null
+);
+${APPEND_ONLY('ruleset_schedules')}
+${APPEND_ONLY('ruleset_schedule_cancellations')}
+${APPEND_ONLY('ruleset_reload_requests')}
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

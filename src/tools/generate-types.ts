@@ -20,6 +20,7 @@ export const GENERATED_TYPES = [
   { schema: 'approval-request.schema.json', output: 'approval-request.ts' },
   { schema: 'activation-request.schema.json', output: 'activation-request.ts' },
   { schema: 'simulation-request.schema.json', output: 'simulation-request.ts' },
+  { schema: 'schedule-cancellation-request.schema.json', output: 'schedule-cancellation-request.ts' },
 ] as const;
 
 const banner = (schema: string) =>

@@ -31,6 +31,8 @@ interface Endpoint {
   body?: () => object;
   /** the status each caller gets */
   expect: Record<Who, number>;
+  /** the code of a 409, when it is not ACTIVATION_REFUSED */
+  conflict?: string;
 }
 
 /** This test's patient, whose NHS number appears nowhere else (not in the rule sets' bundled cases). */
@@ -63,6 +65,9 @@ const MATRIX: readonly Endpoint[] = [
   // The lead approved 1.1.0 in the row above: the same lead may not also activate it (two people).
   { method: 'POST', route: '/api/v1/rulesets/:id/versions/:version/activate', path: () => '/api/v1/rulesets/msk-triage/versions/1.1.0/activate', body: () => ({ reason: 'matrix' }),
     expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 409, operator: 403 } },
+  // Nothing is scheduled: a lead is let through, and told so.
+  { method: 'POST', route: '/api/v1/rulesets/:id/versions/:version/cancel-schedule', path: () => '/api/v1/rulesets/msk-triage/versions/1.1.0/cancel-schedule', body: () => ({ reason: 'matrix' }),
+    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 409, operator: 403 }, conflict: 'NOT_SCHEDULED' },
   { method: 'POST', route: '/api/v1/rulesets/:id/versions/:version/simulate', path: () => '/api/v1/rulesets/msk-triage/versions/1.1.0/simulate', body: () => ({}),
     expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 200, operator: 403 } },
   { method: 'GET', route: '/metrics', path: () => '/metrics',
@@ -119,7 +124,7 @@ describe('access control: every role against every endpoint, own and other pract
         const client = who[caller];
         const req = endpoint.method === 'GET' ? client.get(endpoint.path(id)) : client.post(endpoint.path(id)).send(endpoint.body?.() ?? {});
         const res = await req;
-        const code = ERROR_CODE[status];
+        const code = status === 409 && endpoint.conflict ? endpoint.conflict : ERROR_CODE[status];
         if (code) expectError(res, status, code as 'FORBIDDEN');
         else expect(res.status, JSON.stringify(res.body)).to.equal(status);
         const after = await db.query<{ n: number }>('select count(*)::int as n from referrals');

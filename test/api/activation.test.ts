@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request, { type Response } from 'supertest';
 import { createToken } from '../../src/auth/api-tokens.js';
-import { loadRuleSets } from '../../src/rules/rule-set-loader.js';
+import { loadValidRuleSets } from '../../src/rules/rule-set-loader.js';
 import { registryFromDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import type { Database } from '../../src/store/database.js';
@@ -50,9 +50,8 @@ describe('activating a rule-set version', function () {
         copy.ruleset.approvals = [{ name: 'Dr B Lead', role: 'clinical lead', date: '2026-11-21' }];
       },
     );
-    // 1.2.0 is broken on purpose: load the good versions only, as a service started before it was written would have
-    const loaded = (await loadRuleSets(await ruleSetCopies(() => undefined, asVersion('1.1.0', 'draft'))));
-    for (const version of loaded) version.dir = path.join(rulesDir, version.compiled.id, version.compiled.version);
+    // 1.2.0 is broken on purpose: load the good versions only, as the service does, leaving the broken draft out
+    const { loaded } = await loadValidRuleSets(rulesDir);
     registry = await registryFromDatabase(db, loaded, () => new Date());
     t = await testApp({ db, registry, config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536, rulesDir } });
     author = caller(t.app, await tokenFor(db, 'clinical-lead', { name: AUTHORS }));

@@ -80,7 +80,8 @@ describe('every command beside a running service, on the embedded database', fun
   it('approve and activate at the command line: the service switches within a second', async () => {
     expect(await activeVersion()).to.equal('1.0.0');
     expect((await cli('rules', 'approve', 'msk-triage', '1.1.0', '--name', 'Dr B Lead', '--role', 'clinical lead')).status).to.equal(0);
-    const activated = await cli('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit');
+    // 1.1.0 takes effect on 2027-01-04: activated now, before its date, with the override that says why
+    const activated = await cli('rules', 'activate', 'msk-triage', '1.1.0', '--by', 'Dr C Lead', '--reason', 'interface audit', '--override-effective-from', 'tried beside the service before its date');
     expect(activated.status, activated.stdout + activated.stderr).to.equal(0);
     await within(1_500, async () => (await activeVersion()) === '1.1.0');
   });

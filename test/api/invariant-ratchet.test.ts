@@ -15,7 +15,7 @@ import type { Database } from '../../src/store/database.js';
 import { expectError, issuesOf } from '../support/error-shape.js';
 import { freshDatabase } from '../support/test-database.js';
 import { ruleSetCopiesOf, unchanged } from '../support/rule-set-copies.js';
-import { loadedVersions, testApp, type TestApp } from '../support/test-app.js';
+import { loadedVersions, testApp, tickingClock, type TestApp } from '../support/test-app.js';
 
 const compiled = (version: string) => {
   const found = loadedVersions.find((v) => v.compiled.version === version)?.compiled;
@@ -76,7 +76,8 @@ describe('the safety net as a ratchet', function () {
       });
       await cp(path.join('rules', 'msk-triage', '1.0.0'), path.join(rulesDir, 'msk-triage', '1.0.0'), { recursive: true });
       const registry = await registryFromDatabase(own.db, await loadRuleSets(rulesDir), () => new Date());
-      const app = await testApp({ db: own.db, registry, config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536, rulesDir } });
+      // on the day 2.0.0 (and so its copy 2.1.0) takes effect: activated, not scheduled
+      const app = await testApp({ db: own.db, registry, config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536, rulesDir }, clock: tickingClock('2026-12-01T12:00:00Z') });
       const activate = (version: string) => app.lead.post(`/api/v1/rulesets/msk-triage/versions/${version}/activate`).send({ reason: 'audit' });
       expect((await app.secondLead.post('/api/v1/rulesets/msk-triage/versions/2.1.0/approvals').send({ note: 'same rules' })).status).to.equal(201);
       expect((await activate('2.1.0')).status).to.equal(200);
