@@ -7,9 +7,10 @@ import { isVersion } from '../domain/version.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { syntheticSelectionOf, type SyntheticSelection } from '../domain/synthetic-data.js';
 import { report, simulateInWorkers, type SimulationItem, type SimulationReport } from '../rules/impact-simulation.js';
+import { simulatePages, type ReferralPage } from '../rules/impact-simulation-pages.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Queryable } from '../store/database.js';
-import { referralsPage } from '../store/referral-store.js';
+import { referralsJsonPage } from '../store/referral-store.js';
 import { todayInLondon } from '../domain/calendar.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,18 +20,25 @@ import { RELOAD_HINT, notLoadedYet } from '../rulesets/rule-set-activation.js';
 
 const PAGE = 25_000;
 
-/** Every stored referral of those asked for (real ones by default), oldest first, read in pages. */
-export async function storedReferrals(db: Queryable, options: { synthetic?: SyntheticSelection; page?: number } = {}): Promise<SimulationItem[]> {
+/** Every stored referral of those asked for (real ones by default), oldest first, a page at a time, as the JSON text of each page. */
+export async function* storedReferralPages(db: Queryable, options: { synthetic?: SyntheticSelection; page?: number } = {}): AsyncIterable<ReferralPage> {
   const { synthetic = 'exclude', page = PAGE } = options;
-  const items: SimulationItem[] = [];
   let after: { receivedAt: string; id: string } | undefined;
   for (;;) {
-    const rows = await referralsPage(db, page, synthetic, after);
-    for (const { id, referral } of rows) items.push({ id, referral });
-    const last = rows.at(-1);
-    if (!last || rows.length < page) return items;
-    after = { receivedAt: last.receivedAt, id: last.id };
+    const { count, json, last } = await referralsJsonPage(db, page, synthetic, after);
+    if (count > 0) yield json;
+    if (!last || count < page) return;
+    after = last;
   }
+}
+
+/** Every stored referral of those asked for (real ones by default), oldest first, read in pages. */
+export async function storedReferrals(db: Queryable, options: { synthetic?: SyntheticSelection; page?: number } = {}): Promise<SimulationItem[]> {
+  const items: SimulationItem[] = [];
+  for await (const page of storedReferralPages(db, options)) {
+    for (const [id, referral] of JSON.parse(page) as Array<[string, SimulationItem['referral']]>) items.push({ id, referral });
+  }
+  return items;
 }
 
 /** The stored referrals a simulation request asks for: `?synthetic=` (real ones only when absent). */
@@ -49,7 +57,8 @@ export interface SimulationDeps {
 
 export async function simulateImpact(
   deps: SimulationDeps,
-  options: { ruleset: string; from?: string; to: string; items: readonly SimulationItem[]; evaluationDate?: string; withIds: boolean },
+  /** `items` given (a file's), or the stored ones page by page (storedReferralPages): read and tallied overlapped */
+  options: { ruleset: string; from?: string; to: string; items: readonly SimulationItem[] | AsyncIterable<ReferralPage>; evaluationDate?: string; withIds: boolean },
 ): Promise<SimulationReport> {
   if (!deps.registry.has(options.ruleset)) throw new ApiError('RULESET_NOT_FOUND');
   const from = options.from ?? deps.registry.active(options.ruleset)?.version;
@@ -75,5 +84,6 @@ export async function simulateImpact(
   }
   const request = { rulesDir: deps.rulesDir, ruleset: options.ruleset, from: from as string, to: options.to, evaluationDate: options.evaluationDate ?? todayInLondon(deps.clock()) };
   const versions = { from: compiled.get(request.from) as CompiledRuleSet, to: compiled.get(request.to) as CompiledRuleSet };
-  return report(request, await simulateInWorkers(request, options.items, versions), { withIds: options.withIds });
+  const tally = Array.isArray(options.items) ? await simulateInWorkers(request, options.items as readonly SimulationItem[], versions) : await simulatePages(request, options.items as AsyncIterable<ReferralPage>, versions);
+  return report(request, tally, { withIds: options.withIds });
 }

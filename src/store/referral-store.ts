@@ -175,21 +175,30 @@ const whereAll = (conditions: ReadonlyArray<string | undefined>): string => {
 
 /**
  * One page of referrals for bulk work (simulation), oldest first, after the one named by `after`
- * (keyset paging: no offset to skip); real ones only unless `synthetic` asks for the others.
+ * (keyset paging on the referrals_arrival index: no offset to skip); real ones only unless
+ * `synthetic` asks for the others. The page is one JSON text made by the database, an array of
+ * [id, referral] pairs, so that it is read as one value and parsed (or sent to a thread) in one go:
+ * reading rows one by one costs the embedded database more than making the text.
  */
-export async function referralsPage(
+export async function referralsJsonPage(
   db: Queryable,
   limit: number,
   synthetic: SyntheticSelection,
   after?: { receivedAt: string; id: string },
-): Promise<Array<{ id: string; referral: Referral; receivedAt: string }>> {
-  // The arrival time as the database's own text, so that the next page starts exactly after it.
-  const where = whereAll([after ? '(received_at, id) > ($2::timestamptz, $3::uuid)' : undefined, syntheticCondition(synthetic)]);
-  const rows = await db.query<{ id: string; referral: Referral; received_at: string }>(
-    `select id, referral, received_at::text as received_at from referrals ${where} order by received_at, id limit $1`,
+): Promise<{ count: number; json: string; last?: { receivedAt: string; id: string } }> {
+  const where = whereAll([after ? '(r.received_at, r.id) > ($2::timestamptz, $3::uuid)' : undefined, syntheticCondition(synthetic, 'r')]);
+  // Ordered by the columns themselves (named by table), never by a text of them; the last arrival
+  // time is given as the database writes it, so that the next page starts exactly after it.
+  const [row] = await db.query<{ count: number; json: string | null; last_received_at: string | null; last_id: string | null }>(
+    `select count(*)::int as count,
+            json_agg(json_build_array(p.id, p.referral) order by p.received_at, p.id)::text as json,
+            ((array_agg(p.received_at order by p.received_at desc, p.id desc))[1])::text as last_received_at,
+            (array_agg(p.id order by p.received_at desc, p.id desc))[1] as last_id
+       from (select r.id, r.received_at, r.referral from referrals r ${where} order by r.received_at, r.id limit $1) p`,
     after ? [limit, after.receivedAt, after.id] : [limit],
   );
-  return rows.map((row) => ({ id: row.id, referral: row.referral, receivedAt: row.received_at }));
+  if (!row?.json || row.last_received_at === null || row.last_id === null) return { count: 0, json: '[]' };
+  return { count: row.count, json: row.json, last: { receivedAt: row.last_received_at, id: row.last_id } };
 }
 
 /** Every referral that has a decision made by the rules (replay of them all), of those asked for. */

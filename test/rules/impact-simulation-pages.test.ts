@@ -4,7 +4,9 @@ import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { tallyItems } from '../../src/rules/impact-simulation.js';
 import { simulatePages, type ReferralPage } from '../../src/rules/impact-simulation-pages.js';
 import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
-import { version1Registry as registry, version1RulesDir } from '../support/test-app.js';
+import { storedReferralPages } from '../../src/referrals/simulate-impact.js';
+import { aKneeReferral } from '../support/referral-factory.js';
+import { db, testApp, version1Registry as registry, version1RulesDir } from '../support/test-app.js';
 
 const version = (v: string) => {
   const compiled = registry.get('msk-triage', v);
@@ -33,6 +35,17 @@ describe('impact simulation of stored referrals page by page', function () {
     for (const threads of [0, 1, 2]) {
       expect(await simulatePages(request, pagesOf(200), versions, threads), `${threads} threads`).to.deep.equal(whole);
     }
+  });
+
+  it('reads the stored referrals as JSON pages of [id, referral] pairs, oldest first, every one once, as they were stored', async () => {
+    const t = await testApp();
+    const gp = await t.gpOf('J82001');
+    for (let i = 0; i < 5; i++) expect((await gp.post('/api/v1/referrals').send(aKneeReferral({ complaint: { durationWeeks: i + 1 } }))).status).to.equal(201);
+    const stored = await db.query<{ id: string; referral: unknown }>('select id, referral from referrals order by received_at, id');
+    const pages: Array<Array<[string, unknown]>> = [];
+    for await (const page of storedReferralPages(db, { page: 3, synthetic: 'include' })) pages.push(JSON.parse(page) as Array<[string, unknown]>);
+    expect(pages.every((page) => page.length <= 3)).to.equal(true);
+    expect(pages.flat()).to.deep.equal(stored.map(({ id, referral }) => [id, referral]));
   });
 
   it('counts a referral that cannot be evaluated under a version as failed, on a thread too', async () => {
