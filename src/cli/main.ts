@@ -30,7 +30,7 @@ import { tokenCreate, tokenList, tokenRevoke, TokenUsageError } from './token-co
 
 const USAGE = `usage:
   msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|12h|30m|45s|YYYY-MM-DD|never]
-                                                      issue a bearer token (ROLE: gp, triage-clinician, clinical-lead;
+                                                      issue a bearer token (ROLE: gp, triage-clinician, clinical-lead, operator;
                                                       a gp token needs --practice); printed once, on the last line
   msk-triage token list [--json]                      the tokens: id, role, practice, state, name (never the token)
   msk-triage token revoke ID                          refuse that token from the next request on
