@@ -18,7 +18,11 @@ import { RULESET_FILE, formatProblem, inspectVersion } from '../rules/rule-set-l
 import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
 import { RELOAD_HINT, notLoadedYet } from '../rulesets/rule-set-activation.js';
 
-const PAGE = 25_000;
+/**
+ * Referrals a page: few enough that the database orders a page's JSON in memory (its work_mem, 4 MB,
+ * holds about 3,500 referrals), rather than spilling it to disk as 25,000 did (a fifth slower).
+ */
+const PAGE = 2_500;
 
 /** Every stored referral of those asked for (real ones by default), oldest first, a page at a time, as the JSON text of each page. */
 export async function* storedReferralPages(db: Queryable, options: { synthetic?: SyntheticSelection; page?: number } = {}): AsyncIterable<ReferralPage> {

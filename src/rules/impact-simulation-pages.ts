@@ -19,11 +19,12 @@ export type ReferralPage = string;
 const PAGES_AHEAD = 2;
 
 /**
- * Threads to tally on, besides this one: one fewer than the cores, since this thread is busy
- * reading; none on one core. Measured (test/bench/simulation.ts): on two cores one thread tallying
- * beside the reading takes about the reading's time, where tallying after reading adds its own.
+ * Threads to tally on besides this one (which reads): one, when there are cores to spare for it
+ * beyond this thread's and one for the rest of the machine; none on two cores or fewer. Measured on
+ * the 2-core box (test/bench/simulation.ts): a thread tallying beside the reading finished about a
+ * tenth sooner only while nothing else ran, and otherwise later, at a third more CPU time in all.
  */
-export const defaultTallyThreads = (): number => Math.max(0, availableParallelism() - 1);
+export const defaultTallyThreads = (): number => (availableParallelism() > 2 ? 1 : 0);
 
 /** Adds one page's referrals to a tally. */
 export function tallyPage(tallier: Tallier, page: ReferralPage): void {

@@ -2,10 +2,10 @@
  * Impact simulation at scale: N synthetic referrals generated straight into a new embedded database
  * of the bench's own (not through HTTP), then a rule change's impact on all of them, as
  * `msk-triage rules simulate` makes it from stored referrals: every page read from the database (on
- * this thread, where the embedded database runs) while the page before is tallied on a worker
- * thread, overlapped. Timed whole, reading included; the baselines of the same run are the same
- * pages read and tallied one after the other on this one thread, and the pages read alone (the
- * database's share, which nothing that tallies can go below).
+ * this thread, where the embedded database runs) and tallied, on this thread or, with cores to
+ * spare, on a worker thread while the next page is read (impact-simulation-pages.ts). Timed whole,
+ * reading included; beside it in the same run, the other way of tallying, and the pages read alone
+ * (the database's share, which nothing that tallies can go below).
  */
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,11 +22,14 @@ import { migrate } from '../../src/store/migrations.js';
 export interface SimulationResult {
   referrals: number;
   insertSeconds: number;
-  /** read and tallied overlapped, as `rules simulate` does, on `threads` tallying threads beside this one */
+  /** read and tallied as a simulation of stored referrals does, on `threads` tallying threads beside this one (0: on this one) */
   simulateSeconds: number;
+  /** the CPU time of each (this process, every thread), which other work on the machine disturbs less */
+  cpuSeconds: { simulate: number; other?: number; readOnly?: number };
   threads: number;
-  /** the baselines, when measured: read and tallied one after the other on this thread; read alone */
-  oneThreadSeconds?: number;
+  /** the baselines, when measured: the other way of tallying (0 threads beside this one if `threads` is 1, else 1); the reading alone */
+  otherThreads?: number;
+  otherSeconds?: number;
   readOnlySeconds?: number;
   changed: number;
 }
@@ -46,6 +49,10 @@ function versions(rootDir: string): { from: CompiledRuleSet; to: CompiledRuleSet
 }
 
 const since = (started: number) => (performance.now() - started) / 1000;
+const cpuSince = (started: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(started);
+  return (user + system) / 1e6;
+};
 
 /** `baselines`: also time the same work on this one thread, and the reading alone (at 100,000; each takes as long again). */
 export async function measureSimulation(rootDir: string, count: number, options: { baselines: boolean; seed?: number }): Promise<SimulationResult> {
@@ -56,6 +63,7 @@ export async function measureSimulation(rootDir: string, count: number, options:
     const random = mulberry32(options.seed ?? 1);
     const base = Date.parse('2026-01-01T00:00:00Z');
     let started = performance.now();
+    let cpu = process.cpuUsage();
     for (let done = 0; done < count; done += BATCH) {
       const rows = Array.from({ length: Math.min(BATCH, count - done) }, (_, i) => ({
         id: randomUUID(),
@@ -76,26 +84,27 @@ export async function measureSimulation(rootDir: string, count: number, options:
     const pages = () => storedReferralPages(db, { synthetic: 'only' });
 
     // The reading alone first, when it is measured at all, so that the database's caches are as warm for each run after it.
-    let readOnlySeconds: number | undefined;
+    let readOnly: { seconds: number; cpu: number } | undefined;
     if (options.baselines) {
-      started = performance.now();
+      [started, cpu] = [performance.now(), process.cpuUsage()];
       for await (const page of pages()) if (page.length === 0) throw new Error('an empty page');
-      readOnlySeconds = since(started);
+      readOnly = { seconds: since(started), cpu: cpuSince(cpu) };
     }
 
     const threads = defaultTallyThreads();
-    started = performance.now();
+    [started, cpu] = [performance.now(), process.cpuUsage()];
     const tally = await simulatePages(request, pages(), { from, to }, threads);
-    const simulateSeconds = since(started);
+    const [simulateSeconds, simulateCpu] = [since(started), cpuSince(cpu)];
     if (tally.referrals !== count) throw new Error(`the simulation tallied ${tally.referrals} referrals of ${count}`);
-    const result: SimulationResult = { referrals: count, insertSeconds, simulateSeconds, threads, changed: tally.changed.length };
-    if (!options.baselines) return result;
+    const result: SimulationResult = { referrals: count, insertSeconds, simulateSeconds, cpuSeconds: { simulate: simulateCpu }, threads, changed: tally.changed.length };
+    if (!options.baselines || !readOnly) return result;
 
-    started = performance.now();
-    const here = await simulatePages(request, pages(), { from, to }, 0);
-    const oneThreadSeconds = since(started);
-    if (here.changed.length !== tally.changed.length || here.referrals !== count) throw new Error('the threads and this thread tallied differently');
-    return { ...result, oneThreadSeconds, ...(readOnlySeconds === undefined ? {} : { readOnlySeconds }) };
+    const otherThreads = threads === 0 ? 1 : 0;
+    [started, cpu] = [performance.now(), process.cpuUsage()];
+    const other = await simulatePages(request, pages(), { from, to }, otherThreads);
+    const [otherSeconds, otherCpu] = [since(started), cpuSince(cpu)];
+    if (other.changed.length !== tally.changed.length || other.referrals !== count) throw new Error('the threads and this thread tallied differently');
+    return { ...result, otherThreads, otherSeconds, readOnlySeconds: readOnly.seconds, cpuSeconds: { simulate: simulateCpu, other: otherCpu, readOnly: readOnly.cpu } };
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });
