@@ -1,10 +1,10 @@
 /**
- * Impact simulation of stored referrals read a page at a time, with reading and evaluating
- * overlapped: while the database reads the next page (the embedded database runs on this thread), a
- * worker thread parses and tallies the page before. A page goes to its thread as the JSON text the
- * database made of it, an array of [id, referral] pairs: no object is cloned between threads. The
- * tallies come back page by page and are added up in page order, so that the ids are listed oldest
- * first, as on one thread.
+ * Impact simulation of stored referrals read a page at a time: each page parsed and tallied on this
+ * thread as it comes, or, with cores to spare, on a worker thread while the database reads the next
+ * one (the embedded database runs on the reading thread), reading and tallying overlapped. A page
+ * goes to its thread as the JSON text the database made of it, an array of [id, referral] pairs: no
+ * object is cloned between threads. The tallies come back page by page and are added up in page
+ * order, so that the ids are listed oldest first, as on one thread.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';

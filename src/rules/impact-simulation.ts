@@ -65,6 +65,8 @@ export class VersionComparison {
   private readonly facts: FactVectorReader;
   /** each version's choice for each set of fired rules seen (route-choice.ts is pure: the same rules give the same choice) */
   private readonly chosen = new Map<CompiledRuleSet, Map<string, RouteChoice>>();
+  /** whether the rules the versions share come in the same order in both, so that when only they fire, they fire in the same order */
+  private readonly sameOrder: boolean;
 
   constructor(
     private readonly from: CompiledRuleSet,
@@ -77,6 +79,8 @@ export class VersionComparison {
     this.toOrder = new Map(to.document.rules.map((rule, index) => [rule.id, index]));
     this.toRules = new Map(to.document.rules.map((rule) => [rule.id, rule]));
     this.facts = new FactVectorReader([...from.factsRead, ...(this.delta?.factsRead ?? [])]);
+    const shared = (version: CompiledRuleSet) => version.document.rules.filter((rule) => this.unchanged.has(rule.id)).map((rule) => rule.id).join(' ');
+    this.sameOrder = shared(from) === shared(to);
   }
 
   routes(referral: Referral, date: string): [RouteChoice | null, RouteChoice | null] {
@@ -88,30 +92,44 @@ export class VersionComparison {
     } catch {
       return [null, null];
     }
+    const beforeKey = keyOf(firedBefore);
     let firedDelta: Rule[];
     try {
       firedDelta = this.delta ? this.delta.firedRulesOf(facts) : [];
     } catch {
-      return [this.choose(this.from, firedBefore), null];
+      return [this.choose(this.from, beforeKey, () => firedBefore), null];
+    }
+    const before = this.choose(this.from, beforeKey, () => firedBefore);
+    // Mostly only shared rules fire: then the new version fires the same rules (its own copies of them), in the same order.
+    if (firedDelta.length === 0 && this.sameOrder && firedBefore.every((rule) => this.unchanged.has(rule.id))) {
+      return [before, this.choose(this.to, beforeKey, () => firedBefore.map((rule) => this.toRules.get(rule.id) as Rule))];
     }
     const firedAfter = [...firedBefore.filter((rule) => this.unchanged.has(rule.id)).map((rule) => this.toRules.get(rule.id) as Rule), ...firedDelta]
       .sort((a, b) => (this.toOrder.get(a.id) ?? 0) - (this.toOrder.get(b.id) ?? 0));
-    return [this.choose(this.from, firedBefore), this.choose(this.to, firedAfter)];
+    return [before, this.choose(this.to, keyOf(firedAfter), () => firedAfter)];
   }
 
-  /** Each version decides by its own procedure, as it would live; the choice for a set of fired rules is made once, then remembered. */
-  private choose(version: CompiledRuleSet, fired: readonly Rule[]): RouteChoice {
-    let key = '';
-    for (let i = 0; i < fired.length; i++) key += `${(fired[i] as Rule).id} `;
+  /**
+   * Each version decides by its own procedure, as it would live; the choice for a set of fired rules
+   * (named by `key`, their ids in order) is made once, then remembered.
+   */
+  private choose(version: CompiledRuleSet, key: string, fired: () => readonly Rule[]): RouteChoice {
     let byRules = this.chosen.get(version);
     if (!byRules) this.chosen.set(version, (byRules = new Map<string, RouteChoice>()));
     let choice = byRules.get(key);
     if (!choice) {
-      choice = chooseRoute(fired, version.document.defaultRoute, version.procedure);
+      choice = chooseRoute(fired(), version.document.defaultRoute, version.procedure);
       if (byRules.size < MAX_REMEMBERED) byRules.set(key, choice);
     }
     return choice;
   }
+}
+
+/** A list of fired rules by their ids, in order. */
+function keyOf(fired: readonly Rule[]): string {
+  let key = '';
+  for (let i = 0; i < fired.length; i++) key += `${(fired[i] as Rule).id} `;
+  return key;
 }
 
 /** What one referral adds to a tally, for a pair of route choices. */

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
-import { tallyItems } from '../../src/rules/impact-simulation.js';
+import { tallyItems, VersionComparison } from '../../src/rules/impact-simulation.js';
 import { simulatePages, type ReferralPage } from '../../src/rules/impact-simulation-pages.js';
 import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
 import { storedReferralPages } from '../../src/referrals/simulate-impact.js';
 import { aKneeReferral } from '../support/referral-factory.js';
-import { db, testApp, version1Registry as registry, version1RulesDir } from '../support/test-app.js';
+import { activeVersion, db, testApp, version1Registry as registry, version1RulesDir } from '../support/test-app.js';
 
 const version = (v: string) => {
   const compiled = registry.get('msk-triage', v);
@@ -46,6 +46,22 @@ describe('impact simulation of stored referrals page by page', function () {
     for await (const page of storedReferralPages(db, { page: 3, synthetic: 'include' })) pages.push(JSON.parse(page) as Array<[string, unknown]>);
     expect(pages.every((page) => page.length <= 3)).to.equal(true);
     expect(pages.flat()).to.deep.equal(stored.map(({ id, referral }) => [id, referral]));
+  });
+
+  it('gets the new version’s route right when it lists the same rules in another order (file order breaks ties)', () => {
+    const reordered = structuredClone(activeVersion.compiled.document) as RuleSet;
+    reordered.rules.reverse();
+    const [from, to] = [activeVersion.compiled, new CompiledRuleSet(reordered)];
+    const comparison = new VersionComparison(from, to);
+    let tiesBroken = 0;
+    for (const { referral } of items) {
+      const [before, after] = comparison.routes(referral, request.evaluationDate);
+      const [full1, full2] = [from.evaluateCompiled(referral, request.evaluationDate), to.evaluateCompiled(referral, request.evaluationDate)];
+      expect({ ...before?.route, review: before?.reviewRequired, winner: before?.winningRule?.id ?? null }).to.deep.equal({ pathway: full1.pathway, urgency: full1.urgency, service: full1.service, review: full1.reviewRequired, winner: full1.winningRule });
+      expect({ ...after?.route, review: after?.reviewRequired, winner: after?.winningRule?.id ?? null }).to.deep.equal({ pathway: full2.pathway, urgency: full2.urgency, service: full2.service, review: full2.reviewRequired, winner: full2.winningRule });
+      if (full1.winningRule !== full2.winningRule) tiesBroken += 1;
+    }
+    expect(tiesBroken, 'referrals whose winning rule the order changes').to.be.greaterThan(0);
   });
 
   it('counts a referral that cannot be evaluated under a version as failed, on a thread too', async () => {
