@@ -13,15 +13,15 @@ import type { Referral } from '../generated/referral.js';
 import type { Rule, RuleSet } from '../generated/ruleset.js';
 import type { IsoDate } from '../domain/calendar.js';
 import { disagreement, type Disagreement } from './channel-agreement.js';
-import { ConditionEvaluator, type EvaluatedCondition, type ExplainedRule, type RuleRun } from './condition-evaluator.js';
+import { ConditionEvaluator, type EvaluatedCondition, type RuleRun } from './condition-evaluator.js';
 import { explainCondition } from './condition-explanation.js';
 import { contentHash, ruleSetContent } from './content-hash.js';
-import { assembleDecision } from './decision-assembly.js';
+import { assembleDecision, type DecidingRuleSet } from './decision-assembly.js';
 import { factMap, type FactMap } from './derived-facts.js';
 import { EnginePool } from './engine-pool.js';
 import { FactVectorReader, type FactVector } from './fact-vector.js';
 import { OPERATORS } from './operators.js';
-import { chooseRoute, type DecisionProcedure } from './route-choice.js';
+import { chooseRoute, RouteChoices, type DecisionProcedure } from './route-choice.js';
 
 /** Evaluation could not give a route. The referral must go to manual triage, never to a default. */
 export class EvaluationError extends Error {
@@ -50,6 +50,10 @@ export class CompiledRuleSet {
   private readonly engines: EnginePool;
   private readonly evaluator: ConditionEvaluator;
   private readonly facts: FactVectorReader;
+  /** what a decision says of the rule set that made it */
+  private readonly deciding: DecidingRuleSet;
+  /** bulk work's route choices, each set of fired rules chosen for once */
+  private readonly bulkChoices: RouteChoices;
 
   constructor(readonly document: Readonly<RuleSet>) {
     this.id = document.id;
@@ -66,6 +70,8 @@ export class CompiledRuleSet {
     this.engines = new EnginePool(ruleProperties, { allowUndefinedFacts: false, pathResolver: noJsonPath }, OPERATORS);
     this.evaluator = new ConditionEvaluator(document.rules, OPERATORS);
     this.facts = new FactVectorReader(this.evaluator.factsRead);
+    this.deciding = { id: this.id, version: this.version, sha256: this.sha256, defaultRoute: document.defaultRoute };
+    this.bulkChoices = new RouteChoices(document.defaultRoute, this.procedure);
   }
 
   /** The catalogue facts the rules read; a FactVectorReader made for them (or more) serves firedRulesOf. */
@@ -128,31 +134,14 @@ export class CompiledRuleSet {
   async evaluate(referral: Referral, evaluationDate: IsoDate): Promise<Decision> {
     const fired = (await this.bothChannels(referral, evaluationDate)).filter((run) => run.result);
     const conditions = new Map(fired.map((run) => [run.name, run.conditions]));
-    return this.decide(
-      fired.map((run) => this.rulesById.get(run.name) as Rule),
-      (rule) => explainCondition(conditions.get(rule.id) as EvaluatedCondition),
-      evaluationDate,
-    );
+    const rules = fired.map((run) => this.rulesById.get(run.name) as Rule);
+    const choice = chooseRoute(rules, this.document.defaultRoute, this.procedure);
+    return assembleDecision(this.deciding, choice, (rule) => explainCondition(conditions.get(rule.id) as EvaluatedCondition), evaluationDate);
   }
 
   /** The same decision by the compiled evaluator alone, for bulk work (replay of every referral, the checker's search). */
   evaluateCompiled(referral: Referral, evaluationDate: IsoDate): Decision {
-    const explained: ExplainedRule[] = this.compiledOnly(referral, evaluationDate, (values) => this.evaluator.explainedFired(values));
-    return this.decide(
-      explained.map((fired) => fired.rule),
-      (rule) => (explained.find((fired) => fired.rule === rule) as ExplainedRule).conditions,
-      evaluationDate,
-    );
-  }
-
-  /** `fired` in file order; `conditionsOf` a fired rule's conditions, explained. */
-  private decide(fired: readonly Rule[], conditionsOf: (rule: Rule) => ConditionResult, evaluationDate: IsoDate): Decision {
-    const choice = chooseRoute(fired, this.document.defaultRoute, this.procedure);
-    return assembleDecision(
-      { id: this.id, version: this.version, sha256: this.sha256, defaultRoute: this.document.defaultRoute },
-      choice,
-      conditionsOf,
-      evaluationDate,
-    );
+    const { rules, conditions } = this.compiledOnly(referral, evaluationDate, (values) => this.evaluator.explainedFired(values));
+    return assembleDecision(this.deciding, this.bulkChoices.of(rules), (rule) => conditions[rules.indexOf(rule)] as ConditionResult, evaluationDate);
   }
 }

@@ -41,10 +41,10 @@ export interface RuleRun {
   conditions: EvaluatedCondition;
 }
 
-/** A rule that fires, and its conditions explained (a decision's FiredRule.conditions). */
-export interface ExplainedRule {
-  rule: Rule;
-  conditions: ConditionResult;
+/** The rules that fire, in file order, and beside each its conditions explained (a decision's FiredRule.conditions). */
+export interface ExplainedRules {
+  rules: Rule[];
+  conditions: ConditionResult[];
 }
 
 /** An error of the run itself, as the engine's would be: the referral must go to manual triage. */
@@ -283,12 +283,14 @@ export class ConditionEvaluator {
   }
 
   /** The rules that fire, in file order, with their conditions explained: a decision's explanation. */
-  explainedFired(values: FactVector): ExplainedRule[] {
+  explainedFired(values: FactVector): ExplainedRules {
     if (this.refusal) throw new ConditionEvaluationError(this.refusal);
-    const explained: ExplainedRule[] = [];
+    const explained: ExplainedRules = { rules: [], conditions: [] };
     for (let i = 0; i < this.compiled.length; i++) {
       const { rule, test, explain } = this.compiled[i] as (typeof this.compiled)[number];
-      if (test(values)) explained.push({ rule, conditions: explain(values) });
+      if (!test(values)) continue;
+      explained.rules.push(rule);
+      explained.conditions.push(explain(values));
     }
     return explained;
   }

@@ -40,6 +40,6 @@ export function assembleDecision(
     winningRule: choice.winningRule?.id ?? null,
     firedRules,
     advice: choice.outcome === 'default' ? [ruleSet.defaultRoute.advice] : firedRules.map((rule) => rule.advice),
-    explanation: choice.explanation,
+    explanation: [...choice.explanation], // a copy: a choice may be shared (RouteChoices)
   };
 }

@@ -11,7 +11,7 @@ import type { Rule, RuleSet } from '../generated/ruleset.js';
 import { routeText, URGENCIES, urgencyRank, type Urgency } from '../domain/route-order.js';
 import { CompiledRuleSet } from './compiled-rule-set.js';
 import { canonicalJson } from './content-hash.js';
-import { chooseRoute, type RouteChoice } from './route-choice.js';
+import { keyOf, RouteChoices, type RouteChoice } from './route-choice.js';
 import { FactVectorReader, type FactVector } from './fact-vector.js';
 
 export interface SimulationItem {
@@ -63,8 +63,9 @@ export class VersionComparison {
   private readonly toRules: ReadonlyMap<string, Rule>;
   /** the facts both versions read, made once a referral */
   private readonly facts: FactVectorReader;
-  /** each version's choice for each set of fired rules seen (route-choice.ts is pure: the same rules give the same choice) */
-  private readonly chosen = new Map<CompiledRuleSet, Map<string, RouteChoice>>();
+  /** each version's choices, each set of fired rules chosen for once */
+  private readonly fromChoices: RouteChoices;
+  private readonly toChoices: RouteChoices;
   /** whether the rules the versions share come in the same order in both, so that when only they fire, they fire in the same order */
   private readonly sameOrder: boolean;
 
@@ -81,6 +82,9 @@ export class VersionComparison {
     this.facts = new FactVectorReader([...from.factsRead, ...(this.delta?.factsRead ?? [])]);
     const shared = (version: CompiledRuleSet) => version.document.rules.filter((rule) => this.unchanged.has(rule.id)).map((rule) => rule.id).join(' ');
     this.sameOrder = shared(from) === shared(to);
+    // Each version decides by its own procedure, as it would live.
+    this.fromChoices = new RouteChoices(from.document.defaultRoute, from.procedure);
+    this.toChoices = new RouteChoices(to.document.defaultRoute, to.procedure);
   }
 
   routes(referral: Referral, date: string): [RouteChoice | null, RouteChoice | null] {
@@ -97,39 +101,18 @@ export class VersionComparison {
     try {
       firedDelta = this.delta ? this.delta.firedRulesOf(facts) : [];
     } catch {
-      return [this.choose(this.from, beforeKey, () => firedBefore), null];
+      return [this.fromChoices.byKey(beforeKey, () => firedBefore), null];
     }
-    const before = this.choose(this.from, beforeKey, () => firedBefore);
-    // Mostly only shared rules fire: then the new version fires the same rules (its own copies of them), in the same order.
+    const before = this.fromChoices.byKey(beforeKey, () => firedBefore);
+    // Mostly only shared rules fire: then the new version fires the same rules (its own copies of
+    // them), in the same order, so that its choice has the same key.
     if (firedDelta.length === 0 && this.sameOrder && firedBefore.every((rule) => this.unchanged.has(rule.id))) {
-      return [before, this.choose(this.to, beforeKey, () => firedBefore.map((rule) => this.toRules.get(rule.id) as Rule))];
+      return [before, this.toChoices.byKey(beforeKey, () => firedBefore.map((rule) => this.toRules.get(rule.id) as Rule))];
     }
     const firedAfter = [...firedBefore.filter((rule) => this.unchanged.has(rule.id)).map((rule) => this.toRules.get(rule.id) as Rule), ...firedDelta]
       .sort((a, b) => (this.toOrder.get(a.id) ?? 0) - (this.toOrder.get(b.id) ?? 0));
-    return [before, this.choose(this.to, keyOf(firedAfter), () => firedAfter)];
+    return [before, this.toChoices.of(firedAfter)];
   }
-
-  /**
-   * Each version decides by its own procedure, as it would live; the choice for a set of fired rules
-   * (named by `key`, their ids in order) is made once, then remembered.
-   */
-  private choose(version: CompiledRuleSet, key: string, fired: () => readonly Rule[]): RouteChoice {
-    let byRules = this.chosen.get(version);
-    if (!byRules) this.chosen.set(version, (byRules = new Map<string, RouteChoice>()));
-    let choice = byRules.get(key);
-    if (!choice) {
-      choice = chooseRoute(fired(), version.document.defaultRoute, version.procedure);
-      if (byRules.size < MAX_REMEMBERED) byRules.set(key, choice);
-    }
-    return choice;
-  }
-}
-
-/** A list of fired rules by their ids, in order. */
-function keyOf(fired: readonly Rule[]): string {
-  let key = '';
-  for (let i = 0; i < fired.length; i++) key += `${(fired[i] as Rule).id} `;
-  return key;
 }
 
 /** What one referral adds to a tally, for a pair of route choices. */
@@ -140,7 +123,7 @@ interface Outcome {
   newlyNeedsReview: boolean;
 }
 
-/** A bound on what a comparison remembers (route choices, outcomes), whatever the variety of the referrals. */
+/** A bound on the outcomes a tally remembers, whatever the variety of the referrals. */
 const MAX_REMEMBERED = 10_000;
 
 /** Compares the two versions referral after referral, into one tally. */

@@ -70,6 +70,45 @@ export function chooseRoute(fired: readonly Rule[], defaultRoute: DefaultRoute, 
   };
 }
 
+/** A bound on the choices remembered, whatever the variety of the referrals. */
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * One rule set's choices for bulk work, each set of fired rules chosen for once and remembered (the
+ * choice is pure: the same fired rules always give the same choice). A remembered choice is shared:
+ * whoever keeps part of it copies it (decision-assembly.ts does).
+ */
+export class RouteChoices {
+  private readonly chosen = new Map<string, RouteChoice>();
+
+  constructor(
+    private readonly defaultRoute: DefaultRoute,
+    private readonly procedure: DecisionProcedure,
+  ) {}
+
+  /** The choice for `fired`, in file order. */
+  of(fired: readonly Rule[]): RouteChoice {
+    return this.byKey(keyOf(fired), () => fired);
+  }
+
+  /** The choice for the fired rules that `key` names (keyOf), listed by `fired` only if they were not chosen for yet. */
+  byKey(key: string, fired: () => readonly Rule[]): RouteChoice {
+    let choice = this.chosen.get(key);
+    if (!choice) {
+      choice = chooseRoute(fired(), this.defaultRoute, this.procedure);
+      if (this.chosen.size < MAX_REMEMBERED) this.chosen.set(key, choice);
+    }
+    return choice;
+  }
+}
+
+/** A list of fired rules named by their ids, in order. */
+export function keyOf(fired: readonly Rule[]): string {
+  let key = '';
+  for (let i = 0; i < fired.length; i++) key += `${(fired[i] as Rule).id} `;
+  return key;
+}
+
 /** msk-policy-v1 step 4, and the winning rule's own flag. */
 function reviewReasonsV1(disagree: boolean, winner: Rule): string[] {
   return [
