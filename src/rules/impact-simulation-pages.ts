@@ -1,7 +1,7 @@
 /**
- * Impact simulation of stored referrals read a page at a time: each page parsed and tallied on this
- * thread as it comes, or, with cores to spare, on a worker thread while the database reads the next
- * one (the embedded database runs on the reading thread), reading and tallying overlapped. A page
+ * Impact simulation of stored referrals read a page at a time: each page parsed and tallied on a
+ * worker thread while the database reads the next one (the embedded database runs on the reading
+ * thread), reading and tallying overlapped, or, on one core, on this thread as it comes. A page
  * goes to its thread as the JSON text the database made of it, an array of [id, referral] pairs: no
  * object is cloned between threads. The tallies come back page by page and are added up in page
  * order, so that the ids are listed oldest first, as on one thread.
@@ -19,12 +19,13 @@ export type ReferralPage = string;
 const PAGES_AHEAD = 2;
 
 /**
- * Threads to tally on besides this one (which reads): one, when there are cores to spare for it
- * beyond this thread's and one for the rest of the machine; none on two cores or fewer. Measured on
- * the 2-core box (test/bench/simulation.ts): a thread tallying beside the reading finished about a
- * tenth sooner only while nothing else ran, and otherwise later, at a third more CPU time in all.
+ * Threads to tally on besides this one (which reads): one, when there is a second core; none on one.
+ * One is enough: the reading is the longer part. Measured on the 2-core box (test/bench/simulation.ts,
+ * 100,000 referrals): with a core free, 2.5 s against 2.7-3.0 s on the reading thread alone, at
+ * about 40% more CPU time in all; on a machine busy with other work, slower than the reading thread
+ * alone, as the two threads then share one core. It also keeps a service's event loop free.
  */
-export const defaultTallyThreads = (): number => (availableParallelism() > 2 ? 1 : 0);
+export const defaultTallyThreads = (): number => (availableParallelism() > 1 ? 1 : 0);
 
 /** Adds one page's referrals to a tally. */
 export function tallyPage(tallier: Tallier, page: ReferralPage): void {
