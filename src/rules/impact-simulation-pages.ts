@@ -1,7 +1,7 @@
 /**
- * Impact simulation of stored referrals read a page at a time: each page parsed and tallied on a
- * worker thread while the database reads the next one (the embedded database runs on the reading
- * thread), reading and tallying overlapped, or, on one core, on this thread as it comes. A page
+ * Impact simulation of stored referrals read a page at a time: each page parsed and tallied on this
+ * thread as it comes, or, with cores to spare, on a worker thread while the database reads the next
+ * one (the embedded database runs on the reading thread), reading and tallying overlapped. A page
  * goes to its thread as the JSON text the database made of it, an array of [id, referral] pairs: no
  * object is cloned between threads. The tallies come back page by page and are added up in page
  * order, so that the ids are listed oldest first, as on one thread.
@@ -19,13 +19,14 @@ export type ReferralPage = string;
 const PAGES_AHEAD = 2;
 
 /**
- * Threads to tally on besides this one (which reads): one, when there is a second core; none on one.
- * One is enough: the reading is the longer part. Measured on the 2-core box (test/bench/simulation.ts,
- * 100,000 referrals): with a core free, 2.5 s against 2.7-3.0 s on the reading thread alone, at
- * about 40% more CPU time in all; on a machine busy with other work, slower than the reading thread
- * alone, as the two threads then share one core. It also keeps a service's event loop free.
+ * Threads to tally on besides this one (which reads): one (the reading is the longer part) when there
+ * are more than two cores; none on two or fewer. Measured on the 2-core box, which is shared with
+ * other work (test/bench/simulation.ts, 100,000 referrals): a tallying thread beside the reading
+ * took 2.5 s against 2.7-3.0 s on the reading thread alone while a core was free, but 4.7-5.6 s
+ * against 2.9-3.4 s while the machine was busy, at 40-60% more CPU time in all (its start, its own
+ * compiled code, a second heap), which a process's share of a busy machine has to pay for.
  */
-export const defaultTallyThreads = (): number => (availableParallelism() > 1 ? 1 : 0);
+export const defaultTallyThreads = (): number => (availableParallelism() > 2 ? 1 : 0);
 
 /** Adds one page's referrals to a tally. */
 export function tallyPage(tallier: Tallier, page: ReferralPage): void {
@@ -77,26 +78,40 @@ class TallyThread {
   }
 }
 
-/** Compares the two versions on every referral of `pages`, tallying on `threads` threads (none: on this one). */
+/**
+ * Compares the two versions on every referral of `pages`, tallying on `threads` threads (none: on
+ * this one). A page goes to a thread with fewer than PAGES_AHEAD pages waiting; when every thread has
+ * that many (still starting, or short of a core on a busy machine), this thread tallies the page
+ * itself rather than wait, unless `helpThreads` is false: so that the threads can make the
+ * simulation faster, never much slower.
+ */
 export async function simulatePages(
   request: SimulationRequest,
   pages: AsyncIterable<ReferralPage>,
   versions: { from: CompiledRuleSet; to: CompiledRuleSet },
   threads = defaultTallyThreads(),
+  options: { helpThreads?: boolean } = {},
 ): Promise<Tally> {
+  const here = new Tallier(versions.from, versions.to, request.evaluationDate);
   if (threads === 0) {
-    const tallier = new Tallier(versions.from, versions.to, request.evaluationDate);
-    for await (const page of pages) tallyPage(tallier, page);
-    return tallier.take();
+    for await (const page of pages) tallyPage(here, page);
+    return here.take();
   }
   const workers = Array.from({ length: threads }, () => new TallyThread(request, versions));
   const tallies: Array<Promise<Tally>> = [];
   try {
     for await (const page of pages) {
       const worker = workers.reduce((least, w) => (w.pending < least.pending ? w : least));
-      tallies.push(worker.tally(page));
-      // Read ahead no further than the threads can keep up with.
-      while (workers.every((w) => w.pending >= PAGES_AHEAD)) await Promise.race(workers.map((w) => w.nextReply()));
+      if (worker.pending < PAGES_AHEAD) {
+        tallies.push(worker.tally(page));
+      } else if (options.helpThreads !== false) {
+        tallyPage(here, page);
+        tallies.push(Promise.resolve(here.take()));
+      } else {
+        // Read ahead no further than the threads can keep up with.
+        while (workers.every((w) => w.pending >= PAGES_AHEAD)) await Promise.race(workers.map((w) => w.nextReply()));
+        tallies.push(workers.reduce((least, w) => (w.pending < least.pending ? w : least)).tally(page));
+      }
     }
     return mergeTallies(await Promise.all(tallies));
   } finally {
