@@ -55,7 +55,7 @@ export interface InProcessCounts {
   /** operations of each subject at least, over all rounds */
   measured: number;
   rounds: number;
-  /** a round of one subject goes on for at least this long, so that a fast one is not timed over a few milliseconds */
+  /** a round of one subject (and its warm-up) goes on for at least this long, so that a fast one is not timed over a few milliseconds */
   minRoundMs: number;
 }
 
@@ -71,8 +71,10 @@ const cpuMicros = (): number => {
  */
 async function measure(subjects: readonly Subject[], referrals: readonly Referral[], counts: InProcessCounts): Promise<Measurement[]> {
   const at = (i: number) => referrals[i % referrals.length] as Referral;
+  // Warmed up for as long as a round at least, so that the JIT has compiled a fast subject's code too.
   for (const { operation } of subjects) {
-    for (let i = 0; i < counts.warmUp; i++) await operation(at(i));
+    const until = process.hrtime.bigint() + BigInt(counts.minRoundMs * 1e6);
+    for (let i = 0; i < counts.warmUp || process.hrtime.bigint() < until; i++) await operation(at(i));
   }
   const perRound = Math.ceil(counts.measured / counts.rounds);
   const tallies = subjects.map((subject) => ({ ...subject, samples: [] as number[], elapsed: 0n, cpu: 0, next: 0 }));
