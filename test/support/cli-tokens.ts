@@ -12,25 +12,19 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
 import type { Role } from '../../src/domain/roles.js';
-import { main } from '../../src/cli/main.js';
-import { processIo } from '../../src/cli/context.js';
-import type { CliResult } from './cli.js';
+import { inProcessCli, type CliResult } from './cli.js';
+
+const definedOnly = (env: NodeJS.ProcessEnv): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 
 const run = promisify(execFile);
 
 /** Env settings that take the rate limits out of the way, for harnesses that measure the service. */
 export const NO_RATE_LIMITS: Readonly<Record<string, string>> = { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_CALLER: '1000000' };
 
-
 /** Runs `node src/cli/bin.js ...args` (or its `main`, in this process) with `env` over this process's environment. */
 export async function runCli(env: Record<string, string>, args: string[], options: { cwd?: string; inProcess?: boolean } = {}): Promise<CliResult> {
-  if (options.inProcess) {
-    let stdout = '';
-    let stderr = '';
-    const io = { ...processIo(), env: { ...process.env, ...env }, out: (line: string) => (stdout += `${line}\n`), err: (line: string) => (stderr += `${line}\n`) };
-    const status = await main(args, io);
-    return { status, stdout, stderr };
-  }
+  if (options.inProcess) return inProcessCli({ env: { ...definedOnly(process.env), ...env } })(...args);
   try {
     const { stdout, stderr } = await run(process.execPath, ['src/cli/bin.js', ...args], {
       cwd: options.cwd ?? process.cwd(),
