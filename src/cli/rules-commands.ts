@@ -10,7 +10,7 @@ import type { CaseResult } from '../rules/rule-cases.js';
 import { diffRuleSets, formatDiff } from '../rules/rule-set-diff.js';
 import { lintRuleSet, type Finding } from '../rules/rule-set-lint.js';
 import { formatReport, type SimulationItem } from '../rules/impact-simulation.js';
-import { simulateImpact, storedReferrals } from '../referrals/simulate-impact.js';
+import { simulateImpact, storedReferralPages } from '../referrals/simulate-impact.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
 import { cliSignatory, registryFor, withDatabase, type Command } from './context.js';
@@ -138,15 +138,20 @@ export async function rulesSimulate(command: Command, args: string[]): Promise<n
   // The stored referrals are the real ones unless --synthetic asks for the generator's too, or alone.
   const synthetic = values.synthetic ?? 'exclude';
   if (!isSyntheticSelection(synthetic) || (values.synthetic !== undefined && values.file)) throw new Error(`${usage}\n  (--synthetic is one of ${SYNTHETIC_SELECTIONS.join(', ')}, for the stored referrals: not with --file)`);
+  const selection = synthetic;
+  const rulesetId = ruleset;
+  const to = values.to;
   const started = Date.now();
-  const { registry, items, leftOut } = await withDatabase(command, async (db) => ({
-    registry: await registryFor(command, db),
-    items: values.file ? await referralsFromFile(values.file) : await storedReferrals(db, { synthetic }),
-    leftOut: values.file || synthetic !== 'exclude' ? 0 : await syntheticReferralCount(db),
-  }));
-  if (leftOut > 0) io.err(`msk-triage: ${leftOut} synthetic referrals left out (--synthetic include simulates them too)`);
-  const result = await simulateImpact({ registry, rulesDir: config.rulesDir, clock: io.clock }, {
-    ruleset, from: values.from, to: values.to, items, withIds: true, ...(values.date ? { evaluationDate: values.date } : {}),
+  // The stored referrals are read a page at a time while the pages before are tallied, so the
+  // database stays open for the whole simulation and never every referral is in memory at once.
+  const result = await withDatabase(command, async (db) => {
+    const registry = await registryFor(command, db);
+    const leftOut = values.file || synthetic !== 'exclude' ? 0 : await syntheticReferralCount(db);
+    if (leftOut > 0) io.err(`msk-triage: ${leftOut} synthetic referrals left out (--synthetic include simulates them too)`);
+    const items = values.file ? await referralsFromFile(values.file) : storedReferralPages(db, { synthetic: selection });
+    return simulateImpact({ registry, rulesDir: config.rulesDir, clock: io.clock }, {
+      ruleset: rulesetId, from: values.from, to, items, withIds: true, ...(values.date ? { evaluationDate: values.date } : {}),
+    });
   });
   io.out(values.json ? JSON.stringify(result, null, 2) : `${formatReport(result)}\n\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return 0;

@@ -6,7 +6,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import type { ValidateFunction } from 'ajv';
 import { principalOf } from '../auth/access-policy.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
-import { simulateImpact, simulationSelection, storedReferrals } from '../referrals/simulate-impact.js';
+import { simulateImpact, simulationSelection, storedReferralPages } from '../referrals/simulate-impact.js';
 import { jsonBody } from './json-body.js';
 import { activateVersion, approveVersion, isScheduled, type Signatory } from '../rulesets/rule-set-activation.js';
 import { ruleSetListing } from '../rulesets/rule-set-listing.js';
@@ -111,7 +111,8 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
       if (simulating) throw new ApiError('RATE_LIMITED', [], { 'Retry-After': '10' });
       simulating = true;
       try {
-        const items = await storedReferrals(deps.db, { synthetic });
+        // Read a page at a time while the pages before are tallied: never every referral in memory at once.
+        const items = storedReferralPages(deps.db, { synthetic });
         // De-identified aggregates only: a clinical lead sees no referral.
         res.json(await simulateImpact(deps, { ruleset: req.params.id, from, to: req.params.version, items, withIds: false }));
       } finally {

@@ -36,15 +36,6 @@ export async function* storedReferralPages(db: Queryable, options: { synthetic?:
   }
 }
 
-/** Every stored referral of those asked for (real ones by default), oldest first, read in pages. */
-export async function storedReferrals(db: Queryable, options: { synthetic?: SyntheticSelection; page?: number } = {}): Promise<SimulationItem[]> {
-  const items: SimulationItem[] = [];
-  for await (const page of storedReferralPages(db, options)) {
-    for (const [id, referral] of JSON.parse(page) as Array<[string, SimulationItem['referral']]>) items.push({ id, referral });
-  }
-  return items;
-}
-
 /** The stored referrals a simulation request asks for: `?synthetic=` (real ones only when absent). */
 export function simulationSelection(query: Record<string, unknown>): SyntheticSelection {
   const issues: Issue[] = [];

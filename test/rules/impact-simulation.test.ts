@@ -7,7 +7,7 @@ import { searchReferrals } from '../../src/rules/rule-set-lint.js';
 import { expectError } from '../support/error-shape.js';
 import { aKneeReferral } from '../support/referral-factory.js';
 import { db, version1Registry as registry, version1RulesDir, testApp, type TestApp } from '../support/test-app.js';
-import { storedReferrals } from '../../src/referrals/simulate-impact.js';
+import { storedReferralPages } from '../../src/referrals/simulate-impact.js';
 
 const version = (v: string) => {
   const compiled = registry.get('msk-triage', v);
@@ -73,7 +73,8 @@ describe('impact simulation', function () {
     const gp = await t.gpOf('J82001');
     for (let i = 0; i < 5; i++) expect((await gp.post('/api/v1/referrals').send(elbowAfter(i))).status).to.equal(201);
     const all = (await db.query<{ id: string }>('select id from referrals order by received_at, id')).map((r) => r.id);
-    const paged = (await storedReferrals(db, { page: 3, synthetic: 'include' })).map((item) => item.id);
+    const paged: string[] = [];
+    for await (const page of storedReferralPages(db, { page: 3, synthetic: 'include' })) paged.push(...(JSON.parse(page) as Array<[string, unknown]>).map(([id]) => id));
     expect(paged).to.deep.equal(all);
     expect(new Set(paged).size).to.equal(paged.length);
   });
