@@ -15,7 +15,8 @@ import { serviceMetrics } from './http/service-metrics.js';
 import type { Logger } from './log/logger.js';
 import { RuleSetLoadError, formatProblem } from './rules/rule-set-loader.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
-import { scanRulesFolder, type FolderScan } from './rules/rules-folder-scan.js';
+import { scanRulesFolderRemembering } from './rules/agreement-record.js';
+import type { FolderScan } from './rules/rules-folder-scan.js';
 import { watchActivations } from './rulesets/activation-watch.js';
 import { logLeftOut } from './rulesets/draft-reload.js';
 import { startupRegistry } from './rulesets/rule-set-lifecycle.js';
@@ -82,7 +83,7 @@ async function openAndMigrate(config: Config, options: ServiceOptions): Promise<
   try {
     if (!db) ({ db, socketPath } = await openServiceDatabase(config));
     const applied = await migrate(db);
-    options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied });
+    options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied, sinceProcessStartMs: Math.round(performance.now()) });
     return { db, owned: !options.db, ...(socketPath ? { socketPath } : {}) };
   } catch (error) {
     if (db && !options.db) await db.close().catch(() => undefined);
@@ -90,23 +91,33 @@ async function openAndMigrate(config: Config, options: ServiceOptions): Promise<
   }
 }
 
+/** What is wrong with RULES_DIR as a StartupError (after an error line), or the error itself if it is something else. */
+function startupErrorOf(error: unknown, logger: Logger): unknown {
+  if (!(error instanceof RuleSetLoadError)) return error;
+  logger.error('rule sets failed to load', { event: 'startup.rulesets-invalid', problems: error.problems.length });
+  return new StartupError(error.message);
+}
+
+/** Every version folder under RULES_DIR read and checked; it needs no database, so it runs while the database opens. */
+async function scanRules(config: Config): Promise<{ scan?: FolderScan; error?: unknown }> {
+  try {
+    return { scan: await scanRulesFolderRemembering(config.rulesDir, config.dataDir === IN_MEMORY ? undefined : config.dataDir) };
+  } catch (error) {
+    return { error };
+  }
+}
+
 /**
  * Every version under RULES_DIR: a broken draft is left out (an error line each, and /readyz says
  * so); a broken released or scheduled version stops start-up (rule-set-lifecycle.ts).
  */
-async function loadRegistry(config: Config, db: Database, clock: () => Date, logger: Logger): Promise<{ registry: RuleSetRegistry; scan: FolderScan }> {
+async function loadRegistry(config: Config, db: Database, scan: FolderScan, clock: () => Date, logger: Logger): Promise<RuleSetRegistry> {
   let registry: RuleSetRegistry;
-  let scan: FolderScan;
   try {
     const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
-    scan = await scanRulesFolder(config.rulesDir);
     registry = await startupRegistry(db, config.rulesDir, scan, clock, pins);
   } catch (error) {
-    if (error instanceof RuleSetLoadError) {
-      logger.error('rule sets failed to load', { event: 'startup.rulesets-invalid', problems: error.problems.length });
-      throw new StartupError(error.message);
-    }
-    throw error;
+    throw startupErrorOf(error, logger);
   }
   for (const summary of registry.summaries()) {
     logger.info('rule set loaded', { event: 'startup.ruleset-loaded', rulesetId: summary.id, activeVersion: summary.activeVersion, versions: summary.versions.map((v) => v.version) });
@@ -116,19 +127,24 @@ async function loadRegistry(config: Config, db: Database, clock: () => Date, log
     const leftOut = registry.leftOut().filter((entry) => entry.id === config.rulesetId).flatMap((entry) => entry.problems.map((p) => `\n  left out: ${formatProblem(p)}`));
     throw new StartupError(`RULESET_ID ${config.rulesetId} names no loaded rule set${leftOut.join('')}`);
   }
-  return { registry, scan };
+  return registry;
 }
 
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
   const { logger } = options;
   const clock = options.clock ?? (() => new Date());
-  const { db, owned, socketPath } = await openAndMigrate(config, options);
+  // The database opens in a thread of its own (or on a server) while this thread reads the rules.
+  const opening = openAndMigrate(config, options);
+  opening.catch(() => undefined); // awaited below: not an unhandled rejection while the rules are read
+  const scanned = await scanRules(config);
+  const { db, owned, socketPath } = await opening;
   const closeDb = () => (owned ? db.close() : Promise.resolve());
   let registry: RuleSetRegistry;
-  let scan: FolderScan;
   let oidc: OidcVerifier | undefined;
+  const { scan } = scanned;
   try {
-    ({ registry, scan } = await loadRegistry(config, db, clock, logger));
+    if (!scan) throw startupErrorOf(scanned.error, logger);
+    registry = await loadRegistry(config, db, scan, clock, logger);
     try {
       oidc = config.oidc ? oidcVerifier(config.oidc) : undefined;
     } catch (error) {
@@ -251,5 +267,7 @@ function logReady(logger: Logger, config: Config, running: { port: number; regis
     ...location,
     ...(metricsUrl ? { metricsUrl } : {}),
     pid: process.pid,
+    // From the process's start: Node, its modules, the database and the rules.
+    sinceProcessStartMs: Math.round(performance.now()),
   });
 }

@@ -8,10 +8,10 @@ import type { Actor } from '../auth/principal.js';
 import type { Config, Env } from '../config.js';
 import type { Signatory } from '../rulesets/rule-set-activation.js';
 import { formatProblem } from '../rules/rule-set-loader.js';
-import { scanRulesFolder } from '../rules/rules-folder-scan.js';
+import { scanRulesFolderRemembering } from '../rules/agreement-record.js';
 import { registryFromDatabase } from '../rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
-import type { Database } from '../store/database.js';
+import { IN_MEMORY, type Database } from '../store/database.js';
 import { openDatabase } from '../store/embedded-server.js';
 import { migrate } from '../store/migrations.js';
 
@@ -64,7 +64,7 @@ export async function withDatabase<T>({ config, io }: Command, work: (db: Databa
  */
 export async function registryFor({ config, io }: Command, db: Database, options: { quiet?: boolean } = {}): Promise<RuleSetRegistry> {
   const pins = config.rulesetVersion ? { [config.rulesetId]: config.rulesetVersion } : {};
-  const folders = [...(await scanRulesFolder(config.rulesDir)).values()];
+  const folders = [...(await scanRulesFolderRemembering(config.rulesDir, config.dataDir === IN_MEMORY ? undefined : config.dataDir)).values()];
   const skipped = folders.flatMap((folder) => folder.problems);
   if (!options.quiet) {
     for (const problem of skipped.slice(0, 3)) io.err(`msk-triage: left out: ${formatProblem(problem)}`);

@@ -171,6 +171,16 @@ const AGREEMENT_SEED = 1;
 /** Agreement is a property of a version's content: checked once per content hash in a process. */
 const agreedContent = new Set<string>();
 
+/** Content hashes whose agreement was recorded by an earlier run of this same code (agreement-record.ts). */
+export function trustAgreement(sha256s: Iterable<string>): void {
+  for (const sha256 of sha256s) agreedContent.add(sha256);
+}
+
+/** The content hashes on which the channels have agreed in this process, or were trusted to. */
+export function agreedContentHashes(): string[] {
+  return [...agreedContent];
+}
+
 /** The two channels on a seeded sample of generated referrals (never real data): the first difference, if any. */
 async function channelProblems(compiled: CompiledRuleSet, file: string): Promise<LoadProblem[]> {
   if (agreedContent.has(compiled.sha256)) return [];

@@ -45,6 +45,7 @@ import { measureSimulation, type SimulationResult } from './simulation.js';
 import { RequestSource } from './request-source.js';
 import { measureRequestParts, type RequestPart } from './request-parts.js';
 import { startServer, type ChildServer } from './servers.js';
+import { measureStartUp, startUpReport, startUpTargets, type StartUpResult } from './start-up.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TRIAGE_PATH = '/api/v1/triage';
@@ -69,9 +70,9 @@ const EVALUATED: SuccessStatuses = new Set([200]);
 /** 201 stored with a route; 202 stored without one, awaiting manual triage. */
 const STORED: SuccessStatuses = new Set([201, 202]);
 
-/** BENCH_ONLY=in-process,http,submissions,simulation: only those parts (http alone: the service against the echo, about 40 s). */
+/** BENCH_ONLY=in-process,http,submissions,simulation,start-up,overload: only those parts (http alone: the service against the echo, about 40 s). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter((part) => part !== ''));
-const runsPart = (part: 'in-process' | 'http' | 'submissions' | 'simulation') => ONLY.size === 0 || ONLY.has(part) || (part === 'http' && ONLY.has('submissions'));
+const runsPart = (part: 'in-process' | 'http' | 'submissions' | 'simulation' | 'start-up' | 'overload') => ONLY.size === 0 || ONLY.has(part) || (part === 'http' && ONLY.has('submissions'));
 const ONLY_HTTP = runsPart('http') && !runsPart('submissions');
 /** BENCH_CPU_PROF=<dir>: the service of part 2 writes a V8 CPU profile (node --cpu-prof) there when it stops. */
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
@@ -431,17 +432,18 @@ async function main(): Promise<void> {
     );
   }
   const simulations = runsPart('simulation') ? await measureSimulations() : [];
+  const bodies = syntheticReferrals(BODY_POOL, SEED + 1).map((referral) =>
+    JSON.stringify({ ...referral, referrer: { ...referral.referrer, odsCode: BENCH_PRACTICE } }),
+  );
+  const startUp = runsPart('start-up') ? await measureStartUpPart(bodies) : undefined;
   const targetsOf = (http?: { triage: HttpResults; echo: HttpResults }) =>
     `Targets (for information; the bench never fails on speed):\n${inProcess ? `${inProcessTargets(inProcess)}\n` : ''}` +
-    `${http ? `${httpTargets(http.triage, http.echo)}\n` : ''}${simulations.length > 0 ? `${simulationTargets(simulations)}\n` : ''}`;
+    `${http ? `${httpTargets(http.triage, http.echo)}\n` : ''}${simulations.length > 0 ? `${simulationTargets(simulations)}\n` : ''}` +
+    `${startUp ? `${startUpTargets(startUp)}\n` : ''}`;
   if (!runsPart('http')) {
     process.stdout.write(`${targetsOf()}\nbench took ${seconds(benchStartedAt)}\n`);
     return;
   }
-
-  const bodies = syntheticReferrals(BODY_POOL, SEED + 1).map((referral) =>
-    JSON.stringify({ ...referral, referrer: { ...referral.referrer, odsCode: BENCH_PRACTICE } }),
-  );
 
   // Part 2, and part 3 on PGlite: the service in a new temporary DATA_DIR, the echo beside it.
   const pglite = pgliteDatabase();
@@ -512,6 +514,15 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`${targetsOf({ triage, echo: echoResults })}\nbench took ${seconds(benchStartedAt)}\n`);
+}
+
+async function measureStartUpPart(bodies: readonly string[]): Promise<StartUpResult> {
+  const db = pgliteDatabase();
+  const remove = ownDatabase(db);
+  const result = await measureStartUp(ROOT, db, bodies, BENCH_PRACTICE);
+  await release(remove);
+  process.stdout.write(`${startUpReport(result)}\n\n`);
+  return result;
 }
 
 async function measureSimulations(): Promise<SimulationResult[]> {

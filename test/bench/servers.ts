@@ -24,6 +24,8 @@ export interface ChildServer {
    * seconds: what a request costs whatever else the machine is doing.
    */
   cpuSeconds(): number | undefined;
+  /** The process's resident memory (VmRSS, from /proc: Linux only), in megabytes. */
+  residentMegabytes(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,16 @@ function cpuSecondsOf(pid: number): number | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/<pid>/status: `VmRSS:   123456 kB`. */
+function residentMegabytesOf(pid: number): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
   } catch {
     return undefined;
   }
@@ -75,7 +87,7 @@ export async function startServer(
   name: string,
   script: string,
   readyPath: string,
-  options: { cwd: string; env?: Record<string, string>; nodeArgs?: readonly string[] },
+  options: { cwd: string; env?: Record<string, string>; nodeArgs?: readonly string[]; pollMs?: number },
 ): Promise<ChildServer> {
   const port = await freePort();
   const origin = new URL(`http://${HOST}:${port}`);
@@ -116,7 +128,7 @@ export async function startServer(
       await stop();
       throw new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s:\n${tail}`);
     }
-    await sleep(100);
+    await sleep(options.pollMs ?? 100);
   }
   return {
     name,
@@ -125,6 +137,7 @@ export async function startServer(
       if (gone()) throw died();
     },
     cpuSeconds: () => (child.pid === undefined ? undefined : cpuSecondsOf(child.pid)),
+    residentMegabytes: () => (child.pid === undefined ? undefined : residentMegabytesOf(child.pid)),
     stop,
   };
 }
