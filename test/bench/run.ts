@@ -45,6 +45,7 @@ import { measureSimulation, type SimulationResult } from './simulation.js';
 import { RequestSource } from './request-source.js';
 import { measureRequestParts, type RequestPart } from './request-parts.js';
 import { startServer, type ChildServer } from './servers.js';
+import { measureOverload, overloadReport, overloadTargets, type OverloadResult } from './overload.js';
 import { measureStartUp, startUpReport, startUpTargets, type StartUpResult } from './start-up.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -436,10 +437,11 @@ async function main(): Promise<void> {
     JSON.stringify({ ...referral, referrer: { ...referral.referrer, odsCode: BENCH_PRACTICE } }),
   );
   const startUp = runsPart('start-up') ? await measureStartUpPart(bodies) : undefined;
+  const overload = runsPart('overload') ? await measureOverloadPart(bodies) : undefined;
   const targetsOf = (http?: { triage: HttpResults; echo: HttpResults }) =>
     `Targets (for information; the bench never fails on speed):\n${inProcess ? `${inProcessTargets(inProcess)}\n` : ''}` +
     `${http ? `${httpTargets(http.triage, http.echo)}\n` : ''}${simulations.length > 0 ? `${simulationTargets(simulations)}\n` : ''}` +
-    `${startUp ? `${startUpTargets(startUp)}\n` : ''}`;
+    `${startUp ? `${startUpTargets(startUp)}\n` : ''}${overload ? `${overloadTargets(overload, 'PGlite')}\n` : ''}`;
   if (!runsPart('http')) {
     process.stdout.write(`${targetsOf()}\nbench took ${seconds(benchStartedAt)}\n`);
     return;
@@ -514,6 +516,17 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`${targetsOf({ triage, echo: echoResults })}\nbench took ${seconds(benchStartedAt)}\n`);
+}
+
+async function measureOverloadPart(bodies: readonly string[]): Promise<OverloadResult> {
+  const db = pgliteDatabase();
+  const remove = ownDatabase(db);
+  const { server, stop, headers } = await startService(db);
+  const result = await measureOverload(server, bodies, headers);
+  await release(stop);
+  await release(remove);
+  process.stdout.write(`${overloadReport(result, db.label)}\n\n`);
+  return result;
 }
 
 async function measureStartUpPart(bodies: readonly string[]): Promise<StartUpResult> {
