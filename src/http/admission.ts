@@ -11,6 +11,7 @@
 import type { RequestHandler } from 'express';
 import { ApiError } from '../domain/error-catalogue.js';
 import type { Readiness } from './health-router.js';
+import onHeaders from 'on-headers';
 
 export interface AdmissionLimits {
   /** requests under /api/v1 being worked on at once */
@@ -80,10 +81,15 @@ export class Admission {
   }
 }
 
-/** While draining, every answer closes its connection. */
+/**
+ * While draining, every answer closes its connection: decided when the answer's headers are written,
+ * so that a request that came in before the signal and is answered after it says so too.
+ */
 export function closeWhileDraining(readiness: Readiness): RequestHandler {
   return (_req, res, next) => {
-    if (readiness.shuttingDown) res.setHeader('Connection', 'close');
+    onHeaders(res, () => {
+      if (readiness.shuttingDown) res.setHeader('Connection', 'close');
+    });
     next();
   };
 }

@@ -6,8 +6,10 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { IN_MEMORY } from '../../src/store/database.js';
+import http from 'node:http';
+import { IN_MEMORY, openPglite } from '../../src/store/database.js';
 import { issueTokenWithCli } from '../support/cli-tokens.js';
 import { aReferral } from '../support/referral-factory.js';
 import { ruleSetCopies, type Copy } from '../support/rule-set-copies.js';
@@ -57,6 +59,50 @@ const errorCode = (answer: { body: Record<string, unknown> }) => (answer.body.er
 const authFailures = (started: Started) =>
   started.stdout().split('\n').filter((l) => l.includes('"auth.failed"')).map((l) => (JSON.parse(l) as { reason: string }).reason);
 
+interface LoadAnswer {
+  /** the HTTP status, or the client's error code (ECONNREFUSED, ECONNRESET, …) */
+  status: number | string;
+  id: string;
+  connection: string | undefined;
+  /** performance.now() when the answer ended */
+  at: number;
+}
+
+/** POST /api/v1/referrals 20 times a second on keep-alive connections until the service refuses connections; `stop` waits for every answer. */
+function submissionsUntilGone(port: number, token: string): { stop: () => Promise<LoadAnswer[]> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const answers: Promise<LoadAnswer>[] = [];
+  let refused = false;
+  const send = () => new Promise<LoadAnswer>((resolve) => {
+    const body = JSON.stringify(aReferral());
+    const request = http.request({ host: '127.0.0.1', port, path: '/api/v1/referrals', method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': randomUUID() } }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => {
+        const id = response.statusCode === 201 ? ((JSON.parse(text) as { id?: string }).id ?? '') : '';
+        resolve({ status: response.statusCode ?? 0, id, connection: response.headers.connection, at: performance.now() });
+      });
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED') refused = true;
+      resolve({ status: error.code ?? error.message, id: '', connection: undefined, at: performance.now() });
+    });
+    request.end(body);
+  });
+  const timer = setInterval(() => {
+    if (refused) clearInterval(timer);
+    else answers.push(send());
+  }, 50);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      const all = await Promise.all(answers);
+      agent.destroy();
+      return all;
+    },
+  };
+}
+
 describe('the service process', function () {
   this.timeout(120_000);
 
@@ -86,8 +132,8 @@ describe('the service process', function () {
     expect(started.stdout()).to.contain('"event":"shutdown.finished"');
   });
 
-  it('serves the holders of tokens the command line issued in its data folder, and exits 0 after draining on SIGTERM', async () => {
-    const env = { DATA_DIR: tempDir('msk-data-'), DATABASE_URL: '' };
+  it('serves the holders of tokens the command line issued in its data folder, and on SIGTERM under load answers every request it accepted, with Connection: close, then exits 0', async () => {
+    const env = { DATA_DIR: tempDir('msk-data-'), DATABASE_URL: '', SHUTDOWN_DELAY_MS: '300' };
     const gp = await issueTokenWithCli(env, { role: 'gp', name: 'Dr G Practice', practice: 'J82001' });
     const started = startService(env);
     const port = await listeningPort(started);
@@ -100,8 +146,31 @@ describe('the service process', function () {
     const read = await call(port, gp.token, 'GET', `/api/v1/referrals/${submitted.body.id as string}`);
     expect(read.status).to.equal(200);
     expect(read.body).to.have.all.keys('id', 'status', 'receivedAt', 'updatedAt', 'referral', 'decision'); // the GP's view
+
+    // Submissions keep arriving, 20 a second on keep-alive connections, while the service is told to stop.
+    const load = submissionsUntilGone(port, gp.token);
+    await new Promise((resolve) => setTimeout(resolve, 600));
     started.child.kill('SIGTERM');
+    const sigtermAt = performance.now();
     expect(await started.exited).to.equal(0);
+    const answers = await load.stop();
+    const answered = answers.filter((a) => a.status === 201);
+    expect(answered.length, 'submissions answered before the stop').to.be.greaterThan(4);
+    // 503 SERVICE_OVERLOADED is a documented answer (nothing stored) when this machine is busy.
+    expect(answers.filter((a) => typeof a.status === 'number' && a.status !== 201 && a.status !== 503), 'answers other than 201 and 503').to.deep.equal([]);
+    // Every answer sent after the signal told the client to close its connection.
+    expect(answered.filter((a) => a.at > sigtermAt + 50 && a.connection !== 'close')).to.deep.equal([]);
+    // No casualties: every referral the service stored was answered to its client (a request refused
+    // at the closed door, never read, is one the client knows to send again).
+    const db = await openPglite(env.DATA_DIR);
+    try {
+      const stored = (await db.query<{ id: string }>('select id from referrals')).map((row) => row.id);
+      const answeredIds = new Set([submitted.body.id as string, ...answered.map((a) => a.id)]);
+      expect(stored.filter((id) => !answeredIds.has(id)), 'stored but never answered').to.deep.equal([]);
+      expect(stored.length).to.equal(answeredIds.size);
+    } finally {
+      await db.close();
+    }
     expect(started.stdout()).to.contain('"event":"shutdown.finished"');
     expect(started.stderr()).to.not.contain('no one can call');
     expect(authFailures(started)).to.deep.equal(['no-credentials']);
