@@ -25,6 +25,7 @@ import { databaseLocation } from './store/database-location.js';
 import { serveEmbeddedDatabase } from './store/embedded-server.js';
 import { migrate } from './store/migrations.js';
 import { usableTokenCount } from './store/token-store.js';
+import { inspectVersionInWorker } from './rules/version-check.js';
 
 /** Why the service did not start: the message for the operator, and the exit code it stands for. */
 export class StartupError extends Error {
@@ -157,7 +158,8 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   // Without LISTEN (the embedded database), an activation made at the command line is seen by polling: every second at most.
   // Each check also reads RULES_DIR again for drafts, and carries out the scheduled activations due.
   const intervalMs = db.listen ? config.rulesetCheckMs : Math.min(config.rulesetCheckMs, 1_000);
-  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs, clock, scan });
+  // A changed draft, or a version activated elsewhere, is checked in the checks' worker thread: the event loop stays free.
+  const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs, clock, scan, inspect: inspectVersionInWorker });
 
   const usableTokens = await usableTokenCount(db);
   logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens });

@@ -15,6 +15,7 @@ import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateActivationRequest, validateApprovalRequest, validateScheduleCancellationRequest, validateSimulationRequest } from '../schemas/schema-registry.js';
 import type { Database } from '../store/database.js';
 import { ApiError, type ErrorCode } from '../domain/error-catalogue.js';
+import { inspectVersionInWorker } from '../rules/version-check.js';
 
 /**
  * The body as its schema (schemas/*-request.schema.json) allows it, or `code` listing each problem.
@@ -114,7 +115,7 @@ export function rulesetsRouter(deps: RulesetsDeps): Router {
         // Read a page at a time while the pages before are tallied: never every referral in memory at once.
         const items = storedReferralPages(deps.db, { synthetic });
         // De-identified aggregates only: a clinical lead sees no referral.
-        res.json(await simulateImpact(deps, { ruleset: req.params.id, from, to: req.params.version, items, withIds: false }));
+        res.json(await simulateImpact({ ...deps, inspect: inspectVersionInWorker }, { ruleset: req.params.id, from, to: req.params.version, items, withIds: false }));
       } finally {
         simulating = false;
       }

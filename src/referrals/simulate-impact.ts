@@ -14,7 +14,7 @@ import { referralsJsonPage } from '../store/referral-store.js';
 import { todayInLondon } from '../domain/calendar.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RULESET_FILE, formatProblem, inspectVersion } from '../rules/rule-set-loader.js';
+import { RULESET_FILE, formatProblem, inspectVersion, type VersionInspector } from '../rules/rule-set-loader.js';
 import type { CompiledRuleSet } from '../rules/compiled-rule-set.js';
 import { RELOAD_HINT, notLoadedYet } from '../rulesets/rule-set-activation.js';
 
@@ -48,6 +48,8 @@ export interface SimulationDeps {
   registry: RuleSetRegistry;
   rulesDir: string;
   clock: () => Date;
+  /** checks each version folder (default: on this thread; the service: in its checks' worker thread) */
+  inspect?: VersionInspector;
 }
 
 export async function simulateImpact(
@@ -64,7 +66,7 @@ export async function simulateImpact(
   }
   const compiled = new Map<string, CompiledRuleSet>();
   for (const version of new Set([from as string, options.to])) {
-    const inspection = await inspectVersion(path.join(deps.rulesDir, options.ruleset, version));
+    const inspection = await (deps.inspect ?? inspectVersion)(path.join(deps.rulesDir, options.ruleset, version));
     const problems = inspection.problems.map((p) => ({ path: p.path ?? '/', message: formatProblem(p) }));
     if (!inspection.compiled) throw new ApiError('RULESET_VERSION_INVALID', problems);
     // Only what this service has loaded, and so serves to ?version=: a draft written or changed since

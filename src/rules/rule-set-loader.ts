@@ -96,12 +96,20 @@ export async function inspectVersion(dir: string): Promise<VersionInspection> {
   return { dir, problems, ...loaded };
 }
 
-/** Loads one version folder; problems are appended, and undefined is returned when it cannot load. */
-export async function loadVersion(dir: string, problems: LoadProblem[]): Promise<LoadedVersion | undefined> {
-  const inspection = await inspectVersion(dir);
-  problems.push(...inspection.problems);
-  const { compiled, cases, caseResults } = inspection;
+/** What inspects a version folder: inspectVersion on this thread, or inspectVersionInWorker (version-check.ts). */
+export type VersionInspector = (dir: string) => Promise<VersionInspection>;
+
+/** The loaded version an inspection found, when it found no problem. */
+export function loadedOf(inspection: VersionInspection): LoadedVersion | undefined {
+  const { compiled, cases, caseResults, dir } = inspection;
   return inspection.problems.length === 0 && compiled && cases && caseResults ? { compiled, cases, caseResults, dir } : undefined;
+}
+
+/** Loads one version folder; problems are appended, and undefined is returned when it cannot load. */
+export async function loadVersion(dir: string, problems: LoadProblem[], inspect: VersionInspector = inspectVersion): Promise<LoadedVersion | undefined> {
+  const inspection = await inspect(dir);
+  problems.push(...inspection.problems);
+  return loadedOf(inspection);
 }
 
 async function loadVersionParts(dir: string, problems: LoadProblem[]): Promise<Partial<LoadedVersion>> {

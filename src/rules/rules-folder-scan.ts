@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CASES_FILE, RULESET_FILE, loadVersion, versionFolders, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
+import { CASES_FILE, RULESET_FILE, inspectVersion, loadVersion, versionFolders, type LoadProblem, type LoadedVersion, type VersionInspector } from './rule-set-loader.js';
 
 export interface ScannedFolder {
   dir: string;
@@ -53,10 +53,10 @@ async function declaredStatus(dir: string): Promise<string | undefined> {
 }
 
 /** Reads one folder: its fingerprint first, so that a change made while it is inspected is seen by the next scan. */
-export async function scanFolder(dir: string): Promise<ScannedFolder> {
+export async function scanFolder(dir: string, inspect: VersionInspector = inspectVersion): Promise<ScannedFolder> {
   const fingerprint = await folderFingerprint(dir);
   const problems: LoadProblem[] = [];
-  const loaded = await loadVersion(dir, problems);
+  const loaded = await loadVersion(dir, problems, inspect);
   return {
     dir, id: path.basename(path.dirname(dir)), version: path.basename(dir), fingerprint, problems,
     ...(loaded ? { loaded } : { declaredStatus: await declaredStatus(dir) }),
@@ -65,14 +65,15 @@ export async function scanFolder(dir: string): Promise<ScannedFolder> {
 
 /**
  * Every version folder under `rulesDir`; a folder whose fingerprint is what `previous` recorded keeps
- * its previous result unless `force`. Throws RuleSetLoadError if `rulesDir` cannot be read.
+ * its previous result unless `force`. Throws RuleSetLoadError if `rulesDir` cannot be read. `inspect`
+ * checks a folder (default: on this thread; a running service does it in its checks' worker thread).
  */
-export async function scanRulesFolder(rulesDir: string, previous: FolderScan = new Map(), options: { force?: boolean } = {}): Promise<FolderScan> {
+export async function scanRulesFolder(rulesDir: string, previous: FolderScan = new Map(), options: { force?: boolean; inspect?: VersionInspector } = {}): Promise<FolderScan> {
   const scan = new Map<string, ScannedFolder>();
   for (const dir of await versionFolders(rulesDir)) {
     const before = previous.get(dir);
     if (before && !options.force && before.fingerprint === (await folderFingerprint(dir))) scan.set(dir, before);
-    else scan.set(dir, await scanFolder(dir));
+    else scan.set(dir, await scanFolder(dir, options.inspect));
   }
   return scan;
 }

@@ -7,13 +7,13 @@
  * rebuilds on its own thread only the cheap part: the compiled rule set, from the checked document.
  */
 import path from 'node:path';
-import type { IsoDate } from '../domain/calendar.js';
+import { todayInLondon, type IsoDate } from '../domain/calendar.js';
 import type { RuleCases } from '../generated/rule-cases.js';
 import type { RuleSet } from '../generated/ruleset.js';
 import { CompiledRuleSet } from './compiled-rule-set.js';
 import { ratchetFailures } from './invariant-proof.js';
 import type { CaseResult } from './rule-cases.js';
-import { RULESET_FILE, inspectVersion, type LoadProblem, type LoadedVersion } from './rule-set-loader.js';
+import { RULESET_FILE, agreedContentHashes, inspectVersion, trustAgreement, type LoadProblem, type LoadedVersion, type VersionInspection } from './rule-set-loader.js';
 import { lintRuleSet, type Finding } from './rule-set-lint.js';
 import { WorkerQueue } from './worker-queue.js';
 
@@ -26,6 +26,8 @@ export interface VersionCheckRequest {
   /** the documents of the versions whose invariants bind this one: the active one and every one released */
   predecessors: readonly RuleSet[];
   evaluationDate: IsoDate;
+  /** content hashes on which this code has already seen the two channels agree: not checked again */
+  agreed?: readonly string[];
 }
 
 export interface VersionCheck {
@@ -45,6 +47,7 @@ export interface VersionCheck {
 
 /** Runs every check, on the thread it is called on. */
 export async function checkVersion(request: VersionCheckRequest): Promise<VersionCheck> {
+  if (request.agreed) trustAgreement(request.agreed);
   const { dir, problems, compiled, cases, caseResults } = await inspectVersion(request.dir);
   if (!compiled || !cases || !caseResults) return { dir, problems, findings: [], ratchet: [], ...(cases ? { cases } : {}) };
   const findings = request.lint === false ? [] : lintRuleSet({ file: path.join(dir, RULESET_FILE), ruleSet: compiled.document, compiled, caseResults, ...(request.searchSize ? { searchSize: request.searchSize } : {}) });
@@ -67,4 +70,15 @@ export function loadedFromCheck(check: VersionCheck): LoadedVersion | undefined 
   // The same document hashes the same on any thread; a difference would mean it changed in between.
   if (compiled.sha256 !== sha256) throw new Error(`rule set ${compiled.id} ${compiled.version}: the checked document hashes to ${sha256 ?? '?'} but to ${compiled.sha256} here`);
   return { compiled, cases, caseResults, dir };
+}
+
+/**
+ * What the loader checks of a version folder (no linter, no ratchet), in the checks' worker thread:
+ * the same answer as inspectVersion, without holding this thread for the cases, the channels'
+ * agreement and the proofs. What a running service uses for drafts, activations and simulations.
+ */
+export async function inspectVersionInWorker(dir: string): Promise<VersionInspection> {
+  const check = await checkVersionInWorker({ dir, lint: false, predecessors: [], evaluationDate: todayInLondon(), agreed: agreedContentHashes() });
+  const loaded = loadedFromCheck(check);
+  return { ...(loaded ?? (check.cases ? { cases: check.cases } : {})), dir: check.dir, problems: check.problems };
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { Database } from '../store/database.js';
 import { ACTIVATION_CHANNEL, RELOAD_CHANNEL, currentActivations, latestReloadRequest, pendingSchedules } from '../store/ruleset-store.js';
-import { inspectVersion } from '../rules/rule-set-loader.js';
+import { inspectVersion, type VersionInspector } from '../rules/rule-set-loader.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { FolderScan } from '../rules/rules-folder-scan.js';
 import { reloadDrafts } from './draft-reload.js';
@@ -27,6 +27,8 @@ export interface WatchDeps {
   clock?: () => Date;
   /** the rules folder as the service read it at start-up: with it, each check reads the drafts again */
   scan?: FolderScan;
+  /** checks a version folder (default: on this thread; the service: in its checks' worker thread) */
+  inspect?: VersionInspector;
 }
 
 /** A running watch: stop it, or make the check its timer makes, now. */
@@ -41,7 +43,7 @@ export async function syncActivations(deps: Omit<WatchDeps, 'intervalMs'>): Prom
   for (const [id, wanted] of await currentActivations(deps.db)) {
     const current = deps.registry.active(id);
     if (!current || (current.version === wanted.version && current.sha256 === wanted.sha256)) continue;
-    const inspection = await inspectVersion(path.join(deps.rulesDir, id, wanted.version));
+    const inspection = await (deps.inspect ?? inspectVersion)(path.join(deps.rulesDir, id, wanted.version));
     const { compiled, cases, caseResults } = inspection;
     if (!compiled || !cases || !caseResults || inspection.problems.length > 0 || compiled.sha256 !== wanted.sha256) {
       deps.logger.error('activated rule-set version cannot be loaded here; keeping the current one', {

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { RULESET_FILE, formatProblem } from '../rules/rule-set-loader.js';
+import { RULESET_FILE, formatProblem, type VersionInspector } from '../rules/rule-set-loader.js';
 import type { LeftOutVersion, RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { scanRulesFolder, type FolderScan, type ScannedFolder } from '../rules/rules-folder-scan.js';
 import type { Database } from '../store/database.js';
@@ -17,6 +17,8 @@ export interface DraftReloadDeps {
   registry: RuleSetRegistry;
   rulesDir: string;
   logger: Logger;
+  /** checks a changed folder (default: on this thread) */
+  inspect?: VersionInspector;
 }
 
 /** How many of a left-out draft's problems a log line or /readyz lists. */
@@ -39,7 +41,7 @@ const leftOutOf = (folder: ScannedFolder): LeftOutVersion => ({ id: folder.id, v
  */
 export async function reloadDrafts(deps: DraftReloadDeps, previous: FolderScan, options: { force?: boolean; fixed?: (id: string, version: string) => boolean } = {}): Promise<FolderScan> {
   const { registry, logger } = deps;
-  const scan = await scanRulesFolder(deps.rulesDir, previous, { force: options.force ?? false });
+  const scan = await scanRulesFolder(deps.rulesDir, previous, { force: options.force ?? false, ...(deps.inspect ? { inspect: deps.inspect } : {}) });
   const fixed = (id: string, version: string) => registry.isReleased(id, version) || registry.active(id)?.version === version || (options.fixed?.(id, version) ?? false);
   for (const folder of scan.values()) {
     const before = previous.get(folder.dir);
