@@ -33,7 +33,7 @@ const USAGE = `usage:
                                                       issue a bearer token (ROLE: gp, triage-clinician, clinical-lead, operator;
                                                       a gp token needs --practice); printed once, on the last line
   msk-triage token list [--json]                      the tokens: id, role, practice, state, name (never the token)
-  msk-triage token revoke ID                          refuse that token from the next request on
+  msk-triage token revoke ID                          refuse that token (within a second, everywhere)
   msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
   msk-triage referrals replay (ID ... | --all [--synthetic include|only])
                                                       re-evaluate stored referrals; report any that differ

@@ -108,7 +108,7 @@ export async function tokenRevoke(command: Command, args: string[]): Promise<num
       return true;
     });
     if (revoked) {
-      io.out(`revoked token ${id}: it is refused from the next request on`);
+      io.out(`revoked token ${id}: every running instance refuses it within a second`);
       return 0;
     }
     io.out(`no token ${given} to revoke (unknown, or revoked already)`);

@@ -63,9 +63,18 @@ export async function reconcileWithDatabase(db: Database, loaded: readonly Loade
  * from the activations. A pinned version must satisfy every invariant that the recorded active
  * version or any released version declares, as an activation must.
  */
-export async function registryFromDatabase(db: Database, loaded: readonly LoadedVersion[], clock: () => Date, pins: Readonly<Record<string, string>> = {}): Promise<RuleSetRegistry> {
+export async function registryFromDatabase(db: Database, all: readonly LoadedVersion[], clock: () => Date, pins: Readonly<Record<string, string>> = {}): Promise<RuleSetRegistry> {
+  // A new rule set whose versions are all drafts (none activated, none pinned) is work in progress:
+  // left out and said so, like a broken draft, never a reason not to start or to run a command.
+  const recorded = await currentActivations(db);
+  const draftsOnly = (id: string) => !recorded.has(id) && pins[id] === undefined && all.every((v) => v.compiled.id !== id || v.compiled.document.status === 'draft');
+  const loaded = all.filter((v) => !draftsOnly(v.compiled.id));
   const active = await reconcileWithDatabase(db, loaded, clock);
   const registry = new RuleSetRegistry(loaded, { ...active, ...pins });
+  for (const version of all.filter((v) => draftsOnly(v.compiled.id))) {
+    const { id, version: number } = version.compiled;
+    registry.leaveOut({ id, version: number, dir: version.dir, problems: [{ file: path.join(version.dir, RULESET_FILE), message: `rule set ${id} has no active version: a new rule set is loaded at start-up, with one version whose file says status active` }] });
+  }
   for (const { rulesetId, version } of await releasedVersions(db)) registry.markReleased(rulesetId, [version]);
   // The recorded active version is released, so the pinned one is checked against it and all before it.
   const problems: LoadProblem[] = [];

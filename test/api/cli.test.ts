@@ -180,7 +180,7 @@ describe('the msk-triage token commands', function () {
     const id = created.gp?.id ?? '';
     const revoked = await cli('token', 'revoke', id);
     expect(revoked.status, revoked.stderr).to.equal(0);
-    expect(revoked.stdout).to.equal(`revoked token ${id}: it is refused from the next request on\n`);
+    expect(revoked.stdout).to.equal(`revoked token ${id}: every running instance refuses it within a second\n`);
 
     const text = await cli('token', 'list');
     expect(text.status, text.stderr).to.equal(0);
@@ -195,7 +195,7 @@ describe('the msk-triage token commands', function () {
     const lead = created.lead?.id ?? '';
     const short = await cli('token', 'revoke', lead.slice(0, 8));
     expect(short.status, short.stdout + short.stderr).to.equal(0);
-    expect(short.stdout).to.equal(`revoked token ${lead}: it is refused from the next request on\n`);
+    expect(short.stdout).to.equal(`revoked token ${lead}: every running instance refuses it within a second\n`);
     expect((await cli('token', 'revoke', lead.slice(0, 7))).status, 'fewer than 8 characters name no token').to.equal(1);
   });
 

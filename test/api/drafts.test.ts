@@ -99,6 +99,30 @@ describe('drafts, as the running service sees them', function () {
     }
   });
 
+  it('starts beside a new rule set whose versions are all drafts, leaving it out and saying why', async () => {
+    const rulesDir = await ruleSetCopies(unchanged, (copy) => {
+      asVersion('0.1.0', 'draft')(copy);
+      copy.ruleset.id = 'msk-paediatrics';
+      copy.cases.ruleset = 'msk-paediatrics';
+    });
+    const { service, events } = await start(own.db, rulesDir);
+    try {
+      const [line] = events('ruleset.draft-left-out');
+      expect(line).to.include({ level: 'error', rulesetId: 'msk-paediatrics', version: '0.1.0' });
+      expect(line?.message).to.match(/msk-paediatrics\/0\.1\.0\/ruleset\.json: rule set msk-paediatrics has no active version/);
+      const ready = await call(service, undefined, 'GET', '/readyz');
+      expect(ready.status).to.equal(200);
+      expect(ready.body.ruleset?.version).to.equal('1.0.0');
+      expect(ready.body.leftOut?.map((entry: { id: string }) => entry.id)).to.deep.equal(['msk-paediatrics']);
+      // The commands run beside it too.
+      const cli = await inProcessCli({ db: own.db, env: { RULES_DIR: rulesDir } })('rules', 'list');
+      expect(cli.status, cli.stderr).to.equal(0);
+      expect(cli.stdout).to.match(/^ {2}1\.0\.0 +active/m);
+    } finally {
+      await service.stop('SIGTERM');
+    }
+  });
+
   it('still refuses to start on a broken released version, naming the file and the problem', async () => {
     const rulesDir = await ruleSetCopies(unchanged, asVersion('1.1.0', 'draft'));
     const cli = inProcessCli({ db: own.db, env: { RULES_DIR: rulesDir }, checkerSearchSize: 300 });
