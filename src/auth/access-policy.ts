@@ -38,7 +38,8 @@ export interface AccessDenial {
   principal: Principal;
   method: string;
   route: string;
-  reason: 'role' | 'other-practice';
+  /** `no-such-referral`: an id that names no referral, recorded as another practice's is, so that both take the same time */
+  reason: 'role' | 'other-practice' | 'no-such-referral';
   referralId?: string;
   /** for the log line only: the request it was refused in */
   requestId?: string;

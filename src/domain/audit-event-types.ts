@@ -16,6 +16,8 @@ export const AUDIT_EVENT_TYPES = [
   'ruleset.activation-scheduled',
   'ruleset.schedule-cancelled',
   'access.denied',
+  'referral.read',
+  'referral.queue-read',
   'token.created',
   'token.revoked',
 ] as const;

@@ -7,11 +7,12 @@ import { decisionFor, maySeeReferral, principalOf, referralViewFor, referringPra
 import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { referralQueue, queueFilter } from '../referrals/referral-queue.js';
+import { recordQueueRead, recordReferralRead } from '../referrals/referral-reads.js';
 import { auditEventView } from '../auth/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
-import { decisionsOf, findReferral, type StoredReferral } from '../store/referral-store.js';
+import { decisionsOf, findReferral, isUuid, type StoredReferral } from '../store/referral-store.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf, requestLogger } from '../log/request-context.js';
@@ -38,10 +39,13 @@ export function referralsRouter(deps: ReferralsDeps): Router {
   async function visibleReferral(req: { method: string }, res: Response, id: string): Promise<StoredReferral> {
     const principal = principalOf(res);
     const referral = await findReferral(deps.db, id);
-    if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
-    if (!maySeeReferral(principal, referral.practiceOds)) {
-      // Recorded if possible; a failed write must not turn this 404 into a 5xx that tells the referral exists.
-      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', referralId: referral.id, requestId: requestIdOf(res) }).catch(() => undefined);
+    if (!referral || !maySeeReferral(principal, referral.practiceOds)) {
+      // Another practice's referral and an id that names none are both recorded, the same way, so
+      // that the two 404s take the same time and neither tells the caller that a referral exists.
+      // Recorded if possible; a failed write must not turn this 404 into a 5xx.
+      const reason = referral ? 'other-practice' : 'no-such-referral';
+      // The id as asked only when it is a UUID: a path may hold anything a caller typed.
+      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason, ...(isUuid(id) ? { referralId: id } : {}), requestId: requestIdOf(res) }).catch(() => undefined);
       throw new ApiError('REFERRAL_NOT_FOUND');
     }
     logDecision(res, { referralId: referral.id });
@@ -87,7 +91,11 @@ export function referralsRouter(deps: ReferralsDeps): Router {
         .json({ ...answer.body, decision: decision ? decisionFor(principal.role, decision) : null });
     })
     .get(async (req, res) => {
-      res.json(await referralQueue(deps.db, queueFilter(req.query)));
+      const filter = queueFilter(req.query);
+      const page = await referralQueue(deps.db, filter);
+      const filters = { status: filter.statuses.join(',') || null, pathway: filter.pathway ?? null, urgency: filter.urgency ?? null, synthetic: filter.synthetic, page: filter.after ? 'next' : 'first' };
+      await recordQueueRead(deps, actorOf(principalOf(res)), filters, page.items.length);
+      res.json(page);
     });
 
   router
@@ -95,7 +103,9 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .all(...deps.guard)
     .get(async (req, res) => {
       const referral = await visibleReferral(req, res, req.params.id);
-      res.json(referralViewFor(principalOf(res).role, referral, await decisionsOf(deps.db, referral.id)));
+      const decisions = await decisionsOf(deps.db, referral.id);
+      await recordReferralRead(deps, actorOf(principalOf(res)), referral.id, 'referral');
+      res.json(referralViewFor(principalOf(res).role, referral, decisions));
     });
 
   router
@@ -112,7 +122,10 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .all(...deps.guard)
     .get(async (req, res) => {
       const referral = await visibleReferral(req, res, req.params.id);
-      res.json({ referralId: referral.id, events: (await referralAuditTrail(deps.db, referral.id)).map(auditEventView) });
+      const events = (await referralAuditTrail(deps.db, referral.id)).map(auditEventView);
+      // Recorded before the answer is sent; the trail answered is the one up to this read.
+      await recordReferralRead(deps, actorOf(principalOf(res)), referral.id, 'audit-trail');
+      res.json({ referralId: referral.id, events });
     });
 
   router

@@ -88,7 +88,8 @@ describe('the audit trail', function () {
     const override = await t.clinician.post(`/api/v1/referrals/${res.body.id as string}/review`).send({ outcome: 'overridden', pathway: 'physio', urgency: 'routine', reason: 'triaged by hand' });
     expect(override.status).to.equal(201);
     const audit = await t.clinician.get(`/api/v1/referrals/${res.body.id as string}/audit`);
-    expect((audit.body.events as Array<{ type: string }>).map((e) => e.type)).to.deep.equal(['referral.submitted', 'referral.evaluation-failed', 'referral.overridden']);
+    // The clinician's read of the referral, between the failure and the override, is in the trail too.
+    expect((audit.body.events as Array<{ type: string }>).map((e) => e.type)).to.deep.equal(['referral.submitted', 'referral.evaluation-failed', 'referral.read', 'referral.overridden']);
   });
 
   it('replays 300 stored referrals, each to exactly the decision it got', async () => {

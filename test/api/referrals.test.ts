@@ -230,7 +230,9 @@ describe('GET /api/v1/referrals/{id}', () => {
     expect(denials).to.have.length(1);
     expect(denials[0]).to.deep.include({ referral_id: null, actor: await actorIdOf(outsider), actor_role: 'gp' });
     expect(denials[0]?.details).to.deep.equal({ method: 'GET', route: '/api/v1/referrals/:id', reason: 'other-practice', referralId: body.id as string });
-    expect(await denialsAbout(unknownId)).to.deep.equal([]);
+    // The unknown id is recorded the same way (so that both 404s do the same work, and take the same time).
+    const probes = await denialsAbout(unknownId);
+    expect(probes.map((row) => row.details)).to.deep.equal([{ method: 'GET', route: '/api/v1/referrals/:id', reason: 'no-such-referral', referralId: unknownId }]);
     // ... and the referral's own practice still reads it.
     expect((await (await t.gpOf(ods)).get(`/api/v1/referrals/${body.id as string}`)).status).to.equal(200);
   });
@@ -287,7 +289,8 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     expect(stored.body.status).to.equal('reviewed');
     expect(stored.body.decisions).to.have.length(1);
     const audit = await t.clinician.get(`/api/v1/referrals/${id}/audit`);
-    expect((audit.body.events as Array<{ type: string }>).map((e) => e.type)).to.deep.equal(['referral.submitted', 'referral.decided', 'referral.reviewed']);
+    // The clinician's read of the referral after the review is in the trail too.
+    expect((audit.body.events as Array<{ type: string }>).map((e) => e.type)).to.deep.equal(['referral.submitted', 'referral.decided', 'referral.reviewed', 'referral.read']);
   });
 
   it('records who did each step: the GP submitted, the triage clinician reviewed', async () => {
@@ -317,7 +320,8 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     expect(after.body.decisions[0]).to.deep.equal(before.body.decisions[0]);
     expect(after.body.decision).to.include({ source: 'override', pathway: 'gp', urgency: 'urgent', replacesDecisionId: before.body.decision.id, reason: 'Mass is the leading concern; spinal imaging already booked.' });
     const audit = await t.clinician.get(`/api/v1/referrals/${id}/audit`);
-    expect((audit.body.events as Array<{ type: string }>).at(-1)?.type).to.equal('referral.overridden');
+    // The override, then the clinician's read of the referral after it.
+    expect((audit.body.events as Array<{ type: string }>).slice(-2).map((e) => e.type)).to.deep.equal(['referral.overridden', 'referral.read']);
   });
 
   it('requires a route and a reason to override, and no route to confirm', async () => {
@@ -355,7 +359,9 @@ describe('POST /api/v1/referrals/{id}/replay', () => {
     expect(res.body.ruleset).to.deep.equal(body.decision.ruleset);
     const stored = await t.clinician.get(`/api/v1/referrals/${body.id as string}`);
     const audit = await t.clinician.get(`/api/v1/referrals/${body.id as string}/audit`);
-    expect((audit.body.events as Array<{ type: string }>).at(-1)).to.deep.include({
+    // The replay, then the clinician's read of the referral after it.
+    expect((audit.body.events as Array<{ type: string }>).at(-1)).to.deep.include({ type: 'referral.read', details: { view: 'referral' } });
+    expect((audit.body.events as Array<{ type: string }>).at(-2)).to.deep.include({
       type: 'referral.replayed',
       actor: await actorIdOf(t.clinician),
       actorRole: 'triage-clinician',
