@@ -30,6 +30,8 @@ export function referralView(referral: StoredReferral, decisions: readonly Store
     status: referral.status,
     receivedAt: referral.receivedAt.toISOString(),
     updatedAt: referral.updatedAt.toISOString(),
+    // Made by the synthetic data generator (msk-triage referrals generate), not a real patient's.
+    synthetic: referral.synthetic,
     referral: referral.referral,
     decision: current ? decisionView(current) : null,
     decisions: decisions.map(decisionView),

@@ -52,12 +52,16 @@ describe('synthetic data stays out of clinical work', function () {
     expect(events).to.have.length(6);
     expect(events.map((e) => `${e.actor} ${String(e.details.synthetic)}`)).to.deep.equal(Array(6).fill('cli:synthetic-data-generator true'));
     expect((await cli('audit', 'verify')).stdout).to.match(/^audit chain verified/);
+    // A clinician who opens one sees that it is synthetic; a real one says it is not.
+    const [generated] = await db.query<{ id: string }>('select id from referrals where synthetic limit 1');
+    expect((await t.clinician.get(`/api/v1/referrals/${generated?.id ?? ''}`)).body.synthetic).to.equal(true);
   });
 
   it('the queue leaves synthetic referrals out; ?synthetic=include adds them, ?synthetic=only shows them alone', async () => {
     const submitted = await (await t.gpOf(PRACTICE)).post('/api/v1/referrals').send(aReferral({ referrer: { odsCode: PRACTICE } }));
     expect(submitted.status).to.equal(201);
     realId = submitted.body.id as string;
+    expect((await t.clinician.get(`/api/v1/referrals/${realId}`)).body.synthetic).to.equal(false);
     // A real submission's event is as it always was: nothing says synthetic.
     const [event] = await db.query<{ details: Record<string, unknown> }>("select details from audit_events where event_type = 'referral.submitted' and referral_id = $1", [realId]);
     expect(event?.details).to.not.have.property('synthetic');
