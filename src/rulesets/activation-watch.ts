@@ -1,8 +1,9 @@
 /**
  * Keeps a running instance on the rule-set versions the database says are active: on a PostgreSQL
  * NOTIFY from an activation (within a second), and by a periodic check as the fallback (and for an
- * activation made by the command line). A version is swapped in only if its folder still passes its
- * checks and hashes to what was activated; otherwise the instance keeps its version and logs why.
+ * activation made by the command line). A version is swapped in only if it hashes to what was
+ * activated and passes its checks: at once when this instance loaded that very content, else after
+ * its folder is read and checked again (in the checks' thread); otherwise it keeps its version and logs why.
  * Each check also carries out the scheduled activations whose day has come (scheduled-activation.ts)
  * and, given the scan the service started from, reads RULES_DIR again for new and changed drafts
  * (draft-reload.ts): every folder again when `msk-triage rules reload` asked for it.
@@ -43,7 +44,10 @@ export async function syncActivations(deps: Omit<WatchDeps, 'intervalMs'>): Prom
   for (const [id, wanted] of await currentActivations(deps.db)) {
     const current = deps.registry.active(id);
     if (!current || (current.version === wanted.version && current.sha256 === wanted.sha256)) continue;
-    const inspection = await (deps.inspect ?? inspectVersion)(path.join(deps.rulesDir, id, wanted.version));
+    // A version this instance has loaded with the very content activated passed its checks when it
+    // was loaded: it switches at once. Any other is read and checked again first.
+    const here = deps.registry.loaded(id, wanted.version);
+    const inspection = here?.compiled.sha256 === wanted.sha256 ? { ...here, problems: [] } : await (deps.inspect ?? inspectVersion)(path.join(deps.rulesDir, id, wanted.version));
     const { compiled, cases, caseResults } = inspection;
     if (!compiled || !cases || !caseResults || inspection.problems.length > 0 || compiled.sha256 !== wanted.sha256) {
       deps.logger.error('activated rule-set version cannot be loaded here; keeping the current one', {
