@@ -441,7 +441,7 @@ async function main(): Promise<void> {
   const targetsOf = (http?: { triage: HttpResults; echo: HttpResults }) =>
     `Targets (for information; the bench never fails on speed):\n${inProcess ? `${inProcessTargets(inProcess)}\n` : ''}` +
     `${http ? `${httpTargets(http.triage, http.echo)}\n` : ''}${simulations.length > 0 ? `${simulationTargets(simulations)}\n` : ''}` +
-    `${startUp ? `${startUpTargets(startUp)}\n` : ''}${overload ? `${overloadTargets(overload, 'PGlite')}\n` : ''}`;
+    `${startUp ? `${startUpTargets(startUp)}\n` : ''}${(overload ?? []).map(({ label, result }) => `${overloadTargets(result, label)}\n`).join('')}`;
   if (!runsPart('http')) {
     process.stdout.write(`${targetsOf()}\nbench took ${seconds(benchStartedAt)}\n`);
     return;
@@ -518,15 +518,22 @@ async function main(): Promise<void> {
   process.stdout.write(`${targetsOf({ triage, echo: echoResults })}\nbench took ${seconds(benchStartedAt)}\n`);
 }
 
-async function measureOverloadPart(bodies: readonly string[]): Promise<OverloadResult> {
-  const db = pgliteDatabase();
-  const remove = ownDatabase(db);
-  const { server, stop, headers } = await startService(db);
-  const result = await measureOverload(server, bodies, headers);
-  await release(stop);
-  await release(remove);
-  process.stdout.write(`${overloadReport(result, db.label)}\n\n`);
-  return result;
+/** Overload on a new PGlite DATA_DIR, and on a new PostgreSQL database when a server is named. */
+async function measureOverloadPart(bodies: readonly string[]): Promise<Array<{ label: string; result: OverloadResult }>> {
+  const results: Array<{ label: string; result: OverloadResult }> = [];
+  const server = postgresServerUrl();
+  const databases = [() => Promise.resolve(pgliteDatabase()), ...(server ? [() => postgresDatabase(server.url)] : [])];
+  for (const open of databases) {
+    const db = await open();
+    const remove = ownDatabase(db);
+    const { server: service, stop, headers } = await startService(db);
+    const result = await measureOverload(service, bodies, headers);
+    await release(stop);
+    await release(remove);
+    process.stdout.write(`${overloadReport(result, db.label)}\n\n`);
+    results.push({ label: db.label, result });
+  }
+  return results;
 }
 
 async function measureStartUpPart(bodies: readonly string[]): Promise<StartUpResult> {
