@@ -5,7 +5,8 @@
  */
 import type { AuditEvent, AuditEventInput } from '../domain/audit-event-types.js';
 import type { Database, Queryable } from '../store/database.js';
-import { auditEventsAfter, auditEventsOfReferral, insertAuditEvents, lockAuditChainHead, missingAuditEvents } from '../store/audit-store.js';
+import { auditEventsAfter, auditEventsOfReferral, insertAuditEvents, lockAuditChainHead, missingAuditEvents, referralStateMismatches } from '../store/audit-store.js';
+import { URGENCIES } from '../domain/route-order.js';
 import { auditContent, chainEvent, chainHash, GENESIS_HASH } from './audit-event.js';
 
 /** Appends events, in order, inside the caller's transaction. */
@@ -50,8 +51,10 @@ export async function verifyAuditChain(db: Queryable): Promise<ChainVerification
 
 /**
  * Cross-checks the trail against the state it records: every referral has its submitted event, and
- * every decision and review has the event that announced it. Catches a deleted last row.
+ * every decision and review has the event that announced it (catches a deleted last row); and every
+ * referral's status, current decision, route and queue rank are what its append-only decisions and
+ * reviews say (catches `update referrals set status = 'reviewed', urgency = 'routine'`).
  */
 export async function verifyCoverage(db: Database): Promise<string[]> {
-  return missingAuditEvents(db);
+  return [...(await missingAuditEvents(db)), ...(await referralStateMismatches(db, URGENCIES))];
 }

@@ -100,3 +100,45 @@ export async function missingAuditEvents(db: Queryable): Promise<string[]> {
     limit 20`);
   return missing.map((row) => row.problem);
 }
+
+/**
+ * Referrals whose changeable columns (status, current decision, pathway, urgency, queue rank) are not
+ * what their append-only decisions and reviews say: an edit behind the service's back. The current
+ * decision is the one no other replaces; the status is `reviewed` once any review exists, else what
+ * the first decision asked for (none: manual triage; review required: awaiting review; else routed).
+ * `urgencies` is the queue's order, most urgent first (queue rank = position, 0 for no route).
+ */
+export async function referralStateMismatches(db: Queryable, urgencies: readonly string[]): Promise<string[]> {
+  const rows = await db.query<{ problem: string }>(`
+    with heads as (
+      select d.referral_id, d.id, d.pathway, d.urgency from decisions d
+       where not exists (select 1 from decisions n where n.replaces_decision_id = d.id)
+    ), firsts as (
+      select distinct on (referral_id) referral_id, source, review_required from decisions
+       where replaces_decision_id is null order by referral_id, created_at, id
+    ), derived as (
+      select r.id,
+             case when exists (select 1 from reviews v where v.referral_id = r.id) then 'reviewed'
+                  when f.source = 'evaluation-failed' then 'awaiting-manual-triage'
+                  when f.review_required then 'awaiting-review'
+                  else 'routed' end as status,
+             h.id as current_decision_id, h.pathway, h.urgency,
+             coalesce(array_position($1::text[], h.urgency), 0) as queue_rank
+        from referrals r
+        left join firsts f on f.referral_id = r.id
+        left join heads h on h.referral_id = r.id
+    )
+    select 'referral ' || r.id || ' says ' || concat_ws(', ',
+             case when r.status is distinct from x.status then 'status ' || r.status || ' (its decisions and reviews: ' || x.status || ')' end,
+             case when r.current_decision_id is distinct from x.current_decision_id then 'current decision ' || coalesce(r.current_decision_id::text, 'none') || ' (its decisions: ' || coalesce(x.current_decision_id::text, 'none') || ')' end,
+             case when r.pathway is distinct from x.pathway or r.urgency is distinct from x.urgency
+                  then 'route ' || coalesce(r.pathway, '-') || ' / ' || coalesce(r.urgency, '-') || ' (its current decision: ' || coalesce(x.pathway, '-') || ' / ' || coalesce(x.urgency, '-') || ')' end,
+             case when r.queue_rank <> x.queue_rank then 'queue rank ' || r.queue_rank || ' (its urgency: ' || x.queue_rank || ')' end
+           ) as problem
+      from referrals r join derived x on x.id = r.id
+     where r.status is distinct from x.status or r.current_decision_id is distinct from x.current_decision_id
+        or r.pathway is distinct from x.pathway or r.urgency is distinct from x.urgency or r.queue_rank <> x.queue_rank
+     order by r.received_at, r.id
+     limit 20`, [urgencies]);
+  return rows.map((row) => row.problem);
+}

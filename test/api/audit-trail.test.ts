@@ -113,6 +113,27 @@ describe('the audit trail', function () {
       expect((await verifyCoverage(db)).join()).to.match(/decision .* has no audit event/);
     });
 
+    it('names a referral whose status, route and queue rank were edited in place, from its own decisions and reviews', async () => {
+      const res = await (await t.gpOf('J82001')).post('/api/v1/referrals').send(aReferral({ redFlags: { saddleAnaesthesia: true } }));
+      expect(res.status).to.equal(201);
+      const id = res.body.id as string;
+      const [before] = await db.query<{ status: string; pathway: string; urgency: string; queue_rank: number }>('select status, pathway, urgency, queue_rank from referrals where id = $1', [id]);
+      expect(before?.urgency).to.equal('emergency');
+      // (An earlier test here cut the chain's tail: only what is said of this referral counts.)
+      const about = async () => (await verifyCoverage(db)).filter((problem) => problem.includes(id));
+      expect(await about()).to.deep.equal([]);
+      // What the service's own database role could do: an emergency turned into a reviewed routine referral.
+      await db.query("update referrals set status = 'reviewed', pathway = 'gp', urgency = 'routine', queue_rank = 5 where id = $1", [id]);
+      try {
+        expect(await about()).to.deep.equal([
+          `referral ${id} says status reviewed (its decisions and reviews: ${before?.status ?? '?'}), route gp / routine (its current decision: ${before?.pathway ?? '?'} / emergency), queue rank 5 (its urgency: ${before?.queue_rank ?? '?'})`,
+        ]);
+      } finally {
+        await db.query('update referrals set status = $2, pathway = $3, urgency = $4, queue_rank = $5 where id = $1', [id, before?.status, before?.pathway, before?.urgency, before?.queue_rank]);
+      }
+      expect(await about()).to.deep.equal([]);
+    });
+
     it('names a row whose content was edited', async () => {
       await tamper("update audit_events set actor = 'mallory' where seq = 7");
       expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: 7, reason: 'row 7 was changed after it was written' });
