@@ -17,6 +17,7 @@ export const ERRORS = {
   JSON_TOO_WIDE: { message: 'A list or object in the request body has more entries than any request of this API can have.' },
   JSON_DUPLICATE_KEY: { message: 'A field appears twice in the same object of the request body.' },
   JSON_BAD_CHARACTER: { message: 'A string in the request body holds a character that cannot be stored (U+0000 or a lone surrogate).' },
+  JSON_NOT_UTF8: { message: 'The request body holds bytes that are not valid UTF-8.' },
   URL_MALFORMED: { message: 'The address is not correctly percent-encoded.' },
   QUERY_INVALID: { message: 'A query parameter is not valid.' },
   REVIEW_INVALID: { message: 'The review does not match the review contract.' },
