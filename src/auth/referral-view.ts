@@ -18,6 +18,9 @@ export function decisionView(d: StoredDecision) {
     replacesDecisionId: d.replacesDecisionId,
     reason: d.reason,
     decidedBy: d.decidedBy,
+    // who, by name and role, when a person decided (an override); null for the rules
+    decidedByName: d.decidedByName ?? null,
+    decidedByRole: d.decidedByRole ?? null,
     createdAt: d.createdAt.toISOString(),
     ...(d.decision ? { explanation: d.decision } : {}),
   };

@@ -35,6 +35,7 @@ export const ERRORS = {
   ALREADY_REVIEWED: { message: 'This referral has already been reviewed.' },
   NOTHING_TO_CONFIRM: { message: 'This referral has no route to confirm: it needs a route, given by an override.' },
   RULESET_VERSION_INVALID: { message: 'This rule-set version fails its checks; fix it before simulating it.' },
+  APPROVAL_REFUSED: { message: 'This approval is refused: the approver is one of the version\'s authors, or has approved this content already.' },
   ACTIVATION_REFUSED: { message: 'This rule-set version cannot be activated; the active version is unchanged.' },
   NOT_SCHEDULED: { message: 'This rule-set version has no scheduled activation to cancel.' },
   IDEMPOTENCY_IN_FLIGHT: { message: 'A request with this Idempotency-Key is still being processed; retry shortly.' },
