@@ -149,6 +149,22 @@ describe('hardening', function () {
     }
   });
 
+  it('answers a body that arrives too slowly with 408 REQUEST_TIMEOUT in the error shape, although the app had begun to read it', async () => {
+    const t = await testApp();
+    const server = httpServer(t.app, { requestTimeoutMs: 1_000, headersTimeoutMs: 500, keepAliveTimeoutMs: 500 });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const head = `POST /api/v1/triage HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.clinician.token ?? ''}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"a":`;
+      const answer = await rawAnswer((server.address() as AddressInfo).port, head, ' ');
+      expect(answer.status).to.equal(408);
+      expect(JSON.parse(answer.body)).to.deep.equal({ error: { code: 'REQUEST_TIMEOUT', message: ERRORS.REQUEST_TIMEOUT.message, requestId: answer.headers['x-request-id'] } });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('reads no rule set outside the rules folder: a version that is a path is simply not found', async () => {
     const t = await testApp();
     for (const version of ['..%2F..%2F..%2Ftmp%2Fmsk-triage%2F9.9.9', '..%2F1.0.0', '1.0.0%2F..%2F1.1.0']) {
