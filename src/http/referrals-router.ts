@@ -11,7 +11,7 @@ import { auditEventView } from '../auth/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
-import { decisionsOf, findReferral, type StoredReferral } from '../store/referral-store.js';
+import { decisionsOf, findReferral, reviewsOf, type StoredReferral } from '../store/referral-store.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf, requestLogger } from '../log/request-context.js';
@@ -95,7 +95,9 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .all(...deps.guard)
     .get(async (req, res) => {
       const referral = await visibleReferral(req, res, req.params.id);
-      res.json(referralViewFor(principalOf(res).role, referral, await decisionsOf(deps.db, referral.id)));
+      const role = principalOf(res).role;
+      // who reviewed is the clinicians' to see: a GP's view leaves it out
+      res.json(referralViewFor(role, referral, await decisionsOf(deps.db, referral.id), role === 'gp' ? [] : await reviewsOf(deps.db, referral.id)));
     });
 
   router

@@ -165,6 +165,30 @@ export async function decisionsOf(db: Queryable, referralId: string): Promise<St
   return rows.map(decisionFromRow);
 }
 
+/** A clinician's review of a referral, with who reviewed by name and role (null name and role for reviews before migration 010). */
+export interface StoredReview {
+  id: string;
+  outcome: 'confirmed' | 'overridden';
+  reviewedDecisionId: string;
+  newDecisionId: string | null;
+  reason: string | null;
+  reviewer: string;
+  reviewerName: string | null;
+  reviewerRole: string | null;
+  createdAt: Date;
+}
+
+export async function reviewsOf(db: Queryable, referralId: string): Promise<StoredReview[]> {
+  const rows = await db.query<{ id: string; outcome: 'confirmed' | 'overridden'; reviewed_decision_id: string; new_decision_id: string | null; reason: string | null; reviewer: string; reviewer_name: string | null; reviewer_role: string | null; created_at: Date }>(
+    'select id, outcome, reviewed_decision_id, new_decision_id, reason, reviewer, reviewer_name, reviewer_role, created_at from reviews where referral_id = $1 order by created_at, id',
+    [referralId],
+  );
+  return rows.map((r) => ({
+    id: r.id, outcome: r.outcome, reviewedDecisionId: r.reviewed_decision_id, newDecisionId: r.new_decision_id, reason: r.reason,
+    reviewer: r.reviewer, reviewerName: r.reviewer_name, reviewerRole: r.reviewer_role, createdAt: new Date(r.created_at),
+  }));
+}
+
 export async function findDecision(db: Queryable, id: string): Promise<StoredDecision | undefined> {
   const [row] = await db.query<DecisionRow>(`select ${DECISION_COLUMNS} from decisions where id = $1`, [id]);
   return row ? decisionFromRow(row) : undefined;

@@ -323,6 +323,8 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     const stored = await t.clinician.get(`/api/v1/referrals/${overriddenId}`);
     expect(stored.body.decision).to.include({ source: 'override', decidedBy: reviewedBy.id, decidedByName: 'Dr T Clinician', decidedByRole: 'triage-clinician' });
     expect(stored.body.decisions[0]).to.include({ source: 'rules', decidedByName: null, decidedByRole: null });
+    const reviews = (await t.clinician.get(`/api/v1/referrals/${confirmedId}`)).body.reviews as Array<Record<string, unknown>>;
+    expect(reviews.map((r) => [r.outcome, r.reviewedBy])).to.deep.equal([['confirmed', reviewedBy]]);
     const asGp = await (await t.gpOf(ods)).get(`/api/v1/referrals/${overriddenId}`);
     expect(JSON.stringify(asGp.body), 'a GP is not told who reviewed').to.not.contain('Clinician');
     const actors = await Promise.all([confirmedId, overriddenId].map(async (id) => ((await t.clinician.get(`/api/v1/referrals/${id}/audit`)).body.events as Array<{ actor: string }>).at(-1)?.actor));
