@@ -40,7 +40,7 @@ export async function createToken(
 ): Promise<{ token: string; record: TokenRecord; person: Person; newPerson: boolean }> {
   let person: Person | undefined;
   if (input.personId !== undefined) {
-    person = /^[0-9a-f-]{36}$/i.test(input.personId) ? await personById(db, input.personId.toLowerCase()) : undefined;
+    person = await findPerson(db, input.personId);
     if (!person) throw new PersonMismatchError(`no person with id ${input.personId}: \`msk-triage token people\` lists them`);
     if (person.role !== input.role) throw new PersonMismatchError(`${input.personId} is a ${person.role}: a token has its person's role`);
     if (input.practice !== undefined && input.practice !== person.practice) throw new PersonMismatchError(`${input.personId} is of practice ${person.practice ?? '(none)'}: a token has its person's practice`);
@@ -63,6 +63,10 @@ export async function createToken(
 
 export async function listPeople(db: Queryable): Promise<Person[]> {
   return allPeople(db);
+}
+
+export async function findPerson(db: Queryable, id: string): Promise<Person | undefined> {
+  return /^[0-9a-f-]{36}$/i.test(id) ? personById(db, id.toLowerCase()) : undefined;
 }
 
 /** The ids of the people whose id starts with `prefix` (at least 8 characters of it). */

@@ -10,7 +10,7 @@
  *   msk-triage token revoke ID
  */
 import { parseArgs } from 'node:util';
-import { createToken, listPeople, listTokens, PersonMismatchError, personIdsStartingWith, revokeToken, tokenIdsStartingWith } from '../auth/api-tokens.js';
+import { createToken, findPerson, listPeople, listTokens, PersonMismatchError, personIdsStartingWith, revokeToken, tokenIdsStartingWith } from '../auth/api-tokens.js';
 import { ODS_CODE } from '../auth/principal.js';
 import { isRole, ROLES } from '../domain/roles.js';
 import type { TokenRecord } from '../store/token-store.js';
@@ -75,7 +75,7 @@ export async function tokenCreate(command: Command, args: string[]): Promise<num
     let created: Awaited<ReturnType<typeof createToken>>;
     try {
       created = await db.transaction(async (tx) => {
-        const person = personId === undefined ? undefined : (await listPeople(tx)).find((p) => p.id === personId);
+        const person = personId === undefined ? undefined : await findPerson(tx, personId);
         const made = await createToken(tx, {
           name: name ?? person?.displayName ?? '', role: isRole(values.role) ? values.role : (person?.role ?? 'gp'),
           ...(practice ? { practice } : {}), expiresAt, now, ...(personId ? { personId } : {}),
