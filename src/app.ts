@@ -18,6 +18,7 @@ import { Admission, closeWhileDraining } from './http/admission.js';
 import { healthRouter, type Readiness } from './http/health-router.js';
 import { metricsRouter } from './http/metrics-router.js';
 import { openApiDocument } from './http/openapi.js';
+import { knownQueryOnly, strictQuery } from './http/query-parameters.js';
 import { requestLogging, routeTemplate } from './http/request-logging.js';
 import { rulesetsRouter } from './http/rulesets-router.js';
 import { triageRouter } from './http/triage-router.js';
@@ -66,11 +67,12 @@ export function createApp(deps: AppDeps): Express {
   const metrics = deps.metrics ?? serviceMetrics({ db, registry, clock });
 
   const recordDenial = accessDenialRecorder({ db, logger, clock });
-  const guard = [routeTemplate, authorise(recordDenial)];
+  const guard = [routeTemplate, authorise(recordDenial), knownQueryOnly];
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxyHops ?? 0);
+  app.set('query parser', strictQuery);
   app.use(requestLogging(logger));
   app.use(metrics.middleware);
   app.use(closeWhileDraining(readiness));
@@ -78,7 +80,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(registry, config.rulesetId, readiness, db));
   app
     .route('/openapi.json')
-    .all(routeTemplate)
+    .all(routeTemplate, knownQueryOnly)
     .get((_req, res) => {
       res.json(openApi);
     })

@@ -170,7 +170,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const rateLimits = { perAddress: config.rateLimitPerAddress, perCaller: config.rateLimitPerCaller, windowMs: config.rateLimitWindowMs };
   const metrics = serviceMetrics({ db, registry, clock, processMetrics: true });
   const app = createApp({ config, registry, db, logger, readiness, rateLimits, clock, metrics, admission: admissionFrom(config), ...options.app, ...(oidc ? { oidc } : {}) });
-  const server = httpServer(app, config);
+  const server = httpServer(app, config, logger);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -189,7 +189,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   logger.info('listening', { event: 'startup.listening', host: config.host, port, pid: process.pid });
   let metricsServer: Server | undefined;
   if (config.metrics) {
-    metricsServer = httpServer(metricsApp(metrics, logger), config);
+    metricsServer = httpServer(metricsApp(metrics, logger), config, logger);
     try {
       await listen(metricsServer, config.metrics.port, config.metrics.host);
     } catch (error) {

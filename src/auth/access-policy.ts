@@ -8,7 +8,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Decision } from '../generated/decision.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { referralView } from './referral-view.js';
-import type { StoredDecision, StoredReferral } from '../store/referral-store.js';
+import type { StoredDecision, StoredReferral, StoredReview } from '../store/referral-store.js';
 import type { Role } from '../domain/roles.js';
 import type { Principal } from './principal.js';
 import { requestIdOf } from '../log/request-context.js';
@@ -107,8 +107,8 @@ export function decisionForGp(decision: Decision) {
 export const decisionFor = (role: Role, decision: Decision) => (role === 'gp' ? decisionForGp(decision) : decision);
 
 /** A stored referral as the role may see it: a GP gets the referral, its status and its current route, not the history or who decided. */
-export function referralViewFor(role: Role, referral: StoredReferral, decisions: readonly StoredDecision[]) {
-  const full = referralView(referral, decisions);
+export function referralViewFor(role: Role, referral: StoredReferral, decisions: readonly StoredDecision[], reviews: readonly StoredReview[] = []) {
+  const full = referralView(referral, decisions, reviews);
   if (role !== 'gp') return full;
   const current = decisions.find((d) => d.id === referral.currentDecisionId);
   return {

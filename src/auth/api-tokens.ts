@@ -3,10 +3,15 @@
  * bytes, shown once; the database keeps only its SHA-256 (a token has full entropy, so a fast hash
  * is enough, and look-up by hash is one index probe). Tokens can expire and be revoked; a revoked
  * token stays in the table so that the audit trail's actors remain known.
+ *
+ * A token belongs to a person (people, not tokens): the principal it stands for is the person
+ * (`person:<id>`), so that two tokens of one person are one actor in approvals, reviews and the audit
+ * trail. Issuing one either makes a new person (a name, a role, a GP's practice) or gives another
+ * token to a person who has one (`--person <id>`), with that person's role and practice.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.js';
-import { allTokens, insertToken, markTokenRevoked, tokenByHash, tokenIdsLike, type TokenRecord } from '../store/token-store.js';
+import { allPeople, allTokens, insertPerson, insertToken, markTokenRevoked, personById, personIdsLike, tokenByHash, tokenIdsLike, type Person, type TokenRecord } from '../store/token-store.js';
 import type { Role } from '../domain/roles.js';
 import type { Principal } from './principal.js';
 import { forgetRevokedToken, type VerifiedTokens } from './verified-tokens.js';
@@ -17,24 +22,57 @@ export const TOKEN_PATTERN = /^msk_[A-Za-z0-9_-]{43}$/;
 
 const tokenSha256 = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
-export const principalIdOfToken = (tokenId: string): string => `token:${tokenId}`;
+/** The pseudonymous id of a person of this service: what the audit trail, approvals and reviews name. */
+export const principalIdOfPerson = (personId: string): string => `person:${personId}`;
 
+/** Why a token cannot be issued to the person asked for. */
+export class PersonMismatchError extends Error {
+  override readonly name = 'PersonMismatchError';
+}
+
+/**
+ * Issues a token. With `personId`, to that person (their role and practice; a role or practice given
+ * must be theirs, and `name` labels the token); without, to a new person named `name`.
+ */
 export async function createToken(
   db: Queryable,
-  input: { name: string; role: Role; practice?: string; expiresAt: Date | null; now: Date },
-): Promise<{ token: string; record: TokenRecord }> {
+  input: { name: string; role: Role; practice?: string; expiresAt: Date | null; now: Date; personId?: string },
+): Promise<{ token: string; record: TokenRecord; person: Person; newPerson: boolean }> {
+  let person: Person | undefined;
+  if (input.personId !== undefined) {
+    person = await findPerson(db, input.personId);
+    if (!person) throw new PersonMismatchError(`no person with id ${input.personId}: \`msk-triage token people\` lists them`);
+    if (person.role !== input.role) throw new PersonMismatchError(`${input.personId} is a ${person.role}: a token has its person's role`);
+    if (input.practice !== undefined && input.practice !== person.practice) throw new PersonMismatchError(`${input.personId} is of practice ${person.practice ?? '(none)'}: a token has its person's practice`);
+  }
+  const newPerson = person === undefined;
+  person ??= await insertPerson(db, { id: randomUUID(), displayName: input.name, role: input.role, practice: input.practice ?? null, createdAt: input.now });
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  const id = randomUUID();
   const record = await insertToken(db, {
-    id,
+    id: randomUUID(),
+    personId: person.id,
     tokenSha256: tokenSha256(token),
     name: input.name,
-    role: input.role,
-    practice: input.practice ?? null,
+    role: person.role,
+    practice: person.practice,
     createdAt: input.now,
     expiresAt: input.expiresAt,
   });
-  return { token, record };
+  return { token, record, person, newPerson };
+}
+
+export async function listPeople(db: Queryable): Promise<Person[]> {
+  return allPeople(db);
+}
+
+export async function findPerson(db: Queryable, id: string): Promise<Person | undefined> {
+  return /^[0-9a-f-]{36}$/i.test(id) ? personById(db, id.toLowerCase()) : undefined;
+}
+
+/** The ids of the people whose id starts with `prefix` (at least 8 characters of it). */
+export async function personIdsStartingWith(db: Queryable, prefix: string): Promise<string[]> {
+  if (!/^[0-9a-f-]{8,36}$/i.test(prefix)) return [];
+  return personIdsLike(db, prefix.toLowerCase());
 }
 
 export async function listTokens(db: Queryable): Promise<TokenRecord[]> {
@@ -76,10 +114,10 @@ export async function checkToken(db: Queryable, token: string, now: Date, verifi
   return {
     ok: true,
     principal: {
-      id: principalIdOfToken(record.id),
+      id: principalIdOfPerson(record.personId),
       role: record.role,
       ...(record.practice ? { practice: record.practice } : {}),
-      name: record.name,
+      name: record.personName,
       via: 'token',
     },
   };

@@ -23,6 +23,8 @@ export interface Principal {
 export interface Actor {
   id: string;
   role: Role | 'operator' | 'system';
+  /** a person's display name, where what they did shows who acted (reviews, overrides); never in the audit trail or a log */
+  name?: string;
 }
 
-export const actorOf = (principal: Principal): Actor => ({ id: principal.id, role: principal.role });
+export const actorOf = (principal: Principal): Actor => ({ id: principal.id, role: principal.role, name: principal.name });

@@ -3,7 +3,7 @@
  * access policy (access-policy.ts) answers each role its part of them, so they live beside it.
  */
 import type { AuditEvent } from '../domain/audit-event-types.js';
-import type { StoredDecision, StoredReferral } from '../store/referral-store.js';
+import type { StoredDecision, StoredReferral, StoredReview } from '../store/referral-store.js';
 
 export function decisionView(d: StoredDecision) {
   return {
@@ -18,12 +18,28 @@ export function decisionView(d: StoredDecision) {
     replacesDecisionId: d.replacesDecisionId,
     reason: d.reason,
     decidedBy: d.decidedBy,
+    // who, by name and role, when a person decided (an override); null for the rules
+    decidedByName: d.decidedByName ?? null,
+    decidedByRole: d.decidedByRole ?? null,
     createdAt: d.createdAt.toISOString(),
     ...(d.decision ? { explanation: d.decision } : {}),
   };
 }
 
-export function referralView(referral: StoredReferral, decisions: readonly StoredDecision[]) {
+/** A review as a clinician sees it: the outcome, and who reviewed by person id, name and role. */
+export function reviewView(r: StoredReview) {
+  return {
+    id: r.id,
+    outcome: r.outcome,
+    reviewedDecisionId: r.reviewedDecisionId,
+    newDecisionId: r.newDecisionId,
+    reason: r.reason,
+    reviewedBy: { id: r.reviewer, name: r.reviewerName, role: r.reviewerRole },
+    reviewedAt: r.createdAt.toISOString(),
+  };
+}
+
+export function referralView(referral: StoredReferral, decisions: readonly StoredDecision[], reviews: readonly StoredReview[] = []) {
   const current = decisions.find((d) => d.id === referral.currentDecisionId);
   return {
     id: referral.id,
@@ -35,6 +51,7 @@ export function referralView(referral: StoredReferral, decisions: readonly Store
     referral: referral.referral,
     decision: current ? decisionView(current) : null,
     decisions: decisions.map(decisionView),
+    reviews: reviews.map(reviewView),
   };
 }
 

@@ -4,7 +4,9 @@
  * 1 a check failed, 2 the command was wrong.
  *
  *   msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|never|DATE]
+ *   msk-triage token create --person ID [--name LABEL] [--expires …]
  *   msk-triage token list [--json]
+ *   msk-triage token people [--json]
  *   msk-triage token revoke ID
  *   msk-triage audit verify [--expect-head SEQ:HASH]
  *   msk-triage referrals replay (ID ... | --all [--synthetic include|only])
@@ -26,13 +28,17 @@ import { holdsRealReferrals, referralIdsDecidedByRules, syntheticReferralCount }
 import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rulesTest } from './rules-commands.js';
 import { rulesCancelSchedule, rulesList, rulesReload } from './rules-lifecycle-commands.js';
 import { CLI_ACTOR, registryFor, SYNTHETIC_DATA_GENERATOR, withDatabase, type Command, type CommandIo } from './context.js';
-import { tokenCreate, tokenList, tokenRevoke, TokenUsageError } from './token-commands.js';
+import { tokenCreate, tokenList, tokenPeople, tokenRevoke, TokenUsageError } from './token-commands.js';
 
 const USAGE = `usage:
   msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|12h|30m|45s|YYYY-MM-DD|never]
                                                       issue a bearer token (ROLE: gp, triage-clinician, clinical-lead, operator;
                                                       a gp token needs --practice); printed once, on the last line
-  msk-triage token list [--json]                      the tokens: id, role, practice, state, name (never the token)
+  msk-triage token create --person ID [--name LABEL] [--expires …]
+                                                      another token for a person who has one (their role and practice;
+                                                      ID or its first 8 or more characters); two tokens of one person are one person
+  msk-triage token list [--json]                      the tokens: id, role, practice, state, name, person (never the token)
+  msk-triage token people [--json]                    the people who hold tokens: id, role, practice, tokens, name
   msk-triage token revoke ID                          refuse that token (within a second, everywhere)
   msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
   msk-triage referrals replay (ID ... | --all [--synthetic include|only])
@@ -147,6 +153,7 @@ async function referralsGenerate(command: Command, args: string[]): Promise<numb
 const COMMANDS: Record<string, (command: Command, args: string[]) => Promise<number>> = {
   'token create': tokenCreate,
   'token list': tokenList,
+  'token people': tokenPeople,
   'token revoke': tokenRevoke,
   'audit verify': auditVerify,
   'referrals replay': referralsReplay,

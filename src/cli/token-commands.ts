@@ -1,13 +1,16 @@
 /**
  * Bearer tokens at the command line: create (the token is printed once, alone on the last line),
- * list (never the token, nor its hash), revoke.
+ * list (never the token, nor its hash), revoke; and the people who hold them. A token belongs to a
+ * person: `--name` makes a new person, `--person ID` gives a person who has a token another one.
  *
  *   msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|12h|30m|45s|YYYY-MM-DD|never]
+ *   msk-triage token create --person ID [--name LABEL] [--expires …]
  *   msk-triage token list [--json]
+ *   msk-triage token people [--json]
  *   msk-triage token revoke ID
  */
 import { parseArgs } from 'node:util';
-import { createToken, listTokens, revokeToken, tokenIdsStartingWith } from '../auth/api-tokens.js';
+import { createToken, findPerson, listPeople, listTokens, PersonMismatchError, personIdsStartingWith, revokeToken, tokenIdsStartingWith } from '../auth/api-tokens.js';
 import { ODS_CODE } from '../auth/principal.js';
 import { isRole, ROLES } from '../domain/roles.js';
 import type { TokenRecord } from '../store/token-store.js';
@@ -43,24 +46,51 @@ export function expiryFrom(text: string, now: Date): Date | null {
 
 export async function tokenCreate(command: Command, args: string[]): Promise<number> {
   const { io } = command;
-  const { values } = parseArgs({ args, options: { role: { type: 'string' }, name: { type: 'string' }, practice: { type: 'string' }, expires: { type: 'string' } } });
-  const { role } = values;
+  const { values } = parseArgs({ args, options: { role: { type: 'string' }, name: { type: 'string' }, practice: { type: 'string' }, expires: { type: 'string' }, person: { type: 'string' } } });
   const practice = values.practice?.trim().toUpperCase();
   const name = values.name?.trim();
-  if (!isRole(role)) throw new TokenUsageError(`--role must be one of: ${ROLES.join(', ')}`);
-  if (!name || name.length > 200) throw new TokenUsageError('--name must name who (or which system) holds the token, in 1 to 200 characters');
-  if (role === 'gp' && (practice === undefined || !ODS_CODE.test(practice))) throw new TokenUsageError('a gp token needs --practice: the ODS code of the practice, such as A81001');
-  if (role !== 'gp' && practice !== undefined) throw new TokenUsageError('--practice is for gp tokens only');
+  const personGiven = values.person?.trim();
+  if (personGiven === undefined) {
+    if (!isRole(values.role)) throw new TokenUsageError(`--role must be one of: ${ROLES.join(', ')}`);
+    if (!name || name.length > 200) throw new TokenUsageError('--name must name who (or which system) holds the token, in 1 to 200 characters');
+    if (values.role === 'gp' && (practice === undefined || !ODS_CODE.test(practice))) throw new TokenUsageError('a gp token needs --practice: the ODS code of the practice, such as A81001');
+    if (values.role !== 'gp' && practice !== undefined) throw new TokenUsageError('--practice is for gp tokens only');
+  } else {
+    if (values.role !== undefined && !isRole(values.role)) throw new TokenUsageError(`--role must be one of: ${ROLES.join(', ')}`);
+    if (name !== undefined && (name === '' || name.length > 200)) throw new TokenUsageError('--name labels the token (its device, say), in 1 to 200 characters');
+  }
   const now = io.clock();
   const expiresAt = expiryFrom(values.expires ?? DEFAULT_TOKEN_LIFETIME, now);
   return withDatabase(command, async (db) => {
-    // Issuing a credential is recorded like any other action: who (the operator), which token, never the token.
-    const { token, record } = await db.transaction(async (tx) => {
-      const created = await createToken(tx, { name, role, ...(practice ? { practice } : {}), expiresAt, now });
-      await appendAuditEvents(tx, [tokenEvent('token.created', created.record.id, now, { role, practice: practice ?? null, expiresAt: expiresAt?.toISOString() ?? null })]);
-      return created;
-    });
+    let personId: string | undefined;
+    if (personGiven !== undefined) {
+      const matches = await personIdsStartingWith(db, personGiven);
+      if (matches.length !== 1) {
+        io.out(matches.length === 0 ? `no person ${personGiven}: msk-triage token people lists them` : `${personGiven} is the start of ${matches.length} people's ids: give more of it`);
+        return 1;
+      }
+      personId = matches[0];
+    }
+    // Issuing a credential is recorded like any other action: who (the operator), which token and person, never the token.
+    let created: Awaited<ReturnType<typeof createToken>>;
+    try {
+      created = await db.transaction(async (tx) => {
+        const person = personId === undefined ? undefined : await findPerson(tx, personId);
+        const made = await createToken(tx, {
+          name: name ?? person?.displayName ?? '', role: isRole(values.role) ? values.role : (person?.role ?? 'gp'),
+          ...(practice ? { practice } : {}), expiresAt, now, ...(personId ? { personId } : {}),
+        });
+        await appendAuditEvents(tx, [tokenEvent('token.created', made.record.id, now, { personId: made.person.id, newPerson: made.newPerson, role: made.record.role, practice: made.record.practice, expiresAt: expiresAt?.toISOString() ?? null })]);
+        return made;
+      });
+    } catch (error) {
+      if (!(error instanceof PersonMismatchError)) throw error;
+      io.out(error.message);
+      return 1;
+    }
+    const { token, record, person, newPerson } = created;
     io.out(`created token ${record.id} for ${record.name}: role ${record.role}${record.practice ? `, practice ${record.practice}` : ''}, ${record.expiresAt ? `expires ${record.expiresAt.toISOString()}` : 'never expires'}`);
+    io.out(`held by ${newPerson ? 'a new person' : 'the person'} ${person.id}, ${person.displayName} (another token for them: msk-triage token create --person ${person.id.slice(0, 8)})`);
     io.out('Send it as "Authorization: Bearer <token>". It is shown this once; only its hash is kept. The token:');
     io.out(token);
     return 0;
@@ -84,7 +114,24 @@ export async function tokenList(command: Command, args: string[]): Promise<numbe
       return 0;
     }
     if (tokens.length === 0) io.out('no tokens: create one with  msk-triage token create --role ROLE --name NAME');
-    for (const t of tokens) io.out(`${t.id}  ${t.role.padEnd(16)}  ${(t.practice ?? '-').padEnd(8)}  ${state(t, now).padEnd(40)}  ${t.name}`);
+    for (const t of tokens) io.out(`${t.id}  person ${t.personId.slice(0, 8)}  ${t.role.padEnd(16)}  ${(t.practice ?? '-').padEnd(8)}  ${state(t, now).padEnd(40)}  ${t.name}${t.name === t.personName ? '' : ` (${t.personName})`}`);
+    return 0;
+  });
+}
+
+/** The people who hold tokens: id, role, practice, name, and how many tokens they hold. */
+export async function tokenPeople(command: Command, args: string[]): Promise<number> {
+  const { io } = command;
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  return withDatabase(command, async (db) => {
+    const [people, tokens] = [await listPeople(db), await listTokens(db)];
+    const held = (id: string) => tokens.filter((t) => t.personId === id).length;
+    if (values.json) {
+      io.out(JSON.stringify(people.map((p) => ({ ...p, tokens: held(p.id) })), null, 2));
+      return 0;
+    }
+    if (people.length === 0) io.out('no people: msk-triage token create --role ROLE --name NAME makes one, with a token');
+    for (const p of people) io.out(`${p.id}  ${p.role.padEnd(16)}  ${(p.practice ?? '-').padEnd(8)}  ${String(held(p.id)).padStart(3)} token(s)  ${p.displayName}`);
     return 0;
   });
 }

@@ -117,6 +117,10 @@ export interface RuleSet {
 export interface Person {
   name: string;
   role: string;
+  /**
+   * the author as a person of this service (msk-triage token people lists them): the two-person rule compares this identity first, then the name
+   */
+  personId?: string;
 }
 /**
  * This interface was referenced by `RuleSet`'s JSON-Schema

@@ -8,6 +8,7 @@ import { leftOutViews } from '../rulesets/rule-set-listing.js';
 import { ping, type Queryable } from '../store/database.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { methodNotAllowed } from './error-handler.js';
+import { knownQueryOnly } from './query-parameters.js';
 import { routeTemplate } from './request-logging.js';
 
 export interface Readiness {
@@ -30,14 +31,14 @@ export function healthRouter(registry: RuleSetRegistry, rulesetId: string, readi
   const router = Router();
   router
     .route('/healthz')
-    .all(routeTemplate)
+    .all(routeTemplate, knownQueryOnly)
     .get((_req, res) => {
       res.json({ status: 'ok' });
     })
     .all(methodNotAllowed(['GET']));
   router
     .route('/readyz')
-    .all(routeTemplate)
+    .all(routeTemplate, knownQueryOnly)
     .get(async (_req, res) => {
       const active = registry.active(rulesetId);
       if (!active || readiness.shuttingDown || !(await databaseAnswers(db))) throw new ApiError('NOT_READY');

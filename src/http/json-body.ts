@@ -1,13 +1,13 @@
 /**
  * Reading a JSON body: only `application/json` in UTF-8 (415 otherwise), at most the configured size
  * (413), and a structure checked on the raw bytes before JSON.parse (json-structure.ts): not too
- * deep, no list or object too long, no key twice in one object (400). Parser errors are mapped to
+ * deep, no list or object too long, no key twice in one object, nothing but UTF-8 (400). Parser errors are mapped to
  * catalogue codes in the error handler; their messages echo input and are never logged or returned.
  */
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';
 import { ApiError } from '../domain/error-catalogue.js';
-import { checkJsonStructure, type StructureProblem } from './json-structure.js';
+import { checkJsonStructure, firstNonUtf8Byte, type StructureProblem } from './json-structure.js';
 
 /** A referral is three levels deep and its widest object has 15 keys; no request needs more. */
 export const JSON_LIMITS = { maxDepth: 16, maxWidth: 100 } as const;
@@ -31,6 +31,23 @@ export function structureApiError(problem: StructureProblem): ApiError {
       return new ApiError('JSON_DUPLICATE_KEY', [{ path: problem.path, message: 'appears twice in the same object: send each field once' }]);
     case 'bad-character':
       return new ApiError('JSON_BAD_CHARACTER', [{ path: problem.path, message: 'holds U+0000 or half of a surrogate pair: characters no text can store' }]);
+    case 'not-utf8':
+      return new ApiError('JSON_NOT_UTF8', [{ path: problem.path, message: `holds bytes that are not UTF-8, from byte ${problem.offset} of the body (an overlong form, a surrogate, beyond U+10FFFF, or a byte UTF-8 never uses)` }]);
+  }
+}
+
+/**
+ * Strict: bytes that are not UTF-8 are refused, never read as U+FFFD. The structure check names the
+ * field first; this stands behind it for text it leaves to the parser. A byte-order mark is kept, so
+ * that JSON.parse refuses it as before.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(buffer: Buffer): string {
+  try {
+    return utf8.decode(buffer);
+  } catch {
+    throw new JsonStructureError({ kind: 'not-utf8', path: '/', offset: Math.max(0, firstNonUtf8Byte(buffer)) });
   }
 }
 
@@ -73,7 +90,7 @@ const readJson = (limitBytes: number): RequestHandler => async (req, _res, next)
     req.body = {}; // no body is an empty object, as express.json gave
     return next();
   }
-  const text = buffer.toString('utf8');
+  const text = decodeUtf8(buffer);
   // strict: only an object or a list at the top (as express.json's strict mode)
   const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
   if (first !== '{' && first !== '[') throw parserError('entity.parse.failed');

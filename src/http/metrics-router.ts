@@ -7,6 +7,7 @@ import express, { Router, type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log/logger.js';
 import { errorHandler, methodNotAllowed, notFound } from './error-handler.js';
 import { securityHeaders } from './hardening.js';
+import { knownQueryOnly, strictQuery } from './query-parameters.js';
 import { routeTemplate } from './request-logging.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
@@ -28,7 +29,8 @@ export function metricsApp(metrics: ServiceMetrics, logger: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(securityHeaders());
-  app.use(metricsRouter(metrics, [routeTemplate]));
+  app.set('query parser', strictQuery);
+  app.use(metricsRouter(metrics, [routeTemplate, knownQueryOnly]));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

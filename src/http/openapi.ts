@@ -224,7 +224,8 @@ function apiPaths(): Json {
             description: `Allowed roles: ${roles.join(', ')}. Any other role: 403 FORBIDDEN.`,
             'x-allowed-roles': roles,
             security: [{ bearer: [] }],
-            responses: { ...(operation.responses as Json), ...errors(401, 403, 405, 429, 503) },
+            // 400 on every operation: a query parameter it does not take (QUERY_INVALID), or a malformed address
+            responses: { ...(operation.responses as Json), ...errors(400, 401, 403, 405, 429, 503) },
           },
         ];
       }),
@@ -244,9 +245,9 @@ export function openApiDocument(version: string): Json {
     },
     paths: {
       ...apiPaths(),
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'the process serves' } } } },
-      '/readyz': { get: { summary: 'Readiness; the body also lists the draft rule-set versions left out because they fail their checks', security: [], responses: { '200': { description: 'ready' }, ...errors(503) } } },
-      '/openapi.json': { get: { summary: 'This description', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'the process serves' }, ...errors(400) } } },
+      '/readyz': { get: { summary: 'Readiness; the body also lists the draft rule-set versions left out because they fail their checks', security: [], responses: { '200': { description: 'ready' }, ...errors(400, 503) } } },
+      '/openapi.json': { get: { summary: 'This description', security: [], responses: { '200': { description: 'OpenAPI 3.1' }, ...errors(400) } } },
     },
     components: {
       schemas: components(),

@@ -12,7 +12,7 @@ import { auditEventView } from '../auth/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
-import { decisionsOf, findReferral, isUuid, type StoredReferral } from '../store/referral-store.js';
+import { decisionsOf, findReferral, isUuid, reviewsOf, type StoredReferral } from '../store/referral-store.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf, requestLogger } from '../log/request-context.js';
@@ -103,9 +103,12 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .all(...deps.guard)
     .get(async (req, res) => {
       const referral = await visibleReferral(req, res, req.params.id);
+      const role = principalOf(res).role;
       const decisions = await decisionsOf(deps.db, referral.id);
+      // who reviewed is the clinicians' to see: a GP's view leaves it out
+      const reviews = role === 'gp' ? [] : await reviewsOf(deps.db, referral.id);
       await recordReferralRead(deps, actorOf(principalOf(res)), referral.id, 'referral');
-      res.json(referralViewFor(principalOf(res).role, referral, decisions));
+      res.json(referralViewFor(role, referral, decisions, reviews));
     });
 
   router

@@ -1,6 +1,5 @@
 /**
- * A request id for every request (a caller's X-Request-Id when it is a plain token, else a new
- * UUID), kept on the response's locals for every log line of the request (request-context.ts),
+ * A request id for every request (a caller's X-Request-Id when it is a UUID, else a new one), kept on the response's locals for every log line of the request (request-context.ts),
  * echoed in the response, and one `http.request` event when
  * the response is finished: route template, status, timing, error code and the decision's route.
  * Never the URL's values, the query, headers or the body.
@@ -8,10 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Principal } from '../auth/principal.js';
-import { redactValue, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 import { setRequestId } from '../log/request-context.js';
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * A caller's id is taken only when it is a UUID (any version, in its 8-4-4-4-12 hex form): nothing
+ * else can be carried unmasked in every log line, since free text may hold a name, an NHS number or
+ * a date. Any other is replaced, and never handed to the logger.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const requestIdFrom = (offered: string | undefined): string => (offered !== undefined && UUID.test(offered) ? offered.toLowerCase() : randomUUID());
 
 /** What a handler may add to its request's log event: ids, codes and coded values only. */
 export interface RequestLogFields {
@@ -25,9 +31,7 @@ export interface RequestLogFields {
 
 export function requestLogging(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const offered = req.get('x-request-id');
-    // A caller's id is used only when the logs can carry it unmasked: nothing shaped like an NHS number or a date.
-    const requestId = offered && SAFE_REQUEST_ID.test(offered) && redactValue(offered) === offered ? offered : randomUUID();
+    const requestId = requestIdFrom(req.get('x-request-id'));
     const started = process.hrtime.bigint();
     setRequestId(res, requestId);
     res.setHeader('X-Request-Id', requestId);

@@ -13,7 +13,8 @@ export const STATUSES: readonly ReferralStatus[] = ['routed', 'awaiting-review',
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
-const QUERY_KEYS = new Set(['status', 'pathway', 'urgency', 'synthetic', 'limit', 'cursor']);
+/** A plain decimal: digits only (no `1e2`, `0x10`, `+5`, ` 5`, `5.0`), and no more of them than a page size needs. */
+const PLAIN_DECIMAL = /^[0-9]{1,4}$/;
 
 function single(query: Record<string, unknown>, key: string, issues: Issue[]): string | undefined {
   const value = query[key];
@@ -27,7 +28,6 @@ function single(query: Record<string, unknown>, key: string, issues: Issue[]): s
 
 export function queueFilter(query: Record<string, unknown>): QueueFilter {
   const issues: Issue[] = [];
-  for (const key of Object.keys(query)) if (!QUERY_KEYS.has(key)) issues.push({ path: '/(unnamed)', message: `is not a query parameter of the queue: use ${[...QUERY_KEYS].join(', ')}` });
   const status = single(query, 'status', issues);
   const statuses = status === undefined ? [] : status.split(',');
   if (statuses.some((s) => !STATUSES.includes(s as ReferralStatus))) issues.push({ path: '/status', message: `must be one or more of: ${STATUSES.join(', ')}, separated by commas` });
@@ -37,8 +37,9 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   if (urgency !== undefined && !URGENCIES.includes(urgency as Urgency)) issues.push({ path: '/urgency', message: `must be one of: ${URGENCIES.join(', ')}` });
   const synthetic = syntheticSelectionOf(query.synthetic, issues);
   const limitText = single(query, 'limit', issues);
-  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: '/limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
+  // The parameters the queue takes are checked at its route (http/query-parameters.ts).
+  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : PLAIN_DECIMAL.test(limitText) ? Number(limitText) : Number.NaN;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: '/limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}, in plain decimal digits` });
   const cursor = single(query, 'cursor', issues);
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   if (cursor !== undefined && !after) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });

@@ -26,6 +26,8 @@ export interface ReviewAnswer {
   outcome: Review['outcome'];
   status: 'reviewed';
   decisionId: string;
+  /** who reviewed: their pseudonymous id, their name and their role */
+  reviewedBy: { id: string; name: string | null; role: string };
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -49,13 +51,13 @@ export async function reviewReferral(deps: ReviewDeps, referralId: string, body:
         newDecision = {
           id: randomUUID(), referralId, source: 'override', replacesDecisionId: current.id,
           pathway: review.pathway ?? null, urgency: review.urgency ?? null, service: review.service ?? null, reviewRequired: false,
-          ruleset: null, evaluationDate: null, decision: null, reason: review.reason ?? null, decidedBy: deps.actor.id, createdAt: now,
+          ruleset: null, evaluationDate: null, decision: null, reason: review.reason ?? null, decidedBy: deps.actor.id, decidedByName: deps.actor.name ?? null, decidedByRole: deps.actor.role, createdAt: now,
         };
         await insertDecision(tx, newDecision);
       }
       await insertReview(tx, {
         id: reviewId, referralId, reviewedDecisionId: current.id, outcome: review.outcome, newDecisionId: newDecision?.id ?? null,
-        reason: review.reason ?? null, reviewer: deps.actor.id, at: now,
+        reason: review.reason ?? null, reviewer: deps.actor.id, reviewerName: deps.actor.name ?? null, reviewerRole: deps.actor.role, at: now,
       });
       if (newDecision) await setCurrentDecision(tx, referralId, newDecision, 'reviewed', now);
       else await setStatus(tx, referralId, 'reviewed', now);
@@ -67,7 +69,7 @@ export async function reviewReferral(deps: ReviewDeps, referralId: string, body:
           ...(newDecision ? { fromPathway: current.pathway, fromUrgency: current.urgency, pathway: newDecision.pathway, urgency: newDecision.urgency, service: newDecision.service } : {}),
         },
       }]);
-      return { referralId, reviewId, outcome: review.outcome, status: 'reviewed', decisionId: newDecision?.id ?? current.id };
+      return { referralId, reviewId, outcome: review.outcome, status: 'reviewed', decisionId: newDecision?.id ?? current.id, reviewedBy: { id: deps.actor.id, name: deps.actor.name ?? null, role: deps.actor.role } };
     });
   } catch (error) {
     if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) throw new ApiError('ALREADY_REVIEWED');

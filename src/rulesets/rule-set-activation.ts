@@ -7,6 +7,12 @@
  * nothing: the last good version stays active. Only a version this service has loaded (and so serves
  * to `?version=`) is approved or activated; one activated before its effectiveFrom is scheduled for
  * that day (scheduled-activation.ts), unless an override says why it cannot wait.
+ *
+ * The two-person rule compares people, not tokens: a signatory's id is their person's (two tokens of
+ * one person are one id), and an author is known by the `personId` the file gives, and otherwise by
+ * name, compared as names are (person-name.ts: "Dr. Alice Author", spaced, cased or with a Cyrillic
+ * look-alike letter, is Alice Author). An author's own approval is refused when it is given, and so
+ * is a second approval of the same content by the same person.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -14,7 +20,9 @@ import { appendAuditEvents } from '../audit/audit-trail.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { isVersion } from '../domain/version.js';
 import type { Database } from '../store/database.js';
-import { approvalsOf, insertActivation, insertApproval, notifyActivation, releasedVersions, type Approval } from '../store/ruleset-store.js';
+import { approvalsOf, insertActivation, insertApproval, lockApprovals, notifyActivation, releasedVersions, type Approval } from '../store/ruleset-store.js';
+import { sameName } from '../domain/person-name.js';
+import type { RuleSet } from '../generated/ruleset.js';
 import { formatProblem, type LoadedVersion } from '../rules/rule-set-loader.js';
 import { todayInLondon } from '../domain/calendar.js';
 import { checkVersionInWorker, loadedFromCheck } from '../rules/version-check.js';
@@ -76,17 +84,45 @@ export interface Signatory {
   role: string;
 }
 
+/**
+ * One person, whichever way they are named: ids of a person (`person:<uuid>`), and the `token:<uuid>`
+ * ids recorded before people were (each such token became the person with its id: migration 010).
+ */
+const personKey = (id: string) => id.replace(/^token:/, 'person:');
+export const samePerson = (a: string | null, b: string | null): boolean => a !== null && b !== null && personKey(a) === personKey(b);
+
+/** The version's authors this signatory is: by the person id the file gives, or by name. */
+export function authorsAmong(document: Pick<RuleSet, 'authors'>, signatory: { id: string | null; name: string }): string[] {
+  return document.authors
+    .filter((author) => (author.personId !== undefined && samePerson(`person:${author.personId}`, signatory.id)) || sameName(author.name, signatory.name))
+    .map((author) => author.name);
+}
+
 export async function approveVersion(
   deps: ActivationDeps,
   input: { rulesetId: string; version: string; approver: Signatory; note?: string },
 ): Promise<Approval> {
+  // Refused when given, not only at activation: an author cannot approve their own version. Asked
+  // of the loaded version first, before seconds of checks, and of the content read again after them.
+  const refuseAnAuthor = (document: Pick<RuleSet, 'authors'>) => {
+    const asAuthor = authorsAmong(document, input.approver);
+    if (asAuthor.length > 0) throw new ApiError('APPROVAL_REFUSED', [{ path: '/authors', message: `you are one of this version's authors (${asAuthor.join(', ')}): its approval must come from a second clinical lead` }]);
+  };
+  const here = deps.registry.loaded(input.rulesetId, input.version);
+  if (here) refuseAnAuthor(here.compiled.document);
   const { loaded, issues } = await checkedVersion(deps, input.rulesetId, input.version);
   if (!loaded || issues.length > 0) throw new ApiError('ACTIVATION_REFUSED', issues);
+  refuseAnAuthor(loaded.compiled.document);
   const approval: Approval = {
     id: randomUUID(), rulesetId: input.rulesetId, version: input.version, sha256: loaded.compiled.sha256,
     approver: input.approver.name, approverId: input.approver.id, role: input.approver.role, note: input.note ?? null, approvedAt: deps.clock(),
   };
   await deps.db.transaction(async (tx) => {
+    await lockApprovals(tx, input.rulesetId, input.version);
+    const earlier = (await approvalsOf(tx, input.rulesetId, input.version)).find((a) => a.sha256 === approval.sha256 && samePerson(a.approverId, input.approver.id));
+    if (earlier) {
+      throw new ApiError('APPROVAL_REFUSED', [{ path: '/approvals', message: `you approved this exact content already (${earlier.approvedAt.toISOString()}), with this or another of your tokens: a second approval must come from another clinical lead` }]);
+    }
     await insertApproval(tx, approval);
     await appendAuditEvents(tx, [{
       id: randomUUID(), referralId: null, type: 'ruleset.approved', actor: input.approver.id, actorRole: input.approver.actorRole, occurredAt: approval.approvedAt,
@@ -95,16 +131,6 @@ export async function approveVersion(
   });
   return approval;
 }
-
-/** A name as people are compared: Unicode-normalised, without invisible characters, spaces collapsed, any case. */
-export const normalName = (name: string): string =>
-  name
-    .normalize('NFKC')
-    .replace(/[\u200B-\u200F\u2060-\u2064\uFEFF\u00AD]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .toLowerCase();
-const sameName = (a: string, b: string) => normalName(a) === normalName(b);
 
 export interface ActivationResult {
   rulesetId: string;
@@ -137,11 +163,12 @@ export async function activateVersion(
   }
   if (!earlier) {
     // Two people: an approval recorded for this exact content by a clinical lead who is neither one
-    // of its authors nor the one activating it. Sign-offs listed in the file are not proof of anything.
+    // of its authors nor the one activating it, by identity and by name. Sign-offs listed in the file are not proof of anything.
     const activator = input.activatedBy;
     const authors = compiled.document.authors.map((a) => a.name);
     const recorded = (await approvalsOf(deps.db, input.rulesetId, input.version)).filter((a) => a.sha256 === compiled.sha256);
-    const valid = recorded.filter((a) => CLINICAL_LEAD.test(a.role) && !authors.some((name) => sameName(name, a.approver)) && a.approverId !== activator.id && !sameName(a.approver, activator.name));
+    const valid = recorded.filter((a) =>
+      CLINICAL_LEAD.test(a.role) && authorsAmong(compiled.document, { id: a.approverId, name: a.approver }).length === 0 && !samePerson(a.approverId, activator.id) && !sameName(a.approver, activator.name));
     if (valid.length === 0) {
       issues.push({ path: '/approvals', message: `needs an approval, recorded for this exact content (hash ${compiled.sha256}), by a clinical lead who is not one of its authors (${authors.join(', ')}) and not the one activating it` });
     }

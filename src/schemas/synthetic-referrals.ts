@@ -7,7 +7,7 @@
  * rules as real traffic would: most referrals carry no red flag and take the routine rules, a few
  * take the red-flag rules, and every body site, side and onset appears.
  */
-import { nhsNumberFrom } from '../domain/nhs-number.js';
+import { isValidNhsNumber, nhsNumberFrom } from '../domain/nhs-number.js';
 import type { Referral } from '../generated/referral.js';
 import { RED_FLAGS } from './red-flags.js';
 import { schemaDocument } from './schema-registry.js';
@@ -57,11 +57,11 @@ function weighted<T>(random: Random, choices: readonly (readonly [T, number])[])
   return (choices[choices.length - 1] as readonly [T, number])[0];
 }
 
-/** A 999-range test NHS number; a draw whose check digit would be 10 is invalid and drawn again. */
+/** A 999-range test NHS number; a draw that gives no valid number (a check digit of 10, or 9999999999) is drawn again. */
 export function syntheticNhsNumber(random: Random): string {
   for (;;) {
     const nhsNumber = nhsNumberFrom(`999${String(integer(random, 0, 999_999)).padStart(6, '0')}`);
-    if (nhsNumber !== undefined) return nhsNumber;
+    if (nhsNumber !== undefined && isValidNhsNumber(nhsNumber)) return nhsNumber;
   }
 }
 

@@ -268,6 +268,44 @@ ${APPEND_ONLY('ruleset_schedule_cancellations')}
 ${APPEND_ONLY('ruleset_reload_requests')}
 `,
   },
+  {
+    id: '010-people',
+    // People, not tokens: a person (display name, role, a GP's practice) holds any number of tokens,
+    // and is one actor everywhere. Each token issued before becomes a person of its own, with the
+    // token's id as the person's id, so that the audit trail's `token:<id>` of before is `person:<id>`.
+    // A person is never changed; reviews and decisions record the name and role of who acted.
+    sql: `
+create table people (
+  id uuid primary key,
+  display_name text not null,
+  role text not null check (role in ('gp', 'triage-clinician', 'clinical-lead', 'operator')),
+  practice_ods text,
+  created_at timestamptz not null,
+  check (role <> 'gp' or practice_ods is not null)
+);
+${APPEND_ONLY('people')}
+alter table api_tokens add column person_id uuid references people (id);
+insert into people (id, display_name, role, practice_ods, created_at)
+  select id, name, role, practice_ods, created_at from api_tokens;
+alter table api_tokens disable trigger api_tokens_revoke_only;
+update api_tokens set person_id = id;
+alter table api_tokens enable trigger api_tokens_revoke_only;
+alter table api_tokens alter column person_id set not null;
+create index api_tokens_person on api_tokens (person_id);
+create or replace function msk_token_revoke_only() returns trigger language plpgsql as $$
+begin
+  if tg_op = 'DELETE' then raise exception 'api_tokens is append-only: revoke a token instead'; end if;
+  if (new.id, new.token_sha256, new.name, new.role, new.practice_ods, new.created_at, new.expires_at, new.person_id)
+     is distinct from (old.id, old.token_sha256, old.name, old.role, old.practice_ods, old.created_at, old.expires_at, old.person_id)
+     or old.revoked_at is not null then
+    raise exception 'a token can only be revoked, once';
+  end if;
+  return new;
+end $$;
+alter table decisions add column decided_by_name text, add column decided_by_role text;
+alter table reviews add column reviewer_name text, add column reviewer_role text;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

@@ -39,6 +39,9 @@ export interface StoredDecision {
   decision: Decision | null;
   reason: string | null;
   decidedBy: string;
+  /** who decided, by name and role, for a person's decision (an override); null for the rules' */
+  decidedByName?: string | null;
+  decidedByRole?: string | null;
   createdAt: Date;
 }
 
@@ -89,11 +92,13 @@ interface DecisionRow {
   decision: Decision | null;
   reason: string | null;
   decided_by: string;
+  decided_by_name: string | null;
+  decided_by_role: string | null;
   created_at: Date;
 }
 
 const DECISION_COLUMNS = `id, referral_id, source, replaces_decision_id, pathway, urgency, service, review_required,
-  ruleset_id, ruleset_version, ruleset_sha256, to_char(evaluation_date, 'YYYY-MM-DD') as evaluation_date, decision, reason, decided_by, created_at`;
+  ruleset_id, ruleset_version, ruleset_sha256, to_char(evaluation_date, 'YYYY-MM-DD') as evaluation_date, decision, reason, decided_by, decided_by_name, decided_by_role, created_at`;
 
 const decisionFromRow = (row: DecisionRow): StoredDecision => ({
   id: row.id,
@@ -109,6 +114,8 @@ const decisionFromRow = (row: DecisionRow): StoredDecision => ({
   decision: row.decision,
   reason: row.reason,
   decidedBy: row.decided_by,
+  decidedByName: row.decided_by_name,
+  decidedByRole: row.decided_by_role,
   createdAt: row.created_at,
 });
 
@@ -124,11 +131,11 @@ export async function insertReferral(tx: Queryable, r: StoredReferral): Promise<
 export async function insertDecision(tx: Queryable, d: StoredDecision): Promise<void> {
   await tx.query(
     `insert into decisions (id, referral_id, source, replaces_decision_id, pathway, urgency, service, review_required,
-       ruleset_id, ruleset_version, ruleset_sha256, evaluation_date, decision, reason, decided_by, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+       ruleset_id, ruleset_version, ruleset_sha256, evaluation_date, decision, reason, decided_by, created_at, decided_by_name, decided_by_role)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
     [d.id, d.referralId, d.source, d.replacesDecisionId, d.pathway, d.urgency, d.service, d.reviewRequired, d.ruleset?.id ?? null,
       d.ruleset?.version ?? null, d.ruleset?.sha256 ?? null, d.evaluationDate, d.decision === null ? null : JSON.stringify(d.decision),
-      d.reason, d.decidedBy, d.createdAt],
+      d.reason, d.decidedBy, d.createdAt, d.decidedByName ?? null, d.decidedByRole ?? null],
   );
 }
 
@@ -156,6 +163,30 @@ export async function findReferral(db: Queryable, id: string, options: { forUpda
 export async function decisionsOf(db: Queryable, referralId: string): Promise<StoredDecision[]> {
   const rows = await db.query<DecisionRow>(`select ${DECISION_COLUMNS} from decisions where referral_id = $1 order by created_at, id`, [referralId]);
   return rows.map(decisionFromRow);
+}
+
+/** A clinician's review of a referral, with who reviewed by name and role (null name and role for reviews before migration 010). */
+export interface StoredReview {
+  id: string;
+  outcome: 'confirmed' | 'overridden';
+  reviewedDecisionId: string;
+  newDecisionId: string | null;
+  reason: string | null;
+  reviewer: string;
+  reviewerName: string | null;
+  reviewerRole: string | null;
+  createdAt: Date;
+}
+
+export async function reviewsOf(db: Queryable, referralId: string): Promise<StoredReview[]> {
+  const rows = await db.query<{ id: string; outcome: 'confirmed' | 'overridden'; reviewed_decision_id: string; new_decision_id: string | null; reason: string | null; reviewer: string; reviewer_name: string | null; reviewer_role: string | null; created_at: Date }>(
+    'select id, outcome, reviewed_decision_id, new_decision_id, reason, reviewer, reviewer_name, reviewer_role, created_at from reviews where referral_id = $1 order by created_at, id',
+    [referralId],
+  );
+  return rows.map((r) => ({
+    id: r.id, outcome: r.outcome, reviewedDecisionId: r.reviewed_decision_id, newDecisionId: r.new_decision_id, reason: r.reason,
+    reviewer: r.reviewer, reviewerName: r.reviewer_name, reviewerRole: r.reviewer_role, createdAt: new Date(r.created_at),
+  }));
 }
 
 export async function findDecision(db: Queryable, id: string): Promise<StoredDecision | undefined> {
@@ -291,11 +322,14 @@ export async function tryLockKey(tx: Queryable, key: string): Promise<boolean> {
 
 export async function insertReview(
   tx: Queryable,
-  review: { id: string; referralId: string; reviewedDecisionId: string; outcome: 'confirmed' | 'overridden'; newDecisionId: string | null; reason: string | null; reviewer: string; at: Date },
+  review: {
+    id: string; referralId: string; reviewedDecisionId: string; outcome: 'confirmed' | 'overridden'; newDecisionId: string | null; reason: string | null;
+    reviewer: string; reviewerName: string | null; reviewerRole: string; at: Date;
+  },
 ): Promise<void> {
   await tx.query(
-    `insert into reviews (id, referral_id, reviewed_decision_id, outcome, new_decision_id, reason, reviewer, created_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [review.id, review.referralId, review.reviewedDecisionId, review.outcome, review.newDecisionId, review.reason, review.reviewer, review.at],
+    `insert into reviews (id, referral_id, reviewed_decision_id, outcome, new_decision_id, reason, reviewer, created_at, reviewer_name, reviewer_role)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [review.id, review.referralId, review.reviewedDecisionId, review.outcome, review.newDecisionId, review.reason, review.reviewer, review.at, review.reviewerName, review.reviewerRole],
   );
 }

@@ -52,6 +52,11 @@ export async function insertApproval(tx: Queryable, a: Approval): Promise<void> 
   );
 }
 
+/** Takes the version's approvals lock for the transaction: one person's two approvals at once are seen one after the other. */
+export async function lockApprovals(tx: Queryable, rulesetId: string, version: string): Promise<void> {
+  await tx.query("select pg_advisory_xact_lock(hashtextextended('msk-approvals:' || $1 || '/' || $2, 0))", [rulesetId, version]);
+}
+
 /** The latest activation of each rule set (by the database's own order, not clocks): the versions that are active. */
 export async function currentActivations(db: Queryable): Promise<Map<string, { version: string; sha256: string }>> {
   const rows = await db.query<{ ruleset_id: string; version: string; sha256: string }>(

@@ -147,7 +147,7 @@ describe('access control: every role against every endpoint, own and other pract
       "select actor, actor_role, details, referral_id from audit_events where event_type = 'access.denied' and details ->> 'referralId' = $1",
       [submitted.body.id],
     );
-    expect(denied?.actor).to.match(/^token:[0-9a-f-]{36}$/);
+    expect(denied?.actor).to.match(/^person:[0-9a-f-]{36}$/);
     expect(denied).to.deep.include({ actor_role: 'gp', referral_id: null, details: { method: 'GET', route: '/api/v1/referrals/:id', reason: 'other-practice', referralId: submitted.body.id } });
   });
 

@@ -2,7 +2,7 @@
  * Activating a rule-set version over the API: refused without an approval recorded by a second
  * clinical lead (not an author, not the lead who activates; sign-offs written in the file do not
  * count) or with any check error, recorded with an audit event that names the leads only by their
- * pseudonymous token ids, swapped in without a restart while requests are in flight, and rolled back
+ * pseudonymous person ids, swapped in without a restart while requests are in flight, and rolled back
  * by activating the previous version. Approvals are made by `secondLead` ('Dr B Lead') and
  * activations by `lead` ('Dr C Lead'). Owns a fresh database.
  */
@@ -62,12 +62,12 @@ describe('activating a rule-set version', function () {
   const approve = (version: string, by: Caller = t.secondLead) => by.post(`/api/v1/rulesets/msk-triage/versions/${version}/approvals`).send({ note: 'checked against the local audit' });
   const activeVersion = async () => ((await request(t.app).get('/readyz')).body as { ruleset: { version: string } }).ruleset.version;
   const approvalCount = async () => (await db.query<{ n: number }>('select count(*)::int as n from ruleset_approvals'))[0]?.n;
-  /** the audit actor of a token, from its row in the database: `token:<the token's id>` */
+  /** the audit actor of a token, from its row in the database: `person:<the id of the person who holds it>` */
   const actorOf = async (who: Caller) => {
     const sha256 = createHash('sha256').update(who.token ?? '', 'utf8').digest('hex');
-    const [row] = await db.query<{ id: string }>('select id::text as id from api_tokens where token_sha256 = $1', [sha256]);
+    const [row] = await db.query<{ id: string }>('select person_id::text as id from api_tokens where token_sha256 = $1', [sha256]);
     if (!row) throw new Error('no such token');
-    return `token:${row.id}`;
+    return `person:${row.id}`;
   };
   const needsApproval = (res: Response) => {
     expectError(res, 409, 'ACTIVATION_REFUSED');
@@ -95,8 +95,8 @@ describe('activating a rule-set version', function () {
     expect(await activeVersion()).to.equal('1.0.0');
   });
 
-  it('does not count an author’s own approval', async () => {
-    expect((await approve('1.1.0', author)).status).to.equal(201);
+  it('refuses an author’s own approval when it is given, and so never counts it', async () => {
+    expectError(await approve('1.1.0', author), 409, 'APPROVAL_REFUSED');
     needsApproval(await activate('1.1.0'));
     expect(await activeVersion()).to.equal('1.0.0');
   });
@@ -152,11 +152,12 @@ describe('activating a rule-set version', function () {
       "select event_type, actor, actor_role, ruleset_version from audit_events where event_type like 'ruleset.%' order by seq",
     );
     const [byAuthor, byLead, bySecondLead] = [await actorOf(author), await actorOf(t.lead), await actorOf(t.secondLead)];
-    const namesakes = await db.query<{ id: string }>("select id::text as id from api_tokens where name = 'Dr C Lead' order by created_at, id");
-    const byNamesake = namesakes.map((row) => `token:${row.id}`).find((id) => id !== byLead);
+    const namesakes = await db.query<{ id: string }>("select person_id::text as id from api_tokens where name = 'Dr C Lead' order by created_at, id");
+    const byNamesake = namesakes.map((row) => `person:${row.id}`).find((id) => id !== byLead);
+    // the author's approval was refused when given: no event of it
+    expect(events.map((e) => e.actor)).to.not.include(byAuthor);
     expect(events.map((e) => `${e.event_type} ${e.ruleset_version} ${e.actor} ${e.actor_role}`)).to.deep.equal([
       'ruleset.activated 1.0.0 msk-triage start-up system',
-      `ruleset.approved 1.1.0 ${byAuthor} clinical-lead`,
       `ruleset.approved 1.1.0 ${byLead} clinical-lead`,
       `ruleset.approved 1.1.0 ${byNamesake} clinical-lead`,
       `ruleset.approved 1.1.0 ${bySecondLead} clinical-lead`,
@@ -164,7 +165,7 @@ describe('activating a rule-set version', function () {
     ]);
   });
 
-  it('records the approval and the activation with the lead’s pseudonymous id `token:<uuid>` and role clinical-lead, never a name', async () => {
+  it('records the approval and the activation with the lead’s pseudonymous id `person:<uuid>` and role clinical-lead, never a name', async () => {
     const events = await db.query<{ event_type: string; actor: string; actor_role: string | null; details: unknown }>(
       "select event_type, actor, actor_role, details from audit_events where event_type in ('ruleset.approved', 'ruleset.activated') and ruleset_version = '1.1.0' order by seq",
     );
@@ -173,7 +174,7 @@ describe('activating a rule-set version', function () {
     expect(approved).to.include({ actor: await actorOf(t.secondLead), actor_role: 'clinical-lead' });
     expect(activated).to.include({ actor: await actorOf(t.lead), actor_role: 'clinical-lead' });
     for (const event of events) {
-      expect(event.actor).to.match(/^token:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(event.actor).to.match(/^person:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(JSON.stringify(event)).to.not.contain('Dr B Lead').and.not.contain('Dr C Lead').and.not.contain(AUTHORS);
     }
   });

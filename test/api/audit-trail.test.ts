@@ -47,7 +47,7 @@ describe('the audit trail', function () {
     const actors = await db.query<{ actor: string; actor_role: string | null }>('select distinct actor, actor_role from audit_events');
     expect(actors.length).to.be.above(1);
     for (const { actor, actor_role } of actors) {
-      expect(actor).to.match(/^token:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(actor).to.match(/^person:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(actor_role).to.equal('gp');
     }
   });

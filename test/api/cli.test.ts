@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
+import { checkToken, TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
 import type { Database } from '../../src/store/database.js';
 import { inProcessCli, type InProcessCli } from '../support/cli.js';
 import { freshDatabase } from '../support/test-database.js';
@@ -71,6 +71,8 @@ const HOUR_MS = 3_600_000;
 
 interface ListedToken {
   id: string;
+  personId: string;
+  personName: string;
   name: string;
   role: string;
   practice: string | null;
@@ -157,12 +159,12 @@ describe('the msk-triage token commands', function () {
     expect(lifetime(clinician)).to.equal(12 * HOUR_MS);
     expect(listed(tokens, 'lead')).to.include({ role: 'clinical-lead', expiresAt: '2099-04-01T00:00:00.000Z', state: 'active' });
     expect(listed(tokens, 'forever')).to.include({ role: 'gp', practice: 'A81001', expiresAt: null, state: 'active' });
-    expect(Object.keys(gp)).to.deep.equal(['id', 'name', 'role', 'practice', 'createdAt', 'expiresAt', 'revokedAt', 'state']);
+    expect(Object.keys(gp)).to.deep.equal(['id', 'personId', 'personName', 'name', 'role', 'practice', 'createdAt', 'expiresAt', 'revokedAt', 'state']);
 
     const text = await cli('token', 'list');
     expect(text.status, text.stderr).to.equal(0);
     const line = (key: string) => text.stdout.split('\n').find((l) => l.startsWith(created[key]?.id ?? '-')) ?? '';
-    expect(line('gp')).to.match(/^\S+ {2}gp {16}J82001 {4}active until \S+Z +Dr G Practice$/);
+    expect(line('gp')).to.match(/^\S+ {2}person [0-9a-f]{8} {2}gp {16}J82001 {4}active until \S+Z +Dr G Practice$/);
     expect(line('gp')).to.contain(`active until ${gp.expiresAt ?? ''}`);
     expect(line('clinician')).to.match(/ {2}triage-clinician {2}- {9}active until \S+ +Nurse T Clinician$/);
     expect(line('lead')).to.match(/ {2}clinical-lead {5}- {9}active until 2099-04-01T00:00:00\.000Z +Dr C Lead$/);
@@ -209,6 +211,27 @@ describe('the msk-triage token commands', function () {
     for (const event of events) expect(event).to.include({ actor: 'cli:operator', actor_role: 'operator' });
     const text = JSON.stringify(events);
     for (const t of Object.values(created)) expect(text).to.not.contain(t?.token.slice(4));
+  });
+
+  it('token create --person gives a person a second token: one person, whose role and practice it takes; another role is refused', async () => {
+    await create('lead', '--role', 'clinical-lead', '--name', 'Dr B Lead');
+    const personId = (await listJson()).find((t) => t.id === created.lead?.id)?.personId as string;
+    expect(personId).to.match(new RegExp(`^${UUID}$`));
+    const second = await create('lead laptop', '--person', personId.slice(0, 8), '--name', 'B Lead (laptop)');
+    expect(second).to.match(new RegExp(`^created token ${UUID} for B Lead \\(laptop\\): role clinical-lead, `));
+    const tokens = await listJson();
+    expect(listed(tokens, 'lead laptop')).to.include({ personId, role: 'clinical-lead', personName: 'Dr B Lead' });
+    const people = JSON.parse((await cli('token', 'people', '--json')).stdout) as Array<{ id: string; displayName: string; tokens: number }>;
+    expect(people.find((p) => p.id === personId)).to.include({ displayName: 'Dr B Lead', tokens: 2 });
+    const [first, other] = await Promise.all([created.lead, created['lead laptop']].map((c) => checkToken(db(), c?.token ?? '', new Date())));
+    expect(first?.ok).to.equal(true);
+    expect(other, 'two tokens, one principal').to.deep.equal(first);
+    const wrongRole = await cli('token', 'create', '--person', personId, '--role', 'gp');
+    expect(wrongRole.status).to.equal(1);
+    expect(wrongRole.stdout).to.contain('a token has its person').and.not.match(ANY_TOKEN);
+    const nobody = await cli('token', 'create', '--person', '00000000-0000-4000-8000-000000000000');
+    expect(nobody.status).to.equal(1);
+    expect(nobody.stdout).to.contain('no person 00000000-0000-4000-8000-000000000000');
   });
 });
 

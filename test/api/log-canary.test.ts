@@ -224,7 +224,8 @@ const pathMs: Partial<Record<PathName, number>> = {};
 let sequence = 0;
 
 async function exchange(path: PathName, canary: CanaryPatient, test: Test, check?: (res: Response) => string | undefined): Promise<Response> {
-  const requestId = `cx-${(sequence++).toString(36)}`;
+  // a UUID, the only request id the service takes from a caller: the exchange's log lines carry it
+  const requestId = `00000000-0000-4000-8000-${(sequence++).toString(16).padStart(12, '0')}`;
   const sent = performance.now();
   const res = await test.set('X-Request-Id', requestId);
   pathMs[path] = (pathMs[path] ?? 0) + performance.now() - sent;

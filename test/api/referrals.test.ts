@@ -10,7 +10,8 @@ import type request from 'supertest';
 import type { Decision } from '../../src/generated/decision.js';
 import type { Referral } from '../../src/generated/referral.js';
 import { validateDecision } from '../../src/schemas/schema-registry.js';
-import type { Caller } from '../support/callers.js';
+import { createToken } from '../../src/auth/api-tokens.js';
+import { caller, type Caller } from '../support/callers.js';
 import { expectError, issuesOf } from '../support/error-shape.js';
 import { aKneeReferral, aReferral } from '../support/referral-factory.js';
 import { db, testApp } from '../support/test-app.js';
@@ -26,12 +27,12 @@ async function submit(body: Referral, key?: string): Promise<request.Response> {
   return key ? req.set('Idempotency-Key', key) : req;
 }
 
-/** The audit trail's pseudonymous id of a caller: `token:<the token's id>`. */
+/** The audit trail's pseudonymous id of a caller: `person:<the id of the person who holds the token>`. */
 async function actorIdOf(who: Caller): Promise<string> {
   const sha256 = createHash('sha256').update(who.token ?? '', 'utf8').digest('hex');
-  const [row] = await db.query<{ id: string }>('select id from api_tokens where token_sha256 = $1', [sha256]);
+  const [row] = await db.query<{ id: string }>('select person_id as id from api_tokens where token_sha256 = $1', [sha256]);
   if (!row) throw new Error('no such token');
-  return `token:${row.id}`;
+  return `person:${row.id}`;
 }
 
 const storedCount = async (ods: string): Promise<number> =>
@@ -87,8 +88,9 @@ describe('POST /api/v1/referrals', () => {
     expect(Object.keys(mine.body.decision as object).sort()).to.deep.equal([...GP_DECISION_KEYS].sort());
     const full = (await t.clinician.get(res.headers.location as string)).body;
     expect(full.decisions).to.have.length(1);
-    expect(full.decision).to.include.keys('id', 'decidedBy', 'replacesDecisionId');
-    const { id: _id, decidedBy: _decidedBy, replacesDecisionId: _replaces, explanation, ...shared } = full.decision as Record<string, unknown>;
+    expect(full.decision).to.include.keys('id', 'decidedBy', 'decidedByName', 'decidedByRole', 'replacesDecisionId');
+    // who decided (id, name and role) is the clinician's to see, not the GP's
+    const { id: _id, decidedBy: _decidedBy, decidedByName: _name, decidedByRole: _role, replacesDecisionId: _replaces, explanation, ...shared } = full.decision as Record<string, unknown>;
     expect(mine.body).to.deep.equal({
       id: full.id,
       status: full.status,
@@ -300,13 +302,38 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     const audit = await t.clinician.get(`/api/v1/referrals/${id}/audit`);
     const gp = await actorIdOf(await t.gpOf(ods));
     const clinician = await actorIdOf(t.clinician);
-    expect(gp).to.match(/^token:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(clinician).to.match(/^token:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(gp).to.match(/^person:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(clinician).to.match(/^person:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect((audit.body.events as Array<{ type: string; actor: string; actorRole: string }>).map(({ type, actor, actorRole }) => ({ type, actor, actorRole }))).to.deep.equal([
       { type: 'referral.submitted', actor: gp, actorRole: 'gp' },
       { type: 'referral.decided', actor: gp, actorRole: 'gp' },
       { type: 'referral.reviewed', actor: clinician, actorRole: 'triage-clinician' },
     ]);
+  });
+
+  it('shows who reviewed and who overrode by name and role, and takes one clinician with two tokens as one actor', async () => {
+    const first = await createToken(db, { role: 'triage-clinician', name: 'Dr T Clinician', expiresAt: null, now: new Date() });
+    const second = await createToken(db, { role: 'triage-clinician', name: 'T Clinician (ward PC)', expiresAt: null, now: new Date(), personId: first.person.id });
+    const reviewedBy = { id: `person:${first.person.id}`, name: 'Dr T Clinician', role: 'triage-clinician' };
+    const ods = practice();
+    const [confirmedId, overriddenId] = [await awaitingReview(ods), await awaitingReview(ods)];
+    const confirmed = await caller(t.app, first.token).post(`/api/v1/referrals/${confirmedId}/review`).send({ outcome: 'confirmed' });
+    expect(confirmed.status).to.equal(201);
+    expect(confirmed.body.reviewedBy).to.deep.equal(reviewedBy);
+    const overridden = await caller(t.app, second.token).post(`/api/v1/referrals/${overriddenId}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'seen in clinic' });
+    expect(overridden.status).to.equal(201);
+    expect(overridden.body.reviewedBy, 'the second token is the same person').to.deep.equal(reviewedBy);
+    const stored = await t.clinician.get(`/api/v1/referrals/${overriddenId}`);
+    expect(stored.body.decision).to.include({ source: 'override', decidedBy: reviewedBy.id, decidedByName: 'Dr T Clinician', decidedByRole: 'triage-clinician' });
+    expect(stored.body.decisions[0]).to.include({ source: 'rules', decidedByName: null, decidedByRole: null });
+    const reviews = (await t.clinician.get(`/api/v1/referrals/${confirmedId}`)).body.reviews as Array<Record<string, unknown>>;
+    expect(reviews.map((r) => [r.outcome, r.reviewedBy])).to.deep.equal([['confirmed', reviewedBy]]);
+    const asGp = await (await t.gpOf(ods)).get(`/api/v1/referrals/${overriddenId}`);
+    expect(JSON.stringify(asGp.body), 'a GP is not told who reviewed').to.not.contain('Clinician');
+    const actors = await Promise.all([confirmedId, overriddenId].map(async (id) => ((await t.clinician.get(`/api/v1/referrals/${id}/audit`)).body.events as Array<{ actor: string }>).at(-1)?.actor));
+    expect(actors).to.deep.equal([reviewedBy.id, reviewedBy.id]);
+    const audit = JSON.stringify((await t.clinician.get(`/api/v1/referrals/${overriddenId}/audit`)).body);
+    expect(audit, 'the audit trail names people by id only').to.not.contain('Dr T Clinician');
   });
 
   it('overrides with a new decision linked to the one it replaces, never an update', async () => {

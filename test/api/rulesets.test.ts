@@ -166,8 +166,11 @@ describe('health, readiness and the API description', () => {
     expectError(await request(app).post('/nope').send({}), 404, 'NOT_FOUND');
   });
 
-  it('echoes a safe X-Request-Id and replaces an unsafe one', async () => {
-    expect((await request(app).get('/healthz').set('x-request-id', 'gp-system-42')).headers['x-request-id']).to.equal('gp-system-42');
+  it('echoes an X-Request-Id that is a UUID and replaces any other, a plain token included', async () => {
+    const uuid = '0f7c2a9e-5b1d-4e3a-9c8b-7d6e5f4a3b2c';
+    expect((await request(app).get('/healthz').set('x-request-id', uuid)).headers['x-request-id']).to.equal(uuid);
+    const plain = await request(app).get('/healthz').set('x-request-id', 'gp-system-42');
+    expect(plain.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
     const unsafe = await request(app).get('/healthz').set('x-request-id', '<script>');
     expect(unsafe.headers['x-request-id']).to.match(/^[0-9a-f-]{36}$/);
   });

@@ -118,6 +118,14 @@ describe('POST /api/v1/triage', () => {
       }
     });
 
+    it('refuses an NHS number of one digit ten times (0000000000, 4444444444), although its check digit passes', async () => {
+      for (const nhsNumber of ['0000000000', '4444444444', '9999999999']) {
+        const res = await triage(aReferral({ patient: { nhsNumber } }));
+        expect(issuesOf(res), nhsNumber).to.deep.equal([{ path: '/patient/nhsNumber', message: 'must be a 10-digit NHS number with a valid check digit, sent as a string' }]);
+        expect(res.text, 'the number is not repeated').to.not.include(nhsNumber);
+      }
+    });
+
     it('refuses a date of birth in the future, over 120 years ago, or not a real date', async () => {
       for (const dateOfBirth of ['2099-01-01', '1890-01-01', '1990-02-30', '14/03/1958']) {
         const res = await triage(aReferral({ patient: { dateOfBirth } }));

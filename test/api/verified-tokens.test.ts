@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { createToken, revokeToken } from '../../src/auth/api-tokens.js';
 import { VerifiedTokens } from '../../src/auth/verified-tokens.js';
 import type { Database } from '../../src/store/database.js';
-import { insertToken, markTokenRevoked } from '../../src/store/token-store.js';
+import { insertPerson, insertToken, markTokenRevoked } from '../../src/store/token-store.js';
 import { caller } from '../support/callers.js';
 import { expectError } from '../support/error-shape.js';
 import { db, testApp } from '../support/test-app.js';
@@ -87,8 +87,10 @@ describe('verified tokens', () => {
     const token = `msk_${randomBytes(32).toString('base64url')}`;
     const clinician = caller(t.app, token);
     expectError(await clinician.get('/api/v1/rulesets'), 401, 'TOKEN_INVALID');
+    const person = await insertPerson(db, { id: randomUUID(), displayName: 'clinician issued a moment later', role: 'triage-clinician', practice: null, createdAt: new Date() });
     await insertToken(db, {
       id: randomUUID(),
+      personId: person.id,
       tokenSha256: createHash('sha256').update(token).digest('hex'),
       name: 'clinician issued a moment later',
       role: 'triage-clinician',

@@ -9,6 +9,7 @@
  * - JSON text with what JSON.stringify cannot write: duplicate keys, `__proto__` keys, raw numbers;
  * - a raw HTTP client, for bytes that no well-behaved client sends (CRLF in headers, raw UTF-8 paths).
  */
+import { httpServer } from '../../src/http/server.js';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -376,9 +377,9 @@ export function expectIssuesAt(res: Response, code: ErrorCode, pointer: string):
 
 /** The app, listening on a free port of 127.0.0.1, for supertest and the raw client alike. */
 export async function listening(app: Express): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  // The service's own server (its timeouts, and its answers to what Node refuses before the app), not app.listen's.
+  const server = httpServer(app, { requestTimeoutMs: 10_000, headersTimeoutMs: 5_000, keepAliveTimeoutMs: 5_000 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     server,

@@ -17,9 +17,36 @@ describe('API tokens', () => {
     expect(JSON.stringify(await listTokens(db))).to.not.contain(token.slice(4)).and.not.contain(String(row?.token_sha256));
   });
 
-  it('gives the principal of a valid token, with a pseudonymous id, its role and practice', async () => {
-    const { token, record } = await createToken(db, { name: 'Dr Example', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
-    expect(await checkToken(db, token, now)).to.deep.equal({ ok: true, principal: { id: `token:${record.id}`, role: 'gp', practice: 'A81001', name: 'Dr Example', via: 'token' } });
+  it("gives the principal of a valid token: its person's pseudonymous id, role, practice and name", async () => {
+    const { token, person } = await createToken(db, { name: 'Dr Example', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
+    expect(await checkToken(db, token, now)).to.deep.equal({ ok: true, principal: { id: `person:${person.id}`, role: 'gp', practice: 'A81001', name: 'Dr Example', via: 'token' } });
+  });
+
+  it("gives a person's second token the same principal as their first: one person, whatever the token is called", async () => {
+    const first = await createToken(db, { name: 'Dr B Lead', role: 'clinical-lead', expiresAt: null, now });
+    const second = await createToken(db, { name: 'B Lead (laptop)', role: 'clinical-lead', expiresAt: null, now, personId: first.person.id });
+    expect(second.newPerson).to.equal(false);
+    expect(second.record.id).to.not.equal(first.record.id);
+    const [a, b] = [await checkToken(db, first.token, now), await checkToken(db, second.token, now)];
+    expect(a).to.deep.equal(b);
+    expect(b).to.deep.equal({ ok: true, principal: { id: `person:${first.person.id}`, role: 'clinical-lead', name: 'Dr B Lead', via: 'token' } });
+  });
+
+  it("refuses a token for a person of another role or practice, or for no person: a token has its person's role", async () => {
+    const gp = await createToken(db, { name: 'Riverside EMIS', role: 'gp', practice: 'A81001', expiresAt: null, now });
+    const refusals: string[] = [];
+    for (const input of [
+      { role: 'clinical-lead' as const, personId: gp.person.id },
+      { role: 'gp' as const, practice: 'B82002', personId: gp.person.id },
+      { role: 'gp' as const, personId: '00000000-0000-4000-8000-000000000000' },
+    ]) {
+      try {
+        await createToken(db, { name: 'x', expiresAt: null, now, ...input });
+      } catch (error) {
+        refusals.push((error as Error).name);
+      }
+    }
+    expect(refusals).to.deep.equal(['PersonMismatchError', 'PersonMismatchError', 'PersonMismatchError']);
   });
 
   it('refuses a token from the moment it expires', async () => {
@@ -68,9 +95,9 @@ describe('API tokens', () => {
 
 describe('names compared for the two-person rule', () => {
   it('are the same however they are spaced, cased, composed or padded with invisible characters', async () => {
-    const { normalName } = await import('../../src/rulesets/rule-set-activation.js');
+    const { sameName } = await import('../../src/domain/person-name.js');
     const same = ['Dr Jane Smith', ' dr  jane smith ', 'DR JANE\u00A0SMITH', 'Dr Jane\u200B Smith', 'Ｄｒ Jane Smith'];
-    for (const name of same) expect(normalName(name), JSON.stringify(name)).to.equal('dr jane smith');
-    expect(normalName('Dr Jane Smyth')).to.not.equal('dr jane smith');
+    for (const name of same) expect(sameName(name, 'dr jane smith'), JSON.stringify(name)).to.equal(true);
+    expect(sameName('Dr Jane Smyth', 'dr jane smith')).to.equal(false);
   });
 });

@@ -69,6 +69,47 @@ describe('the structure of JSON text, checked on the raw bytes', () => {
     });
   });
 
+  describe('bytes that are not UTF-8', () => {
+    const withBytes = (before: string, bytes: readonly number[], after: string) =>
+      checkJsonStructure(Buffer.concat([Buffer.from(before, 'utf8'), Buffer.from(bytes), Buffer.from(after, 'utf8')]), { maxDepth: 16, maxWidth: 100 });
+
+    it('refuses an overlong form, an encoded surrogate, a code point beyond U+10FFFF and 0xFF in a value, naming the field and the byte', () => {
+      const before = '{"referrer":{"clinicianName":"Dr ';
+      for (const [label, bytes] of [
+        ['overlong "/" (C0 AF)', [0xc0, 0xaf]],
+        ['overlong three-byte NUL (E0 80 80)', [0xe0, 0x80, 0x80]],
+        ['overlong four-byte (F0 80 80 AF)', [0xf0, 0x80, 0x80, 0xaf]],
+        ['an encoded high surrogate (ED A0 80)', [0xed, 0xa0, 0x80]],
+        ['an encoded low surrogate (ED BF BF)', [0xed, 0xbf, 0xbf]],
+        ['U+110000 (F4 90 80 80)', [0xf4, 0x90, 0x80, 0x80]],
+        ['F5, which never starts a sequence', [0xf5, 0x80, 0x80, 0x80]],
+        ['0xFF', [0xff]],
+        ['a continuation byte alone (80)', [0x80]],
+        ['a sequence cut short (E2 82, then the quote)', [0xe2, 0x82]],
+      ] as const) {
+        expect(withBytes(before, bytes, '"}}'), label).to.deep.equal({ kind: 'not-utf8', path: '/referrer/clinicianName', offset: Buffer.byteLength(before) });
+      }
+    });
+
+    it('lets every well-formed sequence through, at the edges of each range', () => {
+      // U+0080, U+07FF, U+0800, U+D7FF, U+E000, U+FFFF, U+10000, U+10FFFF: the first and last of each length and around the surrogates
+      for (const point of [0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xffff, 0x10000, 0x10ffff]) {
+        expect(check(JSON.stringify({ notes: `a${String.fromCodePoint(point)}b` })), point.toString(16)).to.equal(undefined);
+      }
+      expect(check(JSON.stringify({ notes: 'Żółć 😀' }))).to.equal(undefined);
+    });
+
+    it('names the object holding a field name that is not UTF-8, and the list position of a value', () => {
+      expect(withBytes('{"patient":{"', [0xff], '":1}}')).to.deep.equal({ kind: 'not-utf8', path: '/patient', offset: 13 });
+      expect(withBytes('{"notes":["a","', [0xc0, 0x80], '"]}')).to.deep.equal({ kind: 'not-utf8', path: '/notes/1', offset: 15 });
+    });
+
+    it('names the body position where no field can: the byte between tokens or at the top', () => {
+      expect(withBytes('{', [0xff], '}')).to.deep.equal({ kind: 'not-utf8', path: '/', offset: 1 });
+      expect(withBytes('"', [0xff], '"')).to.deep.equal({ kind: 'not-utf8', path: '/', offset: 1 });
+    });
+  });
+
   it('leaves text that is not JSON for the parser to reject', () => {
     expect(check('{"a":1,,}')).to.equal(undefined);
     expect(check('{"a')).to.equal(undefined);

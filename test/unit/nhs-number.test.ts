@@ -25,6 +25,13 @@ describe('NHS number Modulus 11 check', () => {
     for (let d = 0; d <= 9; d++) expect(isValidNhsNumber(`000000006${d}`)).to.equal(false);
   });
 
+  it('refuses a number of one digit ten times, although its check digit passes', () => {
+    const repeated = Array.from({ length: 10 }, (_, d) => String(d).repeat(10));
+    // every one of them passes Modulus 11: the check digit alone would let them through
+    for (const n of repeated) expect(nhsNumberFrom(n.slice(0, 9)), n).to.equal(n);
+    for (const n of repeated) expect(isValidNhsNumber(n), n).to.equal(false);
+  });
+
   it('rejects anything but ten digits', () => {
     for (const n of ['943476591', '94347659190', '943 476 5919', '94347659l9', '', '９４３４７６５９１９']) {
       expect(isValidNhsNumber(n), n).to.equal(false);

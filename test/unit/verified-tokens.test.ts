@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { forgetRevokedToken, VerifiedTokens } from '../../src/auth/verified-tokens.js';
 import type { TokenRecord } from '../../src/store/token-store.js';
 
-const aRecord = (): TokenRecord => ({ id: randomUUID(), name: 'x', role: 'gp', practice: 'A81001', createdAt: new Date(), expiresAt: null, revokedAt: null });
+const aRecord = (): TokenRecord => ({ id: randomUUID(), personId: randomUUID(), personName: 'x', name: 'x', role: 'gp', practice: 'A81001', createdAt: new Date(), expiresAt: null, revokedAt: null });
 
 describe('VerifiedTokens', () => {
   it('keeps an entry for less than a second, whatever lifetime it is asked for', () => {
