@@ -8,12 +8,15 @@ import type { Database, Queryable } from '../store/database.js';
 import { auditEventsAfter, auditEventsOfReferral, insertAuditEvents, lockAuditChainHead, missingAuditEvents, referralStateMismatches } from '../store/audit-store.js';
 import { URGENCIES } from '../domain/route-order.js';
 import { auditContent, chainEvent, chainHash, GENESIS_HASH } from './audit-event.js';
+import { recordHashMismatches, withRecordHashes } from './record-hashes.js';
 
 /** Appends events, in order, inside the caller's transaction. */
 export async function appendAuditEvents(tx: Queryable, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
+  // The hashes of the records the events name, read before the chain's lock is taken (record-hashes.ts).
+  const covered = await withRecordHashes(tx, inputs);
   const last = await lockAuditChainHead(tx);
   const events: AuditEvent[] = [];
-  for (const input of inputs) events.push(chainEvent(events.at(-1) ?? last ?? null, input));
+  for (const input of covered) events.push(chainEvent(events.at(-1) ?? last ?? null, input));
   await insertAuditEvents(tx, events);
   return events;
 }
@@ -57,4 +60,9 @@ export async function verifyAuditChain(db: Queryable): Promise<ChainVerification
  */
 export async function verifyCoverage(db: Database): Promise<string[]> {
   return [...(await missingAuditEvents(db)), ...(await referralStateMismatches(db, URGENCIES))];
+}
+
+/** Every referral, decision and review an event vouches for, recomputed from its row: what changed since, or is gone. */
+export async function verifyRecords(db: Database): Promise<string[]> {
+  return recordHashMismatches(db);
 }

@@ -18,7 +18,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { verifyAuditChain, verifyCoverage } from '../audit/audit-trail.js';
+import { verifyAuditChain, verifyCoverage, verifyRecords } from '../audit/audit-trail.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { submitReferral } from '../referrals/submit-referral.js';
 import { syntheticReferrals } from '../schemas/synthetic-referrals.js';
@@ -88,6 +88,11 @@ async function auditVerify(command: Command, args: string[]): Promise<number> {
     const missing = await verifyCoverage(db);
     if (missing.length > 0) {
       io.out(`audit trail INCOMPLETE: ${missing.join('; ')}`);
+      return 1;
+    }
+    const changed = await verifyRecords(db);
+    if (changed.length > 0) {
+      io.out(`audit trail: records CHANGED since they were recorded: ${changed.join('; ')}`);
       return 1;
     }
     io.out(`audit chain verified: all ${chain.rows} rows${head ? `; head ${head.seq}:${head.hash} (keep it to check later that nothing was cut)` : ''}`);

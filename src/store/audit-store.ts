@@ -142,3 +142,44 @@ export async function referralStateMismatches(db: Queryable, urgencies: readonly
      limit 20`, [urgencies]);
   return rows.map((row) => row.problem);
 }
+
+/** Which clinical record an audit event's record hash covers. */
+export type RecordKind = 'referral' | 'decision' | 'review';
+
+/** A timestamp as UTC text with microseconds, whatever the session's time zone. */
+const utc = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * What a record hash covers, as JSON text built by the database: every column of a decision or a
+ * review (both insert-only), and of a referral every column but those its decisions and reviews
+ * change (status, current decision, route, queue rank, updated_at: referralStateMismatches checks those).
+ */
+const RECORD_CONTENT: Record<RecordKind, string> = {
+  referral: `select id::text as id, json_build_object('id', id, 'practice_ods', practice_ods, 'referral', referral, 'received_at', ${utc('received_at')}, 'synthetic', synthetic)::text as content
+               from referrals where id = any($1::uuid[])`,
+  decision: `select id::text as id, json_build_object('id', id, 'referral_id', referral_id, 'source', source, 'replaces_decision_id', replaces_decision_id,
+               'pathway', pathway, 'urgency', urgency, 'service', service, 'review_required', review_required, 'ruleset_id', ruleset_id,
+               'ruleset_version', ruleset_version, 'ruleset_sha256', ruleset_sha256, 'evaluation_date', to_char(evaluation_date, 'YYYY-MM-DD'),
+               'decision', decision, 'reason', reason, 'decided_by', decided_by, 'created_at', ${utc('created_at')})::text as content
+               from decisions where id = any($1::uuid[])`,
+  review: `select id::text as id, json_build_object('id', id, 'referral_id', referral_id, 'reviewed_decision_id', reviewed_decision_id, 'outcome', outcome,
+               'new_decision_id', new_decision_id, 'reason', reason, 'reviewer', reviewer, 'created_at', ${utc('created_at')})::text as content
+               from reviews where id = any($1::uuid[])`,
+};
+
+/** The content of each record of `kind` named by `ids` that exists, by id. */
+export async function recordContents(db: Queryable, kind: RecordKind, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<{ id: string; content: string }>(RECORD_CONTENT[kind], [ids]);
+  return new Map(rows.map((row) => [row.id, row.content]));
+}
+
+/** Audit events that carry a record hash, after `seq`, oldest first: their seq, referral and details. */
+export async function eventsWithRecordHashes(db: Queryable, afterSeq: number, limit: number): Promise<Array<{ seq: number; referralId: string | null; details: AuditEvent['details'] }>> {
+  return db.query<{ seq: number; referralId: string | null; details: AuditEvent['details'] }>(
+    `select seq::int as seq, referral_id::text as "referralId", details from audit_events
+      where seq > $1 and (details ? 'referralSha256' or details ? 'decisionSha256' or details ? 'reviewSha256')
+      order by seq limit $2`,
+    [afterSeq, limit],
+  );
+}

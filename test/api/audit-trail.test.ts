@@ -4,7 +4,7 @@
  * These tests own a fresh database, because they tamper with it.
  */
 import { expect } from 'chai';
-import { verifyAuditChain, verifyCoverage } from '../../src/audit/audit-trail.js';
+import { verifyAuditChain, verifyCoverage, verifyRecords } from '../../src/audit/audit-trail.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
 import type { Database } from '../../src/store/database.js';
@@ -132,6 +132,46 @@ describe('the audit trail', function () {
         await db.query('update referrals set status = $2, pathway = $3, urgency = $4, queue_rank = $5 where id = $1', [id, before?.status, before?.pathway, before?.urgency, before?.queue_rank]);
       }
       expect(await about()).to.deep.equal([]);
+    });
+
+    it('names a referral, a decision or a review edited after the event that recorded it, even with every trigger off', async () => {
+      const gp = await t.gpOf('J82001');
+      const res = await gp.post('/api/v1/referrals').send(aReferral({ redFlags: { saddleAnaesthesia: true } }));
+      const id = res.body.id as string;
+      expect((await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' })).status).to.equal(201);
+      const events = await db.query<{ event_type: string; details: Record<string, unknown> }>('select event_type, details from audit_events where referral_id = $1 order by seq', [id]);
+      const hashes = (type: string) => Object.keys(events.find((e) => e.event_type === type)?.details ?? {}).filter((key) => key.endsWith('Sha256')).sort();
+      expect(hashes('referral.submitted')).to.deep.equal(['referralSha256']);
+      expect(hashes('referral.decided')).to.deep.equal(['decisionSha256']);
+      expect(hashes('referral.reviewed')).to.deep.equal(['decisionSha256', 'reviewSha256']);
+      expect(await verifyRecords(db)).to.deep.equal([]);
+      const [decision] = await db.query<{ id: string }>('select id from decisions where referral_id = $1', [id]);
+      const [review] = await db.query<{ id: string }>('select id from reviews where referral_id = $1', [id]);
+      const edits = [
+        { table: 'referrals', set: `referral = jsonb_set(referral, '{complaint,bodySite}', '"knee"')`, where: `id = '${id}'`, named: `referral ${id} was changed after row` },
+        { table: 'decisions', set: `urgency = 'routine'`, where: `id = '${decision?.id ?? ''}'`, named: `decision ${decision?.id ?? ''} was changed after row` },
+        { table: 'reviews', set: `reason = 'not what was said'`, where: `id = '${review?.id ?? ''}'`, named: `review ${review?.id ?? ''} was changed after row` },
+      ];
+      for (const edit of edits) {
+        const [before] = await db.query<{ row: string }>(`select to_jsonb(t)::text as row from ${edit.table} t where ${edit.where}`);
+        await db.transaction(async (tx) => {
+          await tx.query(`alter table ${edit.table} disable trigger user`);
+          await tx.query(`update ${edit.table} set ${edit.set} where ${edit.where}`);
+          await tx.query(`alter table ${edit.table} enable trigger user`);
+        });
+        try {
+          const problems = await verifyRecords(db);
+          expect(problems.some((problem) => problem.startsWith(edit.named)), problems.join('; ')).to.equal(true);
+        } finally {
+          await db.transaction(async (tx) => {
+            await tx.query(`alter table ${edit.table} disable trigger user`);
+            const columns = Object.keys(JSON.parse(before?.row ?? '{}') as object).join(', ');
+            await tx.query(`update ${edit.table} t set (${columns}) = (select ${columns} from jsonb_populate_record(null::${edit.table}, $1::jsonb)) where ${edit.where}`, [before?.row]);
+            await tx.query(`alter table ${edit.table} enable trigger user`);
+          });
+        }
+      }
+      expect(await verifyRecords(db)).to.deep.equal([]);
     });
 
     it('names a row whose content was edited', async () => {
