@@ -43,7 +43,7 @@ describe('reads of patient data', () => {
       ['referral.read', id, 'triage-clinician', { view: 'referral' }],
       ['referral.read', id, 'triage-clinician', { view: 'audit-trail' }],
     ]);
-    expect(reads[0]?.actor).to.match(/^token:/);
+    expect(reads[0]?.actor).to.match(/^person:/);
     const shown = (trail.body.events as Array<{ type: string; details: Record<string, unknown> }>).filter((event) => event.type === 'referral.read');
     expect(shown.map((event) => event.details)).to.deep.equal([{ view: 'referral' }]);
     // Nothing of the patient in what was recorded.

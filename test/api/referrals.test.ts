@@ -330,7 +330,8 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     expect(reviews.map((r) => [r.outcome, r.reviewedBy])).to.deep.equal([['confirmed', reviewedBy]]);
     const asGp = await (await t.gpOf(ods)).get(`/api/v1/referrals/${overriddenId}`);
     expect(JSON.stringify(asGp.body), 'a GP is not told who reviewed').to.not.contain('Clinician');
-    const actors = await Promise.all([confirmedId, overriddenId].map(async (id) => ((await t.clinician.get(`/api/v1/referrals/${id}/audit`)).body.events as Array<{ actor: string }>).at(-1)?.actor));
+    // The review events' actors (the trail also holds the reads of the referral since).
+    const actors = await Promise.all([confirmedId, overriddenId].map(async (id) => ((await t.clinician.get(`/api/v1/referrals/${id}/audit`)).body.events as Array<{ type: string; actor: string }>).filter((e) => e.type === 'referral.reviewed' || e.type === 'referral.overridden').at(-1)?.actor));
     expect(actors).to.deep.equal([reviewedBy.id, reviewedBy.id]);
     const audit = JSON.stringify((await t.clinician.get(`/api/v1/referrals/${overriddenId}/audit`)).body);
     expect(audit, 'the audit trail names people by id only').to.not.contain('Dr T Clinician');
@@ -392,8 +393,12 @@ describe('POST /api/v1/referrals/{id}/replay', () => {
       type: 'referral.replayed',
       actor: await actorIdOf(t.clinician),
       actorRole: 'triage-clinician',
-      details: { decisionId: stored.body.decision.id as string, result: 'matched' },
     });
+    const replayed = (audit.body.events as Array<{ type: string; details: Record<string, unknown> }>).at(-2);
+    // With the hash of the decision it replayed, as the decision's row stood then (record-hashes.ts).
+    expect(replayed?.details).to.include({ decisionId: stored.body.decision.id as string, result: 'matched' });
+    expect(Object.keys(replayed?.details ?? {}).sort()).to.deep.equal(['decisionId', 'decisionSha256', 'result']);
+    expect(replayed?.details.decisionSha256).to.match(/^[0-9a-f]{64}$/);
   });
 });
 
