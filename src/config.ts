@@ -43,6 +43,8 @@ export interface Config {
   oidc: OidcConfig | undefined;
   /** A second listener serving only GET /metrics, unauthenticated, for a private network; undefined: none. */
   metrics: { host: string; port: number } | undefined;
+  /** The audit key file (src/audit/audit-keys.ts); undefined: DATA_DIR/audit-key, made on first use. */
+  auditKeyFile: string | undefined;
 }
 
 /** The JWT signature algorithms OIDC_ALGORITHMS may list: asymmetric only, never `none` or a shared secret. */
@@ -180,5 +182,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     oidc: oidcConfig(env),
     metrics: metricsListener(env, port),
+    auditKeyFile: env.AUDIT_KEY_FILE || undefined,
   });
 }

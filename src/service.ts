@@ -26,6 +26,7 @@ import { serveEmbeddedDatabase } from './store/embedded-server.js';
 import { migrate } from './store/migrations.js';
 import { usableTokenCount } from './store/token-store.js';
 import { inspectVersionInWorker } from './rules/version-check.js';
+import { auditKeyRingFor, useAuditKeys } from './audit/audit-keys.js';
 
 /** Why the service did not start: the message for the operator, and the exit code it stands for. */
 export class StartupError extends Error {
@@ -133,6 +134,11 @@ async function loadRegistry(config: Config, db: Database, scan: FolderScan, cloc
 
 export async function startService(config: Config, options: ServiceOptions): Promise<RunningService> {
   const { logger } = options;
+  try {
+    useAuditKeys(auditKeyRingFor({ auditKeyFile: config.auditKeyFile, dataDir: config.dataDir, inMemory: config.dataDir === IN_MEMORY }));
+  } catch (error) {
+    throw new StartupError(`the audit key could not be read: ${(error as Error).message}`);
+  }
   const clock = options.clock ?? (() => new Date());
   // The database opens in a thread of its own (or on a server) while this thread reads the rules.
   const opening = openAndMigrate(config, options);

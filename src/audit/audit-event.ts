@@ -4,9 +4,11 @@
  * reordering any row breaks the chain at that row.
  *
  *   hash(n) = SHA-256( hash(n-1) + "\n" + canonicalJSON(content(n)) )
+ *   mac(n)  = HMAC-SHA256( audit key, hash(n) )        (audit-keys.ts: a key the database never holds)
  */
 import type { AuditEvent, AuditEventInput } from '../domain/audit-event-types.js';
 import { canonicalJson, sha256Hex } from '../rules/content-hash.js';
+import type { AuditKeyRing } from './audit-keys.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -28,9 +30,10 @@ export function auditContent(event: AuditEventInput & { seq: number }): string {
 
 export const chainHash = (prevHash: string, content: string): string => sha256Hex(`${prevHash}\n${content}`);
 
-/** The next event of the chain after `previous` (null for the first). */
-export function chainEvent(previous: { seq: number; hash: string } | null, input: AuditEventInput): AuditEvent {
+/** The next event of the chain after `previous` (null for the first), signed with `ring`'s current key when there is one. */
+export function chainEvent(previous: { seq: number; hash: string } | null, input: AuditEventInput, ring?: AuditKeyRing): AuditEvent {
   const seq = (previous?.seq ?? 0) + 1;
   const prevHash = previous?.hash ?? GENESIS_HASH;
-  return { ...input, seq, prevHash, hash: chainHash(prevHash, auditContent({ ...input, seq })) };
+  const hash = chainHash(prevHash, auditContent({ ...input, seq }));
+  return { ...input, seq, prevHash, hash, ...(ring ? ring.sign(hash) : { keyId: null, mac: null }) };
 }

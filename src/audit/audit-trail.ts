@@ -9,6 +9,7 @@ import { auditEventsAfter, auditEventsOfReferral, insertAuditEvents, lockAuditCh
 import { URGENCIES } from '../domain/route-order.js';
 import { auditContent, chainEvent, chainHash, GENESIS_HASH } from './audit-event.js';
 import { recordHashMismatches, withRecordHashes } from './record-hashes.js';
+import { auditKeys, type AuditKeyRing } from './audit-keys.js';
 
 /** Appends events, in order, inside the caller's transaction. */
 export async function appendAuditEvents(tx: Queryable, inputs: readonly AuditEventInput[]): Promise<AuditEvent[]> {
@@ -16,7 +17,8 @@ export async function appendAuditEvents(tx: Queryable, inputs: readonly AuditEve
   const covered = await withRecordHashes(tx, inputs);
   const last = await lockAuditChainHead(tx);
   const events: AuditEvent[] = [];
-  for (const input of covered) events.push(chainEvent(events.at(-1) ?? last ?? null, input));
+  const ring = auditKeys();
+  for (const input of covered) events.push(chainEvent(events.at(-1) ?? last ?? null, input, ring));
   await insertAuditEvents(tx, events);
   return events;
 }
@@ -36,15 +38,26 @@ const PAGE = 2000;
  * no longer matches its hash, whose previous hash is not its predecessor's, or a gap in the numbering
  * (a deleted row). A deleted last row leaves no gap; verifyCoverage catches that case.
  */
-export async function verifyAuditChain(db: Queryable): Promise<ChainVerification> {
+export async function verifyAuditChain(db: Queryable, ring: AuditKeyRing | undefined = auditKeys()): Promise<ChainVerification> {
   let previous = { seq: 0, hash: GENESIS_HASH };
   let rows = 0;
+  let signedSince: number | undefined;
   for (;;) {
     const page = await auditEventsAfter(db, previous.seq, PAGE);
     for (const event of page) {
+      const broken = (reason: string): ChainVerification => ({ ok: false, rows, brokenAt: event.seq, reason });
       if (event.seq !== previous.seq + 1) return { ok: false, rows, brokenAt: previous.seq + 1, reason: `row ${previous.seq + 1} is missing` };
-      if (event.prevHash !== previous.hash) return { ok: false, rows, brokenAt: event.seq, reason: `row ${event.seq} does not follow row ${previous.seq}` };
-      if (chainHash(event.prevHash, auditContent(event)) !== event.hash) return { ok: false, rows, brokenAt: event.seq, reason: `row ${event.seq} was changed after it was written` };
+      if (event.prevHash !== previous.hash) return broken(`row ${event.seq} does not follow row ${previous.seq}`);
+      if (chainHash(event.prevHash, auditContent(event)) !== event.hash) return broken(`row ${event.seq} was changed after it was written`);
+      if (event.mac === null || event.keyId === null) {
+        // Rows are unsigned only before the first signed one: after it, an unsigned row was written without the key.
+        if (signedSince !== undefined) return broken(`row ${event.seq} is not signed, though row ${signedSince} and those after it are: it was written without the audit key`);
+      } else {
+        signedSince ??= event.seq;
+        const check = ring?.check(event.hash, event.keyId, event.mac);
+        if (check === 'mismatch') return broken(`row ${event.seq}'s signature does not match: it was written or re-chained without the audit key`);
+        if (check === 'unknown-key') return broken(`row ${event.seq} is signed with key ${event.keyId}, which is not in the audit key file`);
+      }
       previous = event;
       rows += 1;
     }

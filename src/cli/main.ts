@@ -29,6 +29,8 @@ import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rule
 import { rulesCancelSchedule, rulesList, rulesReload } from './rules-lifecycle-commands.js';
 import { CLI_ACTOR, registryFor, SYNTHETIC_DATA_GENERATOR, withDatabase, type Command, type CommandIo } from './context.js';
 import { tokenCreate, tokenList, tokenPeople, tokenRevoke, TokenUsageError } from './token-commands.js';
+import { auditKeyRingFor, useAuditKeys } from '../audit/audit-keys.js';
+import { IN_MEMORY } from '../store/database.js';
 
 const USAGE = `usage:
   msk-triage token create --role ROLE --name NAME [--practice ODS] [--expires 90d|12h|30m|45s|YYYY-MM-DD|never]
@@ -182,7 +184,10 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     return argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' ? 0 : 2;
   }
   try {
-    return await command({ config: loadConfig(io.env), io }, argv.slice(2));
+    const config = loadConfig(io.env);
+    // What a command writes to the audit trail is signed with the service's audit key, and verified with it.
+    useAuditKeys(auditKeyRingFor({ auditKeyFile: config.auditKeyFile, dataDir: config.dataDir, inMemory: config.dataDir === IN_MEMORY }));
+    return await command({ config, io }, argv.slice(2));
   } catch (error) {
     if (error instanceof UsageError || error instanceof TokenUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') || (error as Error).message.startsWith('usage:')) {
       io.err(`msk-triage: ${(error as Error).message}\n\n${USAGE}`);

@@ -48,4 +48,7 @@ export interface AuditEvent extends AuditEventInput {
   seq: number;
   prevHash: string;
   hash: string;
+  /** the id of the audit key that signed the row, and its HMAC of `hash` (null on rows written before rows were signed) */
+  keyId: string | null;
+  mac: string | null;
 }

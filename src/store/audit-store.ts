@@ -22,9 +22,11 @@ interface AuditRow {
   details: AuditEvent['details'];
   prev_hash: string;
   hash: string;
+  key_id: string | null;
+  mac: string | null;
 }
 
-const COLUMNS = 'seq::int as seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash';
+const COLUMNS = 'seq::int as seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash, key_id, mac';
 
 function fromRow(row: AuditRow): AuditEvent {
   return {
@@ -39,6 +41,8 @@ function fromRow(row: AuditRow): AuditEvent {
     details: row.details,
     prevHash: row.prev_hash,
     hash: row.hash,
+    keyId: row.key_id,
+    mac: row.mac,
   };
 }
 
@@ -57,11 +61,11 @@ export async function insertAuditEvents(tx: Queryable, events: readonly AuditEve
   if (events.length === 0) return;
   const params: unknown[] = [];
   const rows = events.map((event) => {
-    const values = [event.seq, event.id, event.referralId, event.type, event.actor, event.actorRole, event.occurredAt, event.ruleset?.id ?? null, event.ruleset?.version ?? null, event.ruleset?.sha256 ?? null, JSON.stringify(event.details), event.prevHash, event.hash];
+    const values = [event.seq, event.id, event.referralId, event.type, event.actor, event.actorRole, event.occurredAt, event.ruleset?.id ?? null, event.ruleset?.version ?? null, event.ruleset?.sha256 ?? null, JSON.stringify(event.details), event.prevHash, event.hash, event.keyId, event.mac];
     return `(${values.map((value) => `$${params.push(value)}`).join(', ')})`;
   });
   await tx.query(
-    `insert into audit_events (seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash) values ${rows.join(', ')}`,
+    `insert into audit_events (seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash, key_id, mac) values ${rows.join(', ')}`,
     params,
   );
 }
@@ -160,10 +164,12 @@ const RECORD_CONTENT: Record<RecordKind, string> = {
   decision: `select id::text as id, json_build_object('id', id, 'referral_id', referral_id, 'source', source, 'replaces_decision_id', replaces_decision_id,
                'pathway', pathway, 'urgency', urgency, 'service', service, 'review_required', review_required, 'ruleset_id', ruleset_id,
                'ruleset_version', ruleset_version, 'ruleset_sha256', ruleset_sha256, 'evaluation_date', to_char(evaluation_date, 'YYYY-MM-DD'),
-               'decision', decision, 'reason', reason, 'decided_by', decided_by, 'created_at', ${utc('created_at')})::text as content
+               'decision', decision, 'reason', reason, 'decided_by', decided_by, 'decided_by_name', decided_by_name, 'decided_by_role', decided_by_role,
+               'created_at', ${utc('created_at')})::text as content
                from decisions where id = any($1::uuid[])`,
   review: `select id::text as id, json_build_object('id', id, 'referral_id', referral_id, 'reviewed_decision_id', reviewed_decision_id, 'outcome', outcome,
-               'new_decision_id', new_decision_id, 'reason', reason, 'reviewer', reviewer, 'created_at', ${utc('created_at')})::text as content
+               'new_decision_id', new_decision_id, 'reason', reason, 'reviewer', reviewer, 'reviewer_name', reviewer_name, 'reviewer_role', reviewer_role,
+               'created_at', ${utc('created_at')})::text as content
                from reviews where id = any($1::uuid[])`,
 };
 

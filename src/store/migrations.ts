@@ -306,6 +306,14 @@ alter table decisions add column decided_by_name text, add column decided_by_rol
 alter table reviews add column reviewer_name text, add column reviewer_role text;
 `,
   },
+  {
+    id: '012-audit-signatures',
+    // Each audit row's chain hash signed with a key the database never holds (src/audit/audit-keys.ts):
+    // the key's id and the HMAC. Rows written before stay unsigned, and verify as they always did.
+    sql: `
+alter table audit_events add column key_id text, add column mac text;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

@@ -14,6 +14,7 @@ import { aReferral } from '../support/referral-factory.js';
 import { version1RulesFolder } from '../support/rule-set-copies.js';
 import { capturingLogger, GENEROUS_LIMITS } from '../support/test-app.js';
 import { tempDir } from '../support/temp-dirs.js';
+import { runAuditKey } from '../support/audit-key.js';
 
 /** Polls `check` until it holds, for at most `ms`; returns how long it took. */
 async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
@@ -37,7 +38,7 @@ describe('every command beside a running service, on the embedded database', fun
 
   before(async () => {
     const env = { DATA_DIR: tempDir('msk-beside-'), RULES_DIR: await version1RulesFolder() };
-    service = await startService(loadConfig({ ...env, PORT: '0' }), { logger: capturingLogger().logger, notice: () => undefined, app: { rateLimits: GENEROUS_LIMITS, checkerSearchSize: 300 } });
+    service = await startService(loadConfig({ ...env, PORT: '0', ...runAuditKey() }), { logger: capturingLogger().logger, notice: () => undefined, app: { rateLimits: GENEROUS_LIMITS, checkerSearchSize: 300 } });
     base = `http://127.0.0.1:${service.port}`;
     cli = inProcessCli({ env, checkerSearchSize: 300 });
   });

@@ -23,6 +23,7 @@ import { aReferral } from '../support/referral-factory.js';
 import { asVersion, ruleSetCopies, unchanged, type Copy } from '../support/rule-set-copies.js';
 import { freshDatabase } from '../support/test-database.js';
 import { capturingLogger, GENEROUS_LIMITS, testApp } from '../support/test-app.js';
+import { runAuditKey } from '../support/audit-key.js';
 
 const withBmiRule = (version: string) => (copy: Copy) => {
   asVersion(version, 'draft')(copy);
@@ -32,7 +33,7 @@ const BMI_PROBLEM = /msk-triage\/(1\.[12]\.0)\/ruleset\.json: rule MSK-E01 \/con
 
 async function start(db: Database, rulesDir: string) {
   const { logger, lines } = capturingLogger();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', RULES_DIR: rulesDir });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', RULES_DIR: rulesDir, ...runAuditKey() });
   const service = await startService(config, { logger, notice: () => undefined, db, app: { rateLimits: GENEROUS_LIMITS, checkerSearchSize: 300 } });
   return { service, lines, events: (name: string) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === name) };
 }

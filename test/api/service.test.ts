@@ -16,8 +16,9 @@ import { aReferral } from '../support/referral-factory.js';
 import { asVersion, ruleSetCopies, unchanged, type Copy } from '../support/rule-set-copies.js';
 import { freshDatabase } from '../support/test-database.js';
 import { capturingLogger, GENEROUS_LIMITS } from '../support/test-app.js';
+import { runAuditKey } from '../support/audit-key.js';
 
-const configFor = (env: Record<string, string>) => loadConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+const configFor = (env: Record<string, string>) => loadConfig({ PORT: '0', HOST: '127.0.0.1', ...runAuditKey(), ...env });
 
 /** Starts the service on `db`, with its log lines and its notices for the operator kept. */
 async function start(db: Database, env: Record<string, string>, clock?: () => Date) {

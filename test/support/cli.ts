@@ -42,7 +42,8 @@ export function inProcessCli(options: { db?: Database; env?: Record<string, stri
     let stdout = '';
     let stderr = '';
     const io: CommandIo = {
-      env: { ...options.env },
+      // The run's audit key (test/support/hooks.ts), unless a test names another.
+      env: { ...(process.env.AUDIT_KEY_FILE ? { AUDIT_KEY_FILE: process.env.AUDIT_KEY_FILE } : {}), ...options.env },
       out: (line) => (stdout += `${line}\n`),
       err: (line) => (stderr += `${line}\n`),
       clock: options.clock ?? (() => new Date()),

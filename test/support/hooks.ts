@@ -4,13 +4,31 @@
 // databases a run made on a PostgreSQL server, and its temporary folders, are removed once, by mocha's
 // own process, at the end.
 // (The ten slowest tests are printed by the reporter, test/support/slowest-reporter.cjs.)
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { readAuditKeys, useAuditKeys, writeNewAuditKeyFile } from '../../src/audit/audit-keys.js';
 import { dropRunDatabases, startTestRun } from './test-database.js';
-import { removeTempDirs } from './temp-dirs.js';
+import { removeTempDirs, runFolder } from './temp-dirs.js';
 
 process.env.NODE_ENV = 'test';
 
+/**
+ * One audit key for the run, in its folder: every event the tests write is signed with it, in this
+ * process, in the service and commands started in-process, and in the processes they spawn (which
+ * inherit AUDIT_KEY_FILE), so that every `audit verify` checks signatures.
+ */
+function useRunAuditKey(): void {
+  process.env.AUDIT_KEY_FILE ??= path.join(runFolder(), 'audit-key');
+  if (!existsSync(process.env.AUDIT_KEY_FILE)) writeNewAuditKeyFile(process.env.AUDIT_KEY_FILE);
+  useAuditKeys(readAuditKeys(process.env.AUDIT_KEY_FILE));
+}
+
+// A worker: the global setup has named the run and written its key.
+if (process.env.MSK_TEST_RUN) useRunAuditKey();
+
 export function mochaGlobalSetup(): void {
   startTestRun();
+  useRunAuditKey();
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** The run's folder (MSK_TEST_RUN is set by the global setup, before the workers start). */
-const runFolder = () => path.join(tmpdir(), `msk-test-${process.env.MSK_TEST_RUN ?? 'solo'}`);
+export const runFolder = (): string => path.join(tmpdir(), `msk-test-${process.env.MSK_TEST_RUN ?? 'solo'}`);
 
 export function tempDir(prefix: string): string {
   const parent = runFolder();
