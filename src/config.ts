@@ -45,6 +45,9 @@ export interface Config {
   metrics: { host: string; port: number } | undefined;
   /** The audit key file (src/audit/audit-keys.ts); undefined: DATA_DIR/audit-key, made on first use. */
   auditKeyFile: string | undefined;
+  /** Where the service appends signed checkpoints of the audit chain's head (src/audit/checkpoints.ts); undefined: none. */
+  auditCheckpointDir: string | undefined;
+  auditCheckpointMs: number;
 }
 
 /** The JWT signature algorithms OIDC_ALGORITHMS may list: asymmetric only, never `none` or a shared secret. */
@@ -183,5 +186,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     oidc: oidcConfig(env),
     metrics: metricsListener(env, port),
     auditKeyFile: env.AUDIT_KEY_FILE || undefined,
+    auditCheckpointDir: env.AUDIT_CHECKPOINT_DIR || undefined,
+    auditCheckpointMs: integer(env, 'AUDIT_CHECKPOINT_MS', 60_000, 1_000, 86_400_000),
   });
 }

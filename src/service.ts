@@ -26,7 +26,9 @@ import { serveEmbeddedDatabase } from './store/embedded-server.js';
 import { migrate } from './store/migrations.js';
 import { usableTokenCount } from './store/token-store.js';
 import { inspectVersionInWorker } from './rules/version-check.js';
-import { auditKeyRingFor, useAuditKeys } from './audit/audit-keys.js';
+import { auditKeyRingFor, auditKeys, useAuditKeys } from './audit/audit-keys.js';
+import { checkpointEvery } from './audit/checkpoints.js';
+import { auditChainHead } from './store/audit-store.js';
 
 /** Why the service did not start: the message for the operator, and the exit code it stands for. */
 export class StartupError extends Error {
@@ -207,6 +209,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
     }
   }
   const metricsPort = metricsServer ? (metricsServer.address() as AddressInfo).port : undefined;
+  // The chain's head, signed, to a file outside the database (AUDIT_CHECKPOINT_DIR): what audit verify --checkpoints checks.
+  const checkpoints = config.auditCheckpointDir
+    ? checkpointEvery({
+        dir: config.auditCheckpointDir, intervalMs: config.auditCheckpointMs, ring: auditKeys, clock, head: () => auditChainHead(db),
+        onError: (error) => logger.error('audit checkpoint not written', { event: 'audit.checkpoint-failed', errorName: (error as Error).name, code: (error as NodeJS.ErrnoException).code }),
+      })
+    : undefined;
+  await checkpoints?.now();
   logReady(logger, config, { port, registry, socketPath, metricsPort });
 
   let stopping: Promise<void> | undefined;
@@ -226,6 +236,7 @@ export async function startService(config: Config, options: ServiceOptions): Pro
       clearTimeout(force);
       if (metricsServer) await closeAtOnce(metricsServer);
       await stopWatching();
+      await checkpoints?.stop();
       await closeDb();
       logger.info('stopped', { event: 'shutdown.finished' });
     })();

@@ -29,7 +29,8 @@ import { rulesActivate, rulesApprove, rulesCheck, rulesDiff, rulesSimulate, rule
 import { rulesCancelSchedule, rulesList, rulesReload } from './rules-lifecycle-commands.js';
 import { CLI_ACTOR, registryFor, SYNTHETIC_DATA_GENERATOR, withDatabase, type Command, type CommandIo } from './context.js';
 import { tokenCreate, tokenList, tokenPeople, tokenRevoke, TokenUsageError } from './token-commands.js';
-import { auditKeyRingFor, useAuditKeys } from '../audit/audit-keys.js';
+import { auditKeyRingFor, auditKeys, useAuditKeys } from '../audit/audit-keys.js';
+import { checkpointProblems } from '../audit/checkpoints.js';
 import { IN_MEMORY } from '../store/database.js';
 
 const USAGE = `usage:
@@ -42,7 +43,8 @@ const USAGE = `usage:
   msk-triage token list [--json]                      the tokens: id, role, practice, state, name, person (never the token)
   msk-triage token people [--json]                    the people who hold tokens: id, role, practice, tokens, name
   msk-triage token revoke ID                          refuse that token (within a second, everywhere)
-  msk-triage audit verify [--expect-head SEQ:HASH]    recompute the audit chain; report the first broken row
+  msk-triage audit verify [--expect-head SEQ:HASH] [--checkpoints DIR]
+                                                      recompute the audit chain and check it against its signed checkpoints; report the first broken row
   msk-triage referrals replay (ID ... | --all [--synthetic include|only])
                                                       re-evaluate stored referrals; report any that differ
                                                       (--all: the real ones, unless --synthetic asks for the others)
@@ -71,7 +73,7 @@ class UsageError extends Error {}
 
 async function auditVerify(command: Command, args: string[]): Promise<number> {
   const { io } = command;
-  const { values } = parseArgs({ args, options: { 'expect-head': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { 'expect-head': { type: 'string' }, checkpoints: { type: 'string' } } });
   return withDatabase(command, async (db) => {
     const chain = await verifyAuditChain(db);
     if (!chain.ok) {
@@ -87,6 +89,17 @@ async function auditVerify(command: Command, args: string[]): Promise<number> {
         return 1;
       }
     }
+    let checkpointed = '';
+    if (values.checkpoints) {
+      const ring = auditKeys();
+      if (!ring) throw new Error('no audit key to check the checkpoints with (AUDIT_KEY_FILE)');
+      const { checked, problems, last } = await checkpointProblems(values.checkpoints, ring, (seq) => auditEventHash(db, seq));
+      if (problems.length > 0) {
+        io.out(`audit chain BROKEN against its checkpoints: ${problems.slice(0, 20).join('; ')}`);
+        return 1;
+      }
+      checkpointed = `; all ${checked} checkpoints hold${last ? ` (the last: row ${last.seq} at ${last.at})` : ''}`;
+    }
     const missing = await verifyCoverage(db);
     if (missing.length > 0) {
       io.out(`audit trail INCOMPLETE: ${missing.join('; ')}`);
@@ -97,7 +110,7 @@ async function auditVerify(command: Command, args: string[]): Promise<number> {
       io.out(`audit trail: records CHANGED since they were recorded: ${changed.join('; ')}`);
       return 1;
     }
-    io.out(`audit chain verified: all ${chain.rows} rows${head ? `; head ${head.seq}:${head.hash} (keep it to check later that nothing was cut)` : ''}`);
+    io.out(`audit chain verified: all ${chain.rows} rows${checkpointed}${head ? `; head ${head.seq}:${head.hash} (keep it to check later that nothing was cut)` : ''}`);
     return 0;
   });
 }

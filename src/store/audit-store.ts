@@ -82,6 +82,12 @@ export async function auditEventsAfter(db: Queryable, seq: number, limit: number
 }
 
 /** The hash of the event numbered `seq`, if there is one. */
+/** The chain's last row, without taking the chain's lock (a checkpoint's reading of it). */
+export async function auditChainHead(db: Queryable): Promise<{ seq: number; hash: string } | undefined> {
+  const [last] = await db.query<{ seq: number; hash: string }>('select seq::int as seq, hash from audit_events order by seq desc limit 1');
+  return last;
+}
+
 export async function auditEventHash(db: Queryable, seq: number): Promise<string | undefined> {
   const [row] = await db.query<{ hash: string }>('select hash from audit_events where seq = $1', [seq]);
   return row?.hash;

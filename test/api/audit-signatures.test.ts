@@ -11,7 +11,9 @@ import path from 'node:path';
 import { auditContent, chainHash } from '../../src/audit/audit-event.js';
 import { auditKeys, AuditKeyRing, keyIdOf, readAuditKeys, useAuditKeys } from '../../src/audit/audit-keys.js';
 import { verifyAuditChain } from '../../src/audit/audit-trail.js';
+import { appendCheckpoint } from '../../src/audit/checkpoints.js';
 import type { Database } from '../../src/store/database.js';
+import { inProcessCli } from '../support/cli.js';
 import { aReferral } from '../support/referral-factory.js';
 import { tempDir } from '../support/temp-dirs.js';
 import { freshDatabase } from '../support/test-database.js';
@@ -110,7 +112,47 @@ describe('the audit trail’s signatures', () => {
       await tx.query('alter table audit_events enable trigger user');
     });
     expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: seq, reason: `row ${seq}'s signature does not match: it was written or re-chained without the audit key` });
-    await removeFrom(seq);
+    await db.transaction(async (tx) => {
+      await tx.query('alter table audit_events disable trigger user');
+      await tx.query('update audit_events set details = $2, hash = $3 where seq = $1', [seq, JSON.stringify(event?.details), event?.hash]);
+      await tx.query('alter table audit_events enable trigger user');
+    });
+    expect(await verifyAuditChain(db)).to.deep.include({ ok: true });
+  });
+
+  it('checkpoints the head outside the database, and audit verify --checkpoints names a cut tail the chain alone cannot see, and a checkpoint forged without the key', async () => {
+    const dir = tempDir('msk-checkpoints-');
+    const ring = runRing as AuditKeyRing;
+    // The last row a read of the queue: a row no other row or record stands for, whose loss nothing else shows.
+    expect((await t.clinician.get('/api/v1/referrals')).status).to.equal(200);
+    const checkpointed = await head();
+    await appendCheckpoint(dir, ring, checkpointed, new Date('2026-11-22T12:00:00Z'));
+    const cli = inProcessCli({ db });
+    const verified = await cli('audit', 'verify', '--checkpoints', dir);
+    expect(verified.status, verified.stdout).to.equal(0);
+    expect(verified.stdout).to.match(/; all 1 checkpoints hold \(the last: row \d+ at 2026-11-22T12:00:00.000Z\)/);
+    const [kept] = await db.query<Record<string, unknown>>('select * from audit_events where seq = $1', [checkpointed.seq]);
+    expect(kept?.event_type).to.equal('referral.queue-read');
+    await removeFrom(checkpointed.seq);
+    try {
+      expect(await verifyAuditChain(db)).to.deep.include({ ok: true });
+      expect((await cli('audit', 'verify')).status, 'without the checkpoints, nothing shows the cut').to.equal(0);
+      const cut = await cli('audit', 'verify', '--checkpoints', dir);
+      expect(cut.status).to.equal(1);
+      expect(cut.stdout).to.contain(`audit chain BROKEN against its checkpoints: row ${checkpointed.seq}, checkpointed at 2026-11-22T12:00:00.000Z, is gone: the chain was cut`);
+    } finally {
+      const row = kept as Record<string, unknown>;
+      await db.query(
+        `insert into audit_events (seq, id, referral_id, event_type, actor, actor_role, occurred_at, ruleset_id, ruleset_version, ruleset_sha256, details, prev_hash, hash, key_id, mac)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+        [row.seq, row.id, row.referral_id, row.event_type, row.actor, row.actor_role, row.occurred_at, row.ruleset_id, row.ruleset_version, row.ruleset_sha256, JSON.stringify(row.details), row.prev_hash, row.hash, row.key_id, row.mac],
+      );
+    }
+    // A checkpoint line written by someone without the key.
+    await appendCheckpoint(dir, new AuditKeyRing([newKey()]), checkpointed, new Date('2026-11-22T13:00:00Z'));
+    const forged = await cli('audit', 'verify', '--checkpoints', dir);
+    expect(forged.status).to.equal(1);
+    expect(forged.stdout).to.contain(`checkpoint line 2 (row ${checkpointed.seq}, 2026-11-22T13:00:00.000Z) is not signed by the audit key`);
   });
 
   it('rotates: rows signed under the old key still verify, new rows are signed with the new one, and a key file without the old key names its rows', async () => {

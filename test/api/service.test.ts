@@ -12,6 +12,8 @@ import { loadConfig } from '../../src/config.js';
 import { startService, StartupError, type RunningService } from '../../src/service.js';
 import type { Database } from '../../src/store/database.js';
 import { inProcessCli } from '../support/cli.js';
+import { tempDir } from '../support/temp-dirs.js';
+import { CHECKPOINT_FILE } from '../../src/audit/checkpoints.js';
 import { aReferral } from '../support/referral-factory.js';
 import { asVersion, ruleSetCopies, unchanged, type Copy } from '../support/rule-set-copies.js';
 import { freshDatabase } from '../support/test-database.js';
@@ -89,6 +91,20 @@ describe('the service, started as npm start starts it', function () {
     await service.stop('SIGTERM');
     expect(lines.map((l) => (JSON.parse(l) as { event?: string }).event)).to.include.members(['startup.listening', 'shutdown.started', 'shutdown.finished']);
     expect(service.server.listening).to.equal(false);
+  });
+
+  it('checkpoints the audit chain’s head, signed, in AUDIT_CHECKPOINT_DIR when it starts and again when it stops', async () => {
+    const dir = tempDir('msk-checkpoints-');
+    const { service } = await start(own.db, { AUDIT_CHECKPOINT_DIR: dir, AUDIT_CHECKPOINT_MS: '1000' });
+    const lines = () => readFileSync(path.join(dir, CHECKPOINT_FILE), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { seq: number });
+    // The first start recorded its activation: the head is row 1.
+    expect(lines().map((c) => c.seq)).to.deep.equal([1]);
+    expect((await inProcessCli({ db: own.db })('token', 'create', '--role', 'clinical-lead', '--name', 'Dr C Lead')).status).to.equal(0);
+    await service.stop('SIGTERM');
+    expect(lines().map((c) => c.seq)).to.deep.equal([1, 2]);
+    const verified = await inProcessCli({ db: own.db })('audit', 'verify', '--checkpoints', dir);
+    expect(verified.status, verified.stdout).to.equal(0);
+    expect(verified.stdout).to.contain('all 2 checkpoints hold');
   });
 
   it('serves the holders of tokens issued at the command line, and refuses a token once revoked there or expired', async () => {
