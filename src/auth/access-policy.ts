@@ -86,6 +86,19 @@ export function referringPracticeIssue(principal: Principal, practiceOds: string
   return { path: '/referrer/odsCode', message: 'must be the ODS code of your own practice' };
 }
 
+/**
+ * The submission's check that the caller refers for their own practice: a GP's referral for another
+ * practice is refused (403, naming /referrer/odsCode) and recorded. For `submitReferral`'s `mayRefer`.
+ */
+export function ownPracticeCheck(principal: Principal, onDenied: DenialSink, at: { method: string; route: string; requestId?: string }) {
+  return async (referral: { referrer: { odsCode: string } }): Promise<void> => {
+    const issue = referringPracticeIssue(principal, referral.referrer.odsCode);
+    if (!issue) return;
+    await onDenied({ principal, method: at.method, route: at.route, reason: 'other-practice', ...(at.requestId ? { requestId: at.requestId } : {}) });
+    throw new ApiError('FORBIDDEN', [issue]);
+  };
+}
+
 /** What a GP is told of a decision: the route, the reasons and their evidence, not the rules' condition trees. */
 export function decisionForGp(decision: Decision) {
   return {

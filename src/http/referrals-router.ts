@@ -3,7 +3,7 @@
  * Thin adapters: each handler parses, asks the access policy, calls one use case, and sends.
  */
 import { Router, type RequestHandler, type Response } from 'express';
-import { decisionFor, maySeeReferral, principalOf, referralViewFor, referringPracticeIssue, type DenialSink } from '../auth/access-policy.js';
+import { decisionFor, maySeeReferral, ownPracticeCheck, principalOf, referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { referralQueue, queueFilter } from '../referrals/referral-queue.js';
@@ -60,12 +60,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
           actor: actorOf(principal),
           synthetic: false,
           idempotencyScope: principal.practice ?? principal.id,
-          mayRefer: async (referral) => {
-            const issue = referringPracticeIssue(principal, referral.referrer.odsCode);
-            if (!issue) return;
-            await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', requestId: requestIdOf(res) });
-            throw new ApiError('FORBIDDEN', [issue]);
-          },
+          mayRefer: ownPracticeCheck(principal, deps.recordDenial, { method: req.method, route: res.locals.route as string, requestId: requestIdOf(res) }),
         },
         req.body,
         req.get('idempotency-key'),

@@ -5,7 +5,7 @@
  */
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import type { Database } from '../store/database.js';
-import { queuePage, type QueueFilter, type ReferralStatus } from '../store/referral-store.js';
+import { queuePage, type QueueFilter, type QueueRow, type ReferralStatus } from '../store/referral-store.js';
 import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../domain/route-order.js';
 import { syntheticSelectionOf } from '../domain/synthetic-data.js';
 
@@ -65,23 +65,26 @@ function decodeCursor(cursor: string): QueueFilter['after'] {
   }
 }
 
+/** One referral of a list, as the API answers it: its route and status, never the referral's content but its body site. */
+export const queueItem = ({ referral, service, reviewRequired }: QueueRow) => ({
+  id: referral.id,
+  status: referral.status,
+  pathway: referral.pathway,
+  urgency: referral.urgency,
+  service,
+  reviewRequired,
+  practiceOds: referral.practiceOds,
+  bodySite: referral.referral.complaint.bodySite,
+  receivedAt: referral.receivedAt.toISOString(),
+  synthetic: referral.synthetic,
+});
+
 export async function referralQueue(db: Database, filter: QueueFilter) {
   const rows = await queuePage(db, { ...filter, limit: filter.limit + 1 });
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {
-    items: page.map(({ referral, service, reviewRequired }) => ({
-      id: referral.id,
-      status: referral.status,
-      pathway: referral.pathway,
-      urgency: referral.urgency,
-      service,
-      reviewRequired,
-      practiceOds: referral.practiceOds,
-      bodySite: referral.referral.complaint.bodySite,
-      receivedAt: referral.receivedAt.toISOString(),
-      synthetic: referral.synthetic,
-    })),
+    items: page.map(queueItem),
     nextCursor: rows.length > filter.limit && last ? encodeCursor({ rank: last.rank, receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
   };
 }

@@ -299,3 +299,19 @@ export async function insertReview(
     [review.id, review.referralId, review.reviewedDecisionId, review.outcome, review.newDecisionId, review.reason, review.reviewer, review.at],
   );
 }
+
+/** One practice's referrals, newest first (then by id), after `before` when given: a GP's own list. */
+export async function practicePage(db: Queryable, filter: { practiceOds: string; before?: { receivedAt: Date; id: string }; limit: number }): Promise<QueueRow[]> {
+  const params: unknown[] = [filter.practiceOds, filter.limit];
+  const before = filter.before ? `and (r.received_at, r.id) < ($3::timestamptz, $4::uuid)` : '';
+  if (filter.before) params.push(filter.before.receivedAt, filter.before.id);
+  const rows = await db.query<ReferralRow & { queue_rank: number; service: string | null; review_required: boolean | null }>(
+    `select r.*, r.queue_rank::int as queue_rank, d.service, d.review_required
+       from referrals r left join decisions d on d.id = r.current_decision_id
+      where r.practice_ods = $1 ${before}
+      order by r.received_at desc, r.id desc
+      limit $2`,
+    params,
+  );
+  return rows.map((row) => ({ rank: row.queue_rank, referral: referralFromRow(row), service: row.service, reviewRequired: row.review_required }));
+}

@@ -1,0 +1,55 @@
+/**
+ * A GP's own practice's referrals, newest first, in pages joined by an opaque cursor: what the GP's
+ * system (GET /api/v1/referrals with a GP's token) and the GP's web page list. Synthetic referrals
+ * are a practice's own too, and marked so.
+ */
+import { ApiError, type Issue } from '../domain/error-catalogue.js';
+import type { Database } from '../store/database.js';
+import { practicePage } from '../store/referral-store.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, queueItem } from './referral-queue.js';
+
+const QUERY_KEYS = new Set(['limit', 'cursor']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface PracticeFilter {
+  before?: { receivedAt: Date; id: string };
+  limit: number;
+}
+
+/** The list's query: `limit` (1–200) and a `cursor` this service gave; anything else is 400 QUERY_INVALID. */
+export function practiceFilter(query: Record<string, unknown>): PracticeFilter {
+  const issues: Issue[] = [];
+  for (const key of Object.keys(query)) if (!QUERY_KEYS.has(key)) issues.push({ path: '/(unnamed)', message: `is not a query parameter of a practice's referrals: use ${[...QUERY_KEYS].join(', ')}` });
+  const limitText = query.limit;
+  const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : typeof limitText === 'string' ? Number(limitText) : NaN;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: '/limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
+  const cursor = query.cursor;
+  const before = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
+  if (cursor !== undefined && !before) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });
+  if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
+  return { limit, ...(before ? { before } : {}) };
+}
+
+const encodeCursor = (at: { receivedAt: Date; id: string }) => Buffer.from(JSON.stringify([at.receivedAt.toISOString(), at.id])).toString('base64url');
+
+function decodeCursor(cursor: string): PracticeFilter['before'] {
+  try {
+    const [receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof receivedAt !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(receivedAt)) return undefined;
+    if (typeof id !== 'string' || !UUID.test(id)) return undefined;
+    const date = new Date(receivedAt);
+    return Number.isNaN(date.getTime()) || date.toISOString() !== receivedAt ? undefined : { receivedAt: date, id };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function practiceReferrals(db: Database, practiceOds: string, filter: PracticeFilter) {
+  const rows = await practicePage(db, { practiceOds, limit: filter.limit + 1, ...(filter.before ? { before: filter.before } : {}) });
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(queueItem),
+    nextCursor: rows.length > filter.limit && last ? encodeCursor({ receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
+  };
+}
