@@ -18,7 +18,8 @@ const ANY: readonly Role[] = ['gp', 'triage-clinician', 'clinical-lead'];
 /** route template → method → the roles allowed. Everything else is denied. */
 export const POLICY: Readonly<Record<string, Readonly<Record<string, readonly Role[]>>>> = {
   '/api/v1/triage': { POST: ANY },
-  '/api/v1/referrals': { POST: ['gp'], GET: ['triage-clinician'] },
+  // GET: a triage clinician's review queue; a GP's own practice's referrals, newest first.
+  '/api/v1/referrals': { POST: ['gp'], GET: ['triage-clinician', 'gp'] },
   '/api/v1/referrals/:id': { GET: ['gp', 'triage-clinician'] },
   '/api/v1/referrals/:id/review': { POST: ['triage-clinician'] },
   '/api/v1/referrals/:id/audit': { GET: ['triage-clinician'] },

@@ -6,6 +6,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import { decisionFor, maySeeReferral, ownPracticeCheck, principalOf, referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
+import { practiceFilter, practiceReferrals } from '../referrals/practice-referrals.js';
 import { referralQueue, queueFilter } from '../referrals/referral-queue.js';
 import { auditEventView } from '../auth/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
@@ -82,7 +83,10 @@ export function referralsRouter(deps: ReferralsDeps): Router {
         .json({ ...answer.body, decision: decision ? decisionFor(principal.role, decision) : null });
     })
     .get(async (req, res) => {
-      res.json(await referralQueue(deps.db, queueFilter(req.query)));
+      const principal = principalOf(res);
+      // A GP lists their own practice's referrals, newest first; the practice is the token's, never the query's.
+      if (principal.role === 'gp') res.json(await practiceReferrals(deps.db, principal.practice as string, practiceFilter(req.query)));
+      else res.json(await referralQueue(deps.db, queueFilter(req.query)));
     });
 
   router

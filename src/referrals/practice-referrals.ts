@@ -5,21 +5,26 @@
  */
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import type { Database } from '../store/database.js';
-import { practicePage } from '../store/referral-store.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, queueItem } from './referral-queue.js';
+import { practicePage, type ReferralStatus } from '../store/referral-store.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, queueItem, STATUSES } from './referral-queue.js';
 
-const QUERY_KEYS = new Set(['limit', 'cursor']);
+const QUERY_KEYS = new Set(['status', 'limit', 'cursor']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface PracticeFilter {
+  /** only these statuses (all when empty) */
+  statuses: readonly ReferralStatus[];
   before?: { receivedAt: Date; id: string };
   limit: number;
 }
 
-/** The list's query: `limit` (1–200) and a `cursor` this service gave; anything else is 400 QUERY_INVALID. */
+/** The list's query: `status` (one or more, comma-separated), `limit` (1–200) and a `cursor` this service gave; anything else is 400 QUERY_INVALID. */
 export function practiceFilter(query: Record<string, unknown>): PracticeFilter {
   const issues: Issue[] = [];
   for (const key of Object.keys(query)) if (!QUERY_KEYS.has(key)) issues.push({ path: '/(unnamed)', message: `is not a query parameter of a practice's referrals: use ${[...QUERY_KEYS].join(', ')}` });
+  const status = query.status;
+  const statuses = status === undefined ? [] : typeof status === 'string' ? status.split(',') : [''];
+  if (statuses.some((s) => !STATUSES.includes(s as ReferralStatus))) issues.push({ path: '/status', message: `must be one or more of: ${STATUSES.join(', ')}, separated by commas` });
   const limitText = query.limit;
   const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : typeof limitText === 'string' ? Number(limitText) : NaN;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: '/limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
@@ -27,7 +32,7 @@ export function practiceFilter(query: Record<string, unknown>): PracticeFilter {
   const before = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
   if (cursor !== undefined && !before) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });
   if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
-  return { limit, ...(before ? { before } : {}) };
+  return { statuses: statuses as ReferralStatus[], limit, ...(before ? { before } : {}) };
 }
 
 const encodeCursor = (at: { receivedAt: Date; id: string }) => Buffer.from(JSON.stringify([at.receivedAt.toISOString(), at.id])).toString('base64url');
@@ -45,7 +50,7 @@ function decodeCursor(cursor: string): PracticeFilter['before'] {
 }
 
 export async function practiceReferrals(db: Database, practiceOds: string, filter: PracticeFilter) {
-  const rows = await practicePage(db, { practiceOds, limit: filter.limit + 1, ...(filter.before ? { before: filter.before } : {}) });
+  const rows = await practicePage(db, { practiceOds, statuses: filter.statuses, limit: filter.limit + 1, ...(filter.before ? { before: filter.before } : {}) });
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {

@@ -301,14 +301,15 @@ export async function insertReview(
 }
 
 /** One practice's referrals, newest first (then by id), after `before` when given: a GP's own list. */
-export async function practicePage(db: Queryable, filter: { practiceOds: string; before?: { receivedAt: Date; id: string }; limit: number }): Promise<QueueRow[]> {
+export async function practicePage(db: Queryable, filter: { practiceOds: string; statuses: readonly ReferralStatus[]; before?: { receivedAt: Date; id: string }; limit: number }): Promise<QueueRow[]> {
   const params: unknown[] = [filter.practiceOds, filter.limit];
-  const before = filter.before ? `and (r.received_at, r.id) < ($3::timestamptz, $4::uuid)` : '';
-  if (filter.before) params.push(filter.before.receivedAt, filter.before.id);
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const statuses = filter.statuses.length > 0 ? `and r.status = any(${param(filter.statuses)}::text[])` : '';
+  const before = filter.before ? `and (r.received_at, r.id) < (${param(filter.before.receivedAt)}::timestamptz, ${param(filter.before.id)}::uuid)` : '';
   const rows = await db.query<ReferralRow & { queue_rank: number; service: string | null; review_required: boolean | null }>(
     `select r.*, r.queue_rank::int as queue_rank, d.service, d.review_required
        from referrals r left join decisions d on d.id = r.current_decision_id
-      where r.practice_ods = $1 ${before}
+      where r.practice_ods = $1 ${statuses} ${before}
       order by r.received_at desc, r.id desc
       limit $2`,
     params,
