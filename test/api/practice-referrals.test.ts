@@ -9,6 +9,9 @@ import { aKneeReferral, aReferral } from '../support/referral-factory.js';
 import { testApp } from '../support/test-app.js';
 
 const t = await testApp();
+interface Item { id: string; practiceOds: string }
+const itemsOf = (res: { body: unknown }): Item[] => (res.body as { items: Item[] }).items;
+const idsOf = (res: { body: unknown }): string[] => itemsOf(res).map((i) => i.id);
 const practice = () => `P${randomUUID().replaceAll('-', '').slice(0, 8).toUpperCase()}`;
 
 describe("a GP's own practice's referrals (GET /api/v1/referrals)", () => {
@@ -23,8 +26,8 @@ describe("a GP's own practice's referrals (GET /api/v1/referrals)", () => {
     await (await t.gpOf(other)).post('/api/v1/referrals').send(aReferral({ referrer: { odsCode: other } })).expect(201);
     const res = await gp.get('/api/v1/referrals').expect(200);
     expect(res.headers['cache-control']).to.equal('no-store');
-    expect(res.body.items.map((i: { id: string }) => i.id)).to.deep.equal([...ids].reverse());
-    expect(res.body.items.every((i: { practiceOds: string }) => i.practiceOds === own)).to.equal(true);
+    expect(idsOf(res)).to.deep.equal([...ids].reverse());
+    expect(itemsOf(res).every((i) => i.practiceOds === own)).to.equal(true);
     expect(res.body.nextCursor).to.equal(null);
   });
 
@@ -37,15 +40,15 @@ describe("a GP's own practice's referrals (GET /api/v1/referrals)", () => {
     for (const body of bodies) ids.push(((await gp.post('/api/v1/referrals').send(body).expect(201)).body as { id: string }).id);
     const latest = await gp.post('/api/v1/referrals').send(aReferral({ referrer: { odsCode: own }, redFlags: { saddleAnaesthesia: true } })).expect(201);
     const first = await gp.get('/api/v1/referrals?limit=2').expect(200);
-    expect(first.body.items.map((i: { id: string }) => i.id)).to.deep.equal([latest.body.id, ids[2]]);
+    expect(idsOf(first)).to.deep.equal([latest.body.id, ids[2]]);
     const second = await gp.get(`/api/v1/referrals?limit=2&cursor=${first.body.nextCursor as string}`).expect(200);
-    expect(second.body.items.map((i: { id: string }) => i.id)).to.deep.equal([ids[1], ids[0]]);
+    expect(idsOf(second)).to.deep.equal([ids[1], ids[0]]);
     expect(second.body.nextCursor).to.equal(null);
     // Each status filter lists only its own; together they list them all.
     const waiting = await gp.get('/api/v1/referrals?status=awaiting-review').expect(200);
-    expect(waiting.body.items.map((i: { id: string }) => i.id)).to.deep.equal([ids[0]]);
+    expect(idsOf(waiting)).to.deep.equal([ids[0]]);
     const routed = await gp.get('/api/v1/referrals?status=routed,reviewed').expect(200);
-    expect(routed.body.items.map((i: { id: string }) => i.id)).to.deep.equal([latest.body.id, ids[2], ids[1]]);
+    expect(idsOf(routed)).to.deep.equal([latest.body.id, ids[2], ids[1]]);
   });
 
   it('refuses the queue’s other filters and a cursor it did not give, with QUERY_INVALID', async () => {

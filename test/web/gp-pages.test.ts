@@ -73,7 +73,7 @@ describe("a GP's pages", () => {
     const ods = practice();
     const { agent, csrf } = await gpSignedIn(ods);
     const { key } = await newForm(agent);
-    const form = { ...formOf(aReferral({ referrer: { odsCode: ods } })), 'patient.nhsNumber': '1234567890', 'complaint.painScore': '11', _csrf: csrf, _idempotencyKey: key };
+    const form: Record<string, string | string[]> = { ...formOf(aReferral({ referrer: { odsCode: ods } })), 'patient.nhsNumber': '1234567890', 'complaint.painScore': '11', _csrf: csrf, _idempotencyKey: key };
     delete form['redFlags.nightPain'];
     delete form['startBack.legPain'];
     const page = await agent.post('/referrals/new').type('form').send(form).expect(200);
