@@ -31,6 +31,13 @@ function logDecision(res: Response, fields: RequestLogFields & { referralId?: st
   res.locals.logFields = fields;
 }
 
+/** If-Match's entity tag, unquoted (`"id"` or `W/"id"`); `*` or absent: no precondition. */
+export function ifMatchOf(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  if (!value || value === '*') return undefined;
+  return /^(?:W\/)?"([^"]*)"$/.exec(value)?.[1] ?? value;
+}
+
 export function referralsRouter(deps: ReferralsDeps): Router {
   const router = Router();
   const body = jsonBody(deps.bodyLimitBytes);
@@ -101,7 +108,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .route('/referrals/:id/review')
     .all(...deps.guard)
     .post(...body, async (req, res) => {
-      const answer = await reviewReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id, req.body);
+      const answer = await reviewReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id, req.body, ifMatchOf(req.get('if-match')));
       logDecision(res, { referralId: answer.referralId, outcome: answer.outcome });
       res.status(201).json(answer);
     });

@@ -341,6 +341,17 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' }), 409, 'ALREADY_REVIEWED');
   });
 
+  it('reviews only while If-Match names the current decision: a stale one is 409 DECISION_CHANGED, and nothing changes', async () => {
+    const id = await awaitingReview();
+    const read = await t.clinician.get(`/api/v1/referrals/${id}`).expect(200);
+    const decisionId = read.body.decision.id as string;
+    expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).set('If-Match', `"${randomUUID()}"`).send({ outcome: 'confirmed' }), 409, 'DECISION_CHANGED');
+    expect((await t.clinician.get(`/api/v1/referrals/${id}`)).body.status).to.equal('awaiting-review');
+    const done = await t.clinician.post(`/api/v1/referrals/${id}/review`).set('If-Match', `"${decisionId}"`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'advice first' }).expect(201);
+    expect(done.body.decisionId).to.not.equal(decisionId);
+    expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).set('If-Match', `"${decisionId}"`).send({ outcome: 'confirmed' }), 409, 'DECISION_CHANGED');
+  });
+
   it('answers 404 for a referral that does not exist', async () => {
     expectError(await t.clinician.post(`/api/v1/referrals/${randomUUID()}/review`).send({ outcome: 'confirmed' }), 404, 'REFERRAL_NOT_FOUND');
   });
