@@ -125,7 +125,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
     },
     get: {
       summary: "The review queue, most urgent first, paged (to a triage clinician); to a GP, their own practice's referrals, newest first, paged (status, limit and cursor only)",
-      parameters: [...['status', 'pathway', 'urgency', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })), syntheticParam],
+      parameters: [...['status', 'pathway', 'urgency', 'practice', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })), syntheticParam],
       responses: { '200': { description: 'a page of the queue', ...json(object({ items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } })) }, ...errors(400) },
     },
   },

@@ -8,12 +8,13 @@ import type { Database } from '../store/database.js';
 import { queuePage, type QueueFilter, type QueueRow, type ReferralStatus } from '../store/referral-store.js';
 import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../domain/route-order.js';
 import { syntheticSelectionOf } from '../domain/synthetic-data.js';
+import { ODS_CODE } from '../auth/principal.js';
 
 export const STATUSES: readonly ReferralStatus[] = ['routed', 'awaiting-review', 'awaiting-manual-triage', 'reviewed'];
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
-const QUERY_KEYS = new Set(['status', 'pathway', 'urgency', 'synthetic', 'limit', 'cursor']);
+const QUERY_KEYS = new Set(['status', 'pathway', 'urgency', 'practice', 'synthetic', 'limit', 'cursor']);
 
 function single(query: Record<string, unknown>, key: string, issues: Issue[]): string | undefined {
   const value = query[key];
@@ -35,6 +36,8 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   if (pathway !== undefined && !PATHWAYS.includes(pathway as Pathway)) issues.push({ path: '/pathway', message: `must be one of: ${PATHWAYS.join(', ')}` });
   const urgency = single(query, 'urgency', issues);
   if (urgency !== undefined && !URGENCIES.includes(urgency as Urgency)) issues.push({ path: '/urgency', message: `must be one of: ${URGENCIES.join(', ')}` });
+  const practice = single(query, 'practice', issues);
+  if (practice !== undefined && !ODS_CODE.test(practice)) issues.push({ path: '/practice', message: 'must be an ODS code: 3 to 10 capital letters or digits' });
   const synthetic = syntheticSelectionOf(query.synthetic, issues);
   const limitText = single(query, 'limit', issues);
   const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : Number(limitText);
@@ -43,7 +46,7 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   if (cursor !== undefined && !after) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });
   if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
-  return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, synthetic, after, limit };
+  return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, ...(practice ? { practiceOds: practice } : {}), synthetic, after, limit };
 }
 
 function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
@@ -79,12 +82,15 @@ export const queueItem = ({ referral, service, reviewRequired }: QueueRow) => ({
   synthetic: referral.synthetic,
 });
 
-export async function referralQueue(db: Database, filter: QueueFilter) {
+/** A page of the queue as stored rows (the web pages show more of each than the API's items), and the next page's cursor. */
+export async function referralQueueRows(db: Database, filter: QueueFilter): Promise<{ rows: QueueRow[]; nextCursor: string | null }> {
   const rows = await queuePage(db, { ...filter, limit: filter.limit + 1 });
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
-  return {
-    items: page.map(queueItem),
-    nextCursor: rows.length > filter.limit && last ? encodeCursor({ rank: last.rank, receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
-  };
+  return { rows: page, nextCursor: rows.length > filter.limit && last ? encodeCursor({ rank: last.rank, receivedAt: last.referral.receivedAt, id: last.referral.id }) : null };
+}
+
+export async function referralQueue(db: Database, filter: QueueFilter) {
+  const { rows, nextCursor } = await referralQueueRows(db, filter);
+  return { items: rows.map(queueItem), nextCursor };
 }

@@ -41,6 +41,10 @@ const MENUS: Readonly<Partial<Record<Role, ReadonlyArray<{ href: string; text: s
     { href: '/referrals', text: "My practice's referrals" },
     { href: '/referrals/new', text: 'New referral' },
   ],
+  'triage-clinician': [
+    { href: '/queue', text: 'Review queue' },
+    { href: '/queue/search', text: 'Search by NHS number' },
+  ],
 };
 
 export const homeOf = (principal: Principal): string => MENUS[principal.role]?.[0]?.href ?? '/';

@@ -17,6 +17,7 @@ import { requestIdOf } from '../log/request-context.js';
 import type { TriageDeps } from '../referrals/triage-referral.js';
 import type { Database } from '../store/database.js';
 import { assetsRouter } from './assets.js';
+import { clinicianPages } from './clinician-pages.js';
 import { gpPages } from './gp-pages.js';
 import { homeOf, pageHeaders, render } from './pages.js';
 import { readSession, sessionOf, type SessionSettings } from './sessions.js';
@@ -53,7 +54,7 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   };
 }
 
-const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|assets\/.+)?$/;
+const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|assets\/.+)?$/;
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();
@@ -78,6 +79,7 @@ export function webRouter(deps: WebDeps): Router {
     });
   router.use(signInRouter({ ...sessionDeps, views, logger: deps.logger, ...(deps.verifiedTokens ? { verifiedTokens: deps.verifiedTokens } : {}) }));
   router.use(gpPages({ ...deps, views }));
+  router.use(clinicianPages({ db: deps.db, views, clock: deps.clock }));
   router.use(pageErrors(deps, views));
   return router;
 }
