@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/metrics', addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   app.use(metricsRouter(metrics, guard));
   const sessions = { idleMs: config.sessionIdleMs ?? defaults.sessionIdleMs, maxMs: config.sessionMaxMs ?? defaults.sessionMaxMs };
-  app.use(webRouter({ ...triage, db, sessions, rateLimits: limits, keysInFlight, recordDenial, verifiedTokens }));
+  app.use(webRouter({ ...triage, db, sessions, rateLimits: limits, keysInFlight, recordDenial, verifiedTokens, rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

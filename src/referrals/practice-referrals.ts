@@ -6,10 +6,9 @@
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import type { Database } from '../store/database.js';
 import { practicePage, type ReferralStatus } from '../store/referral-store.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, queueItem, STATUSES } from './referral-queue.js';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor, MAX_PAGE_SIZE, queueItem, STATUSES } from './referral-queue.js';
 
 const QUERY_KEYS = new Set(['status', 'limit', 'cursor']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface PracticeFilter {
   /** only these statuses (all when empty) */
@@ -29,24 +28,17 @@ export function practiceFilter(query: Record<string, unknown>): PracticeFilter {
   const limit = limitText === undefined ? DEFAULT_PAGE_SIZE : typeof limitText === 'string' ? Number(limitText) : NaN;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) issues.push({ path: '/limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` });
   const cursor = query.cursor;
-  const before = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
+  const before = typeof cursor === 'string' ? decodePracticeCursor(cursor) : undefined;
   if (cursor !== undefined && !before) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });
   if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
   return { statuses: statuses as ReferralStatus[], limit, ...(before ? { before } : {}) };
 }
 
-const encodeCursor = (at: { receivedAt: Date; id: string }) => Buffer.from(JSON.stringify([at.receivedAt.toISOString(), at.id])).toString('base64url');
-
-function decodeCursor(cursor: string): PracticeFilter['before'] {
-  try {
-    const [receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof receivedAt !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(receivedAt)) return undefined;
-    if (typeof id !== 'string' || !UUID.test(id)) return undefined;
-    const date = new Date(receivedAt);
-    return Number.isNaN(date.getTime()) || date.toISOString() !== receivedAt ? undefined : { receivedAt: date, id };
-  } catch {
-    return undefined;
-  }
+// The queue's cursors (rank, arrival, id): a practice's list ignores the rank, so any cursor this service gives reads the same way.
+const encodePracticeCursor = (at: { receivedAt: Date; id: string }) => encodeCursor({ rank: 0, ...at });
+function decodePracticeCursor(cursor: string): PracticeFilter['before'] {
+  const after = decodeCursor(cursor);
+  return after ? { receivedAt: after.receivedAt, id: after.id } : undefined;
 }
 
 export async function practiceReferrals(db: Database, practiceOds: string, filter: PracticeFilter) {
@@ -55,6 +47,6 @@ export async function practiceReferrals(db: Database, practiceOds: string, filte
   const last = page.at(-1);
   return {
     items: page.map(queueItem),
-    nextCursor: rows.length > filter.limit && last ? encodeCursor({ receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
+    nextCursor: rows.length > filter.limit && last ? encodePracticeCursor({ receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
   };
 }

@@ -49,11 +49,11 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, ...(practice ? { practiceOds: practice } : {}), synthetic, after, limit };
 }
 
-function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
+export function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
   return Buffer.from(JSON.stringify([after.rank, after.receivedAt.toISOString(), after.id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): QueueFilter['after'] {
+export function decodeCursor(cursor: string): QueueFilter['after'] {
   try {
     const [rank, receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
     // Only what this service could have given: a small whole rank, an ISO time of this era, a UUID.

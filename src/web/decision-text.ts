@@ -75,3 +75,13 @@ export function conditionLines(node: ConditionNode, depth = 0): ConditionLine[] 
   if ('not' in node) return [{ depth, text: 'Not this:', held: node.result }, ...conditionLines(node.not, depth + 1)];
   return [{ depth, text: `${node.fact} ${OPERATOR_TEXT[node.operator] ?? node.operator} ${shown(node.value)} (saw ${shown(node.factValue)})`, held: node.result }];
 }
+
+type RuleCondition = { all?: RuleCondition[]; any?: RuleCondition[]; not?: RuleCondition; fact?: unknown; operator?: unknown; value?: unknown };
+
+/** A rule's conditions as indented lines a clinical lead reads: "All of these:", then each test in words. */
+export function ruleConditionLines(node: RuleCondition, describe: (leaf: never) => string, depth = 0): Array<{ depth: number; text: string }> {
+  if (node.all) return [{ depth, text: 'All of these:' }, ...node.all.flatMap((c) => ruleConditionLines(c, describe, depth + 1))];
+  if (node.any) return [{ depth, text: 'Any of these:' }, ...node.any.flatMap((c) => ruleConditionLines(c, describe, depth + 1))];
+  if (node.not) return [{ depth, text: 'Not this:' }, ...ruleConditionLines(node.not, describe, depth + 1)];
+  return [{ depth, text: describe(node as never) }];
+}

@@ -45,6 +45,7 @@ const MENUS: Readonly<Partial<Record<Role, ReadonlyArray<{ href: string; text: s
     { href: '/queue', text: 'Review queue' },
     { href: '/queue/search', text: 'Search by NHS number' },
   ],
+  'clinical-lead': [{ href: '/rulesets', text: 'Rule sets' }],
 };
 
 export const homeOf = (principal: Principal): string => MENUS[principal.role]?.[0]?.href ?? '/';

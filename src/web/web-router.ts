@@ -19,6 +19,7 @@ import type { Database } from '../store/database.js';
 import { assetsRouter } from './assets.js';
 import { clinicianPages } from './clinician-pages.js';
 import { gpPages } from './gp-pages.js';
+import { leadPages } from './lead-pages.js';
 import { homeOf, pageHeaders, render } from './pages.js';
 import { readSession, sessionOf, type SessionSettings } from './sessions.js';
 import { signInRouter } from './sign-in.js';
@@ -35,6 +36,8 @@ export interface WebDeps extends TriageDeps {
   keysInFlight: Set<string>;
   recordDenial: DenialSink;
   verifiedTokens?: VerifiedTokens;
+  rulesDir: string;
+  checkerSearchSize?: number;
 }
 
 /** The pages' error page: what went wrong in words, the request id, never internals (logged by the API's error handler's rules). */
@@ -54,7 +57,7 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   };
 }
 
-const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|assets\/.+)?$/;
+const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate))?))?|assets\/.+)?$/;
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();
@@ -80,6 +83,7 @@ export function webRouter(deps: WebDeps): Router {
   router.use(signInRouter({ ...sessionDeps, views, logger: deps.logger, ...(deps.verifiedTokens ? { verifiedTokens: deps.verifiedTokens } : {}) }));
   router.use(gpPages({ ...deps, views }));
   router.use(clinicianPages({ db: deps.db, views, clock: deps.clock }));
+  router.use(leadPages({ ...deps, views, rulesDir: deps.rulesDir, ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
   router.use(pageErrors(deps, views));
   return router;
 }

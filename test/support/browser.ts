@@ -15,7 +15,9 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { AppDeps } from '../../src/app.js';
-import { testApp, type TestApp } from './test-app.js';
+import type { Database } from '../../src/store/database.js';
+import { db as runDatabase, testApp, type TestApp } from './test-app.js';
+import { freshDatabase } from './test-database.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -97,4 +99,58 @@ export async function signIn(page: Page, token: string): Promise<void> {
   await page.getByLabel('Your personal token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForLoadState('load');
+}
+
+/** The referral form (New referral, Try a referral) filled in for a lumbar referral, as a person would: every red flag answered no but those in `yes`. */
+export async function fillReferral(p: Page, yes: readonly string[]): Promise<void> {
+  await p.locator('#patient-nhsNumber').fill('9434765919');
+  await p.locator('#patient-dateOfBirth').fill('1958-03-14');
+  // A GP's form comes with their practice; a clinical lead's Try a referral does not.
+  if ((await p.locator('#referrer-odsCode').inputValue()) === '') await p.locator('#referrer-odsCode').fill('J82001');
+  await p.locator('input[name="patient.sex"][value="female"]').check();
+  for (const [name, value] of [['complaint.bodySite', 'lumbar-spine'], ['complaint.side', 'left'], ['complaint.onset', 'gradual']]) await p.locator(`input[name="${name}"][value="${value}"]`).check();
+  await p.locator('#complaint-durationWeeks').fill('10');
+  await p.locator('#complaint-painScore').fill('6');
+  const redFlags = await p.locator('input[name^="redFlags."][value="no"]').all();
+  for (const radio of redFlags) {
+    const name = (await radio.getAttribute('name')) as string;
+    await p.locator(`input[name="${name}"][value="${yes.includes(name.slice('redFlags.'.length)) ? 'yes' : 'no'}"]`).check();
+  }
+  for (const radio of await p.locator('input[name^="startBack."][value="no"]').all()) await radio.check();
+  await p.locator('input[name="startBack.bothersomeness"][value="moderately"]').check();
+  await p.locator('#history-nonSurgicalCareWeeks').fill('4');
+  for (const name of ['history.previousInjection', 'history.wantsSurgicalOpinion']) await p.locator(`input[name="${name}"][value="no"]`).check();
+  await p.locator('input[name="history.impactOnLife"][value="moderate"]').check();
+}
+
+
+/**
+ * The file's browser and app, set up once in `before` (on a database of the file's own when asked)
+ * and closed in `after`; after each test, no page may have had a console error, a failed request
+ * or a server error.
+ */
+export function browserForFile(options: { ownDatabase?: boolean; overrides?: (db: Database) => Partial<AppDeps> } = {}): { readonly h: BrowserHarness; readonly db: Database } {
+  let harness: BrowserHarness | undefined;
+  let own: { db: Database; dispose: () => Promise<void> } | undefined;
+  before(async () => {
+    if (options.ownDatabase) own = await freshDatabase();
+    const db = own?.db ?? runDatabase;
+    harness = await browserHarness({ ...(own ? { db } : {}), ...options.overrides?.(db) });
+  });
+  after(async () => {
+    await harness?.close();
+    await own?.dispose();
+  });
+  afterEach(() => {
+    expect(harness?.takeProblems(), 'console errors, failed requests or server errors').to.deep.equal([]);
+  });
+  return {
+    get h() {
+      if (!harness) throw new Error('the browser starts in before()');
+      return harness;
+    },
+    get db() {
+      return own?.db ?? runDatabase;
+    },
+  };
 }

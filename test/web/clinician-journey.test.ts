@@ -8,40 +8,28 @@ import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { tokenFor } from '../support/callers.js';
-import { browserHarness, checkAccessibility, signIn, type BrowserHarness } from '../support/browser.js';
+import { browserForFile, checkAccessibility, signIn } from '../support/browser.js';
 import { aKneeReferral, aReferral } from '../support/referral-factory.js';
-import { freshDatabase } from '../support/test-database.js';
-import type { Database } from '../../src/store/database.js';
 
 const PRACTICE = 'C82099';
-let h: BrowserHarness;
-let db: Database;
-let dispose: () => Promise<void>;
 let page: Page;
 let reviewId: string;
 
 describe('a triage clinician in the browser', function () {
+  // One browser and one app for this file, set up in before() and closed in after().
+  const file = browserForFile({ ownDatabase: true });
   this.timeout(60_000);
 
   before(async () => {
-    ({ db, dispose } = await freshDatabase());
-    h = await browserHarness({ db });
-    const gp = await h.t.gpOf(PRACTICE);
+    const gp = await file.h.t.gpOf(PRACTICE);
     // MSK-V01 asks for review (immunosuppressed, no fever); the knee referral is routed, so not in the open queue.
     reviewId = (await gp.post('/api/v1/referrals').send(aReferral({ referrer: { odsCode: PRACTICE }, redFlags: { immunosuppressed: true } })).expect(201)).body.id as string;
     await gp.post('/api/v1/referrals').send(aKneeReferral({ referrer: { odsCode: PRACTICE } })).expect(201);
-    page = await h.newPage();
-  });
-  after(async () => {
-    await h?.close();
-    await dispose?.();
-  });
-  afterEach(() => {
-    expect(h.takeProblems(), 'console errors, failed requests or server errors').to.deep.equal([]);
+    page = await file.h.newPage();
   });
 
   it('signs in and lands on the queue, which holds the referral waiting for review and why', async () => {
-    await signIn(page, await tokenFor(db, 'triage-clinician', { name: 'Dr T Browser' }));
+    await signIn(page, await tokenFor(file.db, 'triage-clinician', { name: 'Dr T Browser' }));
     expect(new URL(page.url()).pathname).to.equal('/queue');
     expect(await page.getByTestId('signed-in').textContent()).to.equal('Dr T Browser, Triage clinician');
     const rows = page.locator('tbody tr');
@@ -77,8 +65,8 @@ describe('a triage clinician in the browser', function () {
     await page.waitForURL(`**/queue/referrals/${reviewId}`);
     expect(await page.locator('main').textContent()).to.contain('Overridden').and.contain('Dr T Browser (triage clinician)');
     await checkAccessibility(page);
-    const gpPage = await h.newPage();
-    await signIn(gpPage, await tokenFor(db, 'gp', { practice: PRACTICE }));
+    const gpPage = await file.h.newPage();
+    await signIn(gpPage, await tokenFor(file.db, 'gp', { practice: PRACTICE }));
     await gpPage.goto(`/referrals/${reviewId}`);
     expect(await gpPage.locator('main').textContent()).to.contain('A triage clinician changed this route').and.contain('Seen in clinic: no sign of infection');
     await checkAccessibility(gpPage);

@@ -7,44 +7,19 @@ import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { tokenFor } from '../support/callers.js';
-import { browserHarness, checkAccessibility, signIn, type BrowserHarness } from '../support/browser.js';
+import { browserForFile, checkAccessibility, fillReferral, signIn } from '../support/browser.js';
 import { db } from '../support/test-app.js';
 
 // A practice of this file's own (the run's database is new each run), so that the screenshot is the same each time.
 const practice = 'B82099';
-let h: BrowserHarness;
 let page: Page;
 
-/** The New referral form filled in for a lumbar referral, every red flag answered no but `yes`. */
-async function fillReferral(p: Page, yes: readonly string[]): Promise<void> {
-  await p.locator('#patient-nhsNumber').fill('9434765919');
-  await p.locator('#patient-dateOfBirth').fill('1958-03-14');
-  await p.locator('input[name="patient.sex"][value="female"]').check();
-  for (const [name, value] of [['complaint.bodySite', 'lumbar-spine'], ['complaint.side', 'left'], ['complaint.onset', 'gradual']]) await p.locator(`input[name="${name}"][value="${value}"]`).check();
-  await p.locator('#complaint-durationWeeks').fill('10');
-  await p.locator('#complaint-painScore').fill('6');
-  const redFlags = await p.locator('input[name^="redFlags."][value="no"]').all();
-  for (const radio of redFlags) {
-    const name = (await radio.getAttribute('name')) as string;
-    await p.locator(`input[name="${name}"][value="${yes.includes(name.slice('redFlags.'.length)) ? 'yes' : 'no'}"]`).check();
-  }
-  for (const radio of await p.locator('input[name^="startBack."][value="no"]').all()) await radio.check();
-  await p.locator('input[name="startBack.bothersomeness"][value="moderately"]').check();
-  await p.locator('#history-nonSurgicalCareWeeks').fill('4');
-  for (const name of ['history.previousInjection', 'history.wantsSurgicalOpinion']) await p.locator(`input[name="${name}"][value="no"]`).check();
-  await p.locator('input[name="history.impactOnLife"][value="moderate"]').check();
-}
-
 describe('a GP in the browser', function () {
+  // One browser and one app for this file, set up in before() and closed in after().
+  const file = browserForFile();
   this.timeout(60_000);
-
   before(async () => {
-    h = await browserHarness();
-    page = await h.newPage();
-  });
-  after(async () => h?.close());
-  afterEach(() => {
-    expect(h.takeProblems(), 'console errors, failed requests or server errors').to.deep.equal([]);
+    page = await file.h.newPage();
   });
 
   it('starts on a start page that offers to sign in', async () => {
