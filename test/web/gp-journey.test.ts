@@ -28,6 +28,16 @@ describe('a GP in the browser', function () {
     await checkAccessibility(page);
   });
 
+  it('signs in with the keyboard alone: Tab to the token, type it, Enter', async () => {
+    const keyboardOnly = await file.h.newPage();
+    await keyboardOnly.goto('/sign-in');
+    for (let presses = 0; presses < 10 && (await keyboardOnly.evaluate(() => document.activeElement?.id)) !== 'token'; presses += 1) await keyboardOnly.keyboard.press('Tab');
+    await keyboardOnly.keyboard.type(await tokenFor(db, 'gp', { practice, name: 'Dr A Browser' }));
+    await keyboardOnly.keyboard.press('Enter');
+    await keyboardOnly.waitForURL('**/referrals');
+    expect(await keyboardOnly.getByTestId('signed-in').textContent()).to.equal(`Dr A Browser, GP, ${practice}`);
+  });
+
   it('signs in with a personal token and sees their name, role and practice in the header', async () => {
     await signIn(page, await tokenFor(db, 'gp', { practice, name: 'Dr A Browser' }));
     expect(new URL(page.url()).pathname).to.equal('/referrals');

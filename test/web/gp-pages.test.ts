@@ -164,6 +164,19 @@ describe("a GP's pages", () => {
     expect(page.text).to.contain('A triage clinician changed this route').and.contain('Locking on examination today').and.contain('The community MSK interface service');
   });
 
+  it('writes nothing of the patient to the log: not the NHS number, the date of birth, nor the notes', async () => {
+    const ods = practice();
+    const { agent, csrf } = await gpSignedIn(ods);
+    const { key } = await newForm(agent);
+    const before = t.logLines.length;
+    const canary = aReferral({ referrer: { odsCode: ods }, patient: { nhsNumber: '4000000039', dateOfBirth: '1961-07-23' }, notes: 'Canary Surname lives at 7 Canary Row' });
+    await agent.post('/referrals/new').type('form').send({ ...formOf(canary), _csrf: csrf, _idempotencyKey: key }).expect(303);
+    await agent.post('/referrals/new').type('form').send({ ...formOf(canary), 'complaint.painScore': '99', _csrf: csrf, _idempotencyKey: randomUUID() }).expect(200);
+    const logged = t.logLines.slice(before).join('\n');
+    expect(logged).to.contain('"route":"/referrals/new"');
+    for (const value of ['4000000039', '1961-07-23', 'Canary', csrf]) expect(logged).to.not.contain(value);
+  });
+
   it('says plainly when the rules could not decide and the referral waits for manual triage', async () => {
     class ThrowingRuleSet extends CompiledRuleSet {
       override evaluate(): never {
