@@ -46,7 +46,11 @@ export async function practiceReferrals(db: Database, practiceOds: string, filte
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {
-    items: page.map(queueItem),
+    // Never whether it may duplicate another: that other referral may be another practice's, which a GP may not learn of.
+    items: page.map((row) => {
+      const { possibleDuplicate: _theirs, ...item } = queueItem(row);
+      return item;
+    }),
     nextCursor: rows.length > filter.limit && last ? encodePracticeCursor({ receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
   };
 }

@@ -69,7 +69,7 @@ export function decodeCursor(cursor: string): QueueFilter['after'] {
 }
 
 /** One referral of a list, as the API answers it: its route and status, never the referral's content but its body site. */
-export const queueItem = ({ referral, service, reviewRequired }: QueueRow) => ({
+export const queueItem = ({ referral, service, reviewRequired, possibleDuplicate }: QueueRow) => ({
   id: referral.id,
   status: referral.status,
   pathway: referral.pathway,
@@ -80,6 +80,7 @@ export const queueItem = ({ referral, service, reviewRequired }: QueueRow) => ({
   bodySite: referral.referral.complaint.bodySite,
   receivedAt: referral.receivedAt.toISOString(),
   synthetic: referral.synthetic,
+  possibleDuplicate,
 });
 
 /** A page of the queue as stored rows (the web pages show more of each than the API's items), and the next page's cursor. */

@@ -291,6 +291,8 @@ create table web_sessions (
 create index web_sessions_expiry on web_sessions (expires_at);
 -- A GP's list of their own practice's referrals, newest first (the web pages and GET /api/v1/referrals).
 create index referrals_practice_newest on referrals (practice_ods, received_at desc, id desc);
+-- The queue's possible duplicates: another referral of the same NHS number and body site within 30 days.
+create index referrals_patient_site on referrals ((referral -> 'patient' ->> 'nhsNumber'), (referral -> 'complaint' ->> 'bodySite'), received_at);
 `,
   },
 ];

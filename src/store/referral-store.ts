@@ -240,14 +240,21 @@ export interface QueueRow {
   reviewRequired: boolean | null;
   /** the titles of the current decision's fired rules that ask for review: why it waits */
   reviewReasons: string[];
+  /** another referral of the same NHS number and body site arrived within 30 days of this one (never merged) */
+  possibleDuplicate: boolean;
 }
 
 /** The titles of the fired rules that ask for a clinician's review, from the decision as stored. */
 const REVIEW_REASONS = `coalesce((select jsonb_agg(fr ->> 'title') from jsonb_array_elements(coalesce(d.decision -> 'firedRules', '[]'::jsonb)) fr
-  where (fr ->> 'reviewRequired')::boolean), '[]'::jsonb) as review_reasons`;
+  where (fr ->> 'reviewRequired')::boolean), '[]'::jsonb) as review_reasons,
+  exists (select 1 from referrals o
+           where (o.referral -> 'patient' ->> 'nhsNumber') = (r.referral -> 'patient' ->> 'nhsNumber')
+             and (o.referral -> 'complaint' ->> 'bodySite') = (r.referral -> 'complaint' ->> 'bodySite')
+             and o.received_at between r.received_at - interval '30 days' and r.received_at + interval '30 days'
+             and o.id <> r.id and o.synthetic = r.synthetic) as possible_duplicate`;
 
-type QueueSelectRow = ReferralRow & { queue_rank: number; service: string | null; review_required: boolean | null; review_reasons: string[] };
-const queueRowFrom = (row: QueueSelectRow): QueueRow => ({ rank: row.queue_rank, referral: referralFromRow(row), service: row.service, reviewRequired: row.review_required, reviewReasons: row.review_reasons });
+type QueueSelectRow = ReferralRow & { queue_rank: number; service: string | null; review_required: boolean | null; review_reasons: string[]; possible_duplicate: boolean };
+const queueRowFrom = (row: QueueSelectRow): QueueRow => ({ rank: row.queue_rank, referral: referralFromRow(row), service: row.service, reviewRequired: row.review_required, reviewReasons: row.review_reasons, possibleDuplicate: row.possible_duplicate });
 
 /** The review queue: most urgent first (no route before emergency), then oldest, then by id. */
 export async function queuePage(db: Queryable, filter: QueueFilter): Promise<QueueRow[]> {

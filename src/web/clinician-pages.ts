@@ -58,6 +58,7 @@ function queueRowView(row: QueueRow, now: Date) {
     statusText: STATUS_TEXT[r.status],
     practice: r.practiceOds,
     synthetic: r.synthetic,
+    possibleDuplicate: row.possibleDuplicate,
   };
 }
 

@@ -28,6 +28,7 @@ describe("a GP's own practice's referrals (GET /api/v1/referrals)", () => {
     expect(res.headers['cache-control']).to.equal('no-store');
     expect(idsOf(res)).to.deep.equal([...ids].reverse());
     expect(itemsOf(res).every((i) => i.practiceOds === own)).to.equal(true);
+    expect(itemsOf(res).some((i) => 'possibleDuplicate' in i), 'a mark that could tell of another practice').to.equal(false);
     expect(res.body.nextCursor).to.equal(null);
   });
 

@@ -44,6 +44,26 @@ describe("a triage clinician's pages", () => {
     expect(linkedIds(onlyEmergency.text).every((id) => id === emergencyReview)).to.equal(true);
   });
 
+  it('marks a referral as a possible duplicate when the same NHS number and body site came within 30 days, and merges nothing', async () => {
+    const ods = practice();
+    const nhsNumber = '4000000047';
+    const first = await submitted(ods, aReferral({ referrer: { odsCode: ods }, patient: { nhsNumber }, redFlags: { immunosuppressed: true } }));
+    const { agent } = await clinicianSignedIn();
+    expect((await agent.get(`/queue?practice=${ods}`).expect(200)).text).to.not.contain('Possible duplicate');
+    const second = await submitted(ods, aReferral({ referrer: { odsCode: ods }, patient: { nhsNumber }, redFlags: { immunosuppressed: true } }));
+    const otherSite = await submitted(ods, aKneeReferral({ referrer: { odsCode: ods }, patient: { nhsNumber }, redFlags: { bilateralLegSymptoms: true } }));
+    const page = await agent.get(`/queue?practice=${ods}`).expect(200);
+    const rows = page.text.split('<tr class="nhsuk-table__row">').slice(2);
+    const rowOf = (id: string) => rows.find((row) => row.includes(id)) ?? '';
+    expect(rowOf(first)).to.contain('Possible duplicate');
+    expect(rowOf(second)).to.contain('Possible duplicate');
+    expect(rowOf(otherSite)).to.not.contain('Possible duplicate');
+    expect(linkedIds(page.text)).to.include.members([first, second, otherSite]);
+    const api = await t.clinician.get(`/api/v1/referrals?practice=${ods}`).expect(200);
+    const marks = Object.fromEntries((api.body as { items: Array<{ id: string; possibleDuplicate: boolean }> }).items.map((i) => [i.id, i.possibleDuplicate]));
+    expect(marks).to.deep.equal({ [first]: true, [second]: true, [otherSite]: false });
+  });
+
   it('searches by NHS number by POST, never in the address, and records each referral it found', async () => {
     const ods = practice();
     const nhsNumber = '4000000020';
