@@ -10,7 +10,9 @@ import type { Principal } from '../auth/principal.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { routeText } from '../domain/route-order.js';
 import { routeTemplate } from '../http/request-logging.js';
+import { simulateImpact, storedReferralPages } from '../referrals/simulate-impact.js';
 import { evaluateReferral, type TriageDeps } from '../referrals/triage-referral.js';
+import type { SimulationReport } from '../rules/impact-simulation.js';
 import { describeLeaf, diffRuleSets } from '../rules/rule-set-diff.js';
 import { activateVersion, approveVersion, isScheduled, type Signatory } from '../rulesets/rule-set-activation.js';
 import { ruleSetListing } from '../rulesets/rule-set-listing.js';
@@ -36,6 +38,21 @@ const signatory = (res: Response): Signatory => {
   const principal = res.locals.principal as Principal;
   return { name: principal.name, id: principal.id, actorRole: 'clinical-lead', role: 'clinical lead' };
 };
+
+/** The transition matrix (from-routes as rows, to-routes as columns) and the chart's bars: one per route change, and the unchanged. */
+function impactViews(report: SimulationReport) {
+  const rows = [...new Set(report.transitions.map((t) => t.from))];
+  const columns = [...new Set(report.transitions.map((t) => t.to))];
+  const count = (from: string, to: string) => report.transitions.find((t) => t.from === from && t.to === to)?.count ?? 0;
+  const unchanged = report.transitions.filter((t) => t.from === t.to).reduce((n, t) => n + t.count, 0);
+  const bars = [{ label: 'Route unchanged', count: unchanged }, ...report.transitions.filter((t) => t.from !== t.to).map((t) => ({ label: `${t.from} → ${t.to}`, count: t.count }))];
+  const most = Math.max(1, ...bars.map((b) => b.count));
+  return {
+    matrix: { columns, rows: rows.map((from) => ({ from, cells: columns.map((to) => ({ count: count(from, to), changed: from !== to })) })) },
+    // The chart's geometry, computed here: the SVG has attributes only (no style), so the page's CSP holds.
+    chart: { height: bars.length * 40 + 10, bars: bars.map((b, i) => ({ ...b, y: i * 40 + 5, width: Math.max(2, Math.round((b.count / most) * 400)) })) },
+  };
+}
 
 const issueList = (issues: readonly Issue[]) => issues.map((issue) => ({ text: issue.path && issue.path !== '/' ? `${issue.path}: ${issue.message}` : issue.message, href: '#actions' }));
 
@@ -153,6 +170,26 @@ export function leadPages(deps: LeadPagesDeps): Router {
         fieldErrors: {},
         decision: { ...decision, route: routeWords(decision), firedRules: decision.firedRules.map((rule) => ({ ...rule, route: routeWords(rule.route), lines: conditionLines(rule.conditions as never) })) },
       });
+    });
+
+  // One simulation at a time on the pages (as on the API): each takes every core for a while.
+  let simulating = false;
+  router
+    .route('/rulesets/:id/versions/:version/impact')
+    .all(routeTemplate, lead)
+    .post(async (req, res) => {
+      const { compiled } = loadedOrNotFound(req);
+      const id = String(req.params.id);
+      if (simulating) throw new ApiError('RATE_LIMITED');
+      simulating = true;
+      let report;
+      try {
+        // De-identified aggregates only, as the API answers a lead: counts, no referral.
+        report = await simulateImpact(deps, { ruleset: id, to: compiled.document.version, items: storedReferralPages(deps.db), withIds: false });
+      } finally {
+        simulating = false;
+      }
+      render(deps.views, res, 'ruleset-impact.njk', { title: `Impact of ${compiled.document.version}`, doc: compiled.document, report, ...impactViews(report) });
     });
 
   router

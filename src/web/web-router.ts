@@ -57,7 +57,7 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   };
 }
 
-const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate))?))?|assets\/.+)?$/;
+const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact))?))?|assets\/.+)?$/;
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();

@@ -61,6 +61,19 @@ describe('a clinical lead in the browser', function () {
     await checkAccessibility(page);
   });
 
+  it('runs the draft’s impact on the stored referrals: the routes before and after, as a table and a chart, counts only', async () => {
+    const gp = await file.h.t.gpOf('D82099');
+    for (const body of [aReferral({ referrer: { odsCode: 'D82099' } }), aReferral({ referrer: { odsCode: 'D82099' }, redFlags: { saddleAnaesthesia: true } })]) await gp.post('/api/v1/referrals').send(body).expect(201);
+    await page.goto('/rulesets/msk-triage/versions/1.1.0');
+    await page.getByRole('button', { name: 'Run the impact simulation' }).click({ timeout: 30_000 });
+    await page.waitForURL('**/versions/1.1.0/impact', { timeout: 30_000 });
+    expect(await page.locator('dl').first().textContent()).to.match(/Stored referrals\s*2/);
+    expect(await page.locator('table tbody tr').count()).to.be.greaterThan(0);
+    expect(await page.locator('svg.app-chart rect').count()).to.be.greaterThan(0);
+    expect(await page.locator('main').textContent()).to.not.contain('9434765919');
+    await checkAccessibility(page);
+  });
+
   it('is refused, with the reason listed, when approving and activating alone; a second lead approves; then it activates', async () => {
     await page.goto('/rulesets/msk-triage/versions/1.1.0');
     await page.getByRole('button', { name: 'Approve 1.1.0' }).click({ timeout: 30_000 }); // the approval runs every check first
