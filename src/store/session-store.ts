@@ -86,3 +86,9 @@ export async function touchSession(db: Queryable, idSha256: string, now: Date): 
 export async function endSession(db: Queryable, idSha256: string, now: Date): Promise<void> {
   await db.query('update web_sessions set ended_at = $2 where id_sha256 = $1 and ended_at is null', [idSha256, now]);
 }
+
+/** Forgets the sessions that expired before `before`: a session is no record of who did what (the audit trail is). */
+export async function deleteSessionsExpiredBefore(db: Queryable, before: Date): Promise<number> {
+  const rows = await db.query<{ id_sha256: string }>('delete from web_sessions where expires_at < $1 returning id_sha256', [before]);
+  return rows.length;
+}

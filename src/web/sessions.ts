@@ -11,7 +11,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Principal } from '../auth/principal.js';
 import type { Queryable } from '../store/database.js';
-import { endSession, insertSession, sessionByHash, touchSession } from '../store/session-store.js';
+import { deleteSessionsExpiredBefore, endSession, insertSession, sessionByHash, touchSession } from '../store/session-store.js';
 
 export interface SessionSettings {
   idleMs: number;
@@ -33,6 +33,7 @@ const COOKIE = 'msk-session';
 const SECURE_COOKIE = '__Host-msk-session';
 /** The last request is written at most this often: a page's own assets do not each cost a write. */
 const TOUCH_EVERY_MS = 15_000;
+const A_DAY_MS = 86_400_000;
 
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 const randomToken = (): string => randomBytes(32).toString('base64url');
@@ -119,6 +120,8 @@ export async function startSession(deps: SessionDeps, req: Request, res: Respons
     expiresAt: new Date(now.getTime() + deps.maxMs),
   });
   setCookie(req, res, 'msk-session', id, Math.floor(deps.maxMs / 1000));
+  // Housekeeping at each sign-in: sessions that expired more than a day ago are forgotten.
+  await deleteSessionsExpiredBefore(deps.db, new Date(now.getTime() - A_DAY_MS));
   return session;
 }
 

@@ -134,6 +134,18 @@ describe('signing in to the web pages', () => {
     await agent.get('/referrals').expect(303);
   });
 
+  it('forgets, at a sign-in, the sessions that expired more than a day before', async () => {
+    const clock = handClock('2026-11-01T09:00:00Z');
+    const t = await testApp({ clock, config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536, sessionIdleMs: 30 * MINUTE, sessionMaxMs: 60 * MINUTE } });
+    const token = await tokenFor(db, 'gp', { practice: practice() });
+    await signedInAgent(t.app, token);
+    const stale = await db.query<{ id_sha256: string }>('select id_sha256 from web_sessions where created_at = $1', [clock()]);
+    expect(stale).to.have.length(1);
+    clock.advance(26 * 60 * MINUTE);
+    await signedInAgent(t.app, token);
+    expect(await db.query('select 1 from web_sessions where id_sha256 = $1', [stale[0]?.id_sha256])).to.have.length(0);
+  });
+
   it('signs out with the form’s CSRF token: the session ends and its cookie no longer works', async () => {
     const t = await testApp();
     const { agent, csrf } = await signedInAgent(t.app, await tokenFor(db, 'gp', { practice: 'J82001' }));
