@@ -3,7 +3,8 @@
  * app listening on loopback (the run's database: embedded PGlite, or PostgreSQL with
  * TEST_DATABASE_URL). One browser and one listener per test file. Every page a test opens fails
  * the test on a console error, an uncaught exception, a request that failed (a blocked or broken
- * asset), or an answer of 500 or more; `checkAccessibility` runs axe-core's WCAG 2.2 A and AA rules
+ * asset; not one the browser itself drops as it leaves the page), an asset answered 4xx, or any
+ * answer of 500 or more; `checkAccessibility` runs axe-core's WCAG 2.2 A and AA rules
  * (plus its best practices) and fails on any violation. axe is evaluated through the DevTools
  * protocol, which the page's Content-Security-Policy does not govern, so the production CSP stays as
  * strict in the tests as it is in service.
@@ -58,7 +59,12 @@ export async function browserHarness(overrides: Partial<AppDeps> = {}): Promise<
         if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
       });
       page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-      page.on('requestfailed', (request) => problems.push(`request failed: ${request.method()} ${new URL(request.url()).pathname} (${request.failure()?.errorText ?? ''})`));
+      page.on('requestfailed', (request) => {
+        // ERR_ABORTED is the browser dropping a request of the page it is leaving (a favicon as a form is sent): no failure of ours.
+        // A blocked or missing asset still fails: ERR_BLOCKED_BY_CSP and the like here, a 4xx below.
+        const reason = request.failure()?.errorText ?? '';
+        if (reason !== 'net::ERR_ABORTED') problems.push(`request failed: ${request.method()} ${new URL(request.url()).pathname} (${reason})`);
+      });
       page.on('response', (response) => {
         if (response.status() >= 500) problems.push(`answered ${response.status()}: ${response.request().method()} ${new URL(response.url()).pathname}`);
         else if (response.status() >= 400 && !response.request().isNavigationRequest()) problems.push(`asset answered ${response.status()}: ${new URL(response.url()).pathname}`);
