@@ -4,6 +4,7 @@
  */
 import { Router, type RequestHandler, type Response } from 'express';
 import { decisionFor, maySeeReferral, ownPracticeCheck, principalOf, referralViewFor, type DenialSink } from '../auth/access-policy.js';
+import { actorNames } from '../auth/actor-names.js';
 import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { practiceFilter, practiceReferrals } from '../referrals/practice-referrals.js';
@@ -101,7 +102,13 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .all(...deps.guard)
     .get(async (req, res) => {
       const referral = await visibleReferral(req, res, req.params.id);
-      res.json(referralViewFor(principalOf(res).role, referral, await decisionsOf(deps.db, referral.id)));
+      const decisions = await decisionsOf(deps.db, referral.id);
+      const view = referralViewFor(principalOf(res).role, referral, decisions);
+      if (!('decisions' in view)) return res.json(view);
+      // A clinician reads who decided by name and role, beside the pseudonymous id the audit trail keeps.
+      const names = await actorNames(deps.db, decisions.map((d) => d.decidedBy));
+      const named = <T extends { decidedBy: string }>(d: T) => ({ ...d, decidedByName: names.get(d.decidedBy) ?? d.decidedBy });
+      res.json({ ...view, decision: view.decision ? named(view.decision) : null, decisions: view.decisions.map(named) });
     });
 
   router

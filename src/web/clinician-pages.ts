@@ -8,6 +8,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { referralViewFor } from '../auth/access-policy.js';
+import { actorNames } from '../auth/actor-names.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { todayInLondon, wholeYearsBetween } from '../domain/calendar.js';
@@ -19,10 +20,9 @@ import { reviewReferral } from '../referrals/review-referral.js';
 import type { Database } from '../store/database.js';
 import { searchByNhsNumber } from '../referrals/search-referrals.js';
 import { decisionsOf, findReferral, isUuid, type QueueRow } from '../store/referral-store.js';
-import { tokenNames } from '../store/token-store.js';
 import { conditionLines, PATHWAY_TEXT, routeWords, serviceText, STATUS_TEXT, URGENCY_TEXT } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
-import { render, ROLE_TEXT } from './pages.js';
+import { render } from './pages.js';
 import { referralFormGroups } from './referral-form.js';
 import { requireRole } from './web-guards.js';
 import type { Views } from './views.js';
@@ -60,23 +60,6 @@ function queueRowView(row: QueueRow, now: Date) {
     synthetic: r.synthetic,
     possibleDuplicate: row.possibleDuplicate,
   };
-}
-
-/** Who an actor id is, as a person reads it: the token's holder and role; the rules; the service. */
-async function actorNames(db: Database, actors: readonly string[]): Promise<Map<string, string>> {
-  const tokenIds = actors.filter((a) => /^token:[0-9a-f-]{36}$/.test(a)).map((a) => a.slice('token:'.length));
-  const names = await tokenNames(db, tokenIds);
-  return new Map(
-    actors.map((a) => {
-      const held = names.get(a.slice('token:'.length));
-      if (held) return [a, `${held.name} (${ROLE_TEXT[held.role].toLowerCase()})`];
-      if (a === 'rules') return [a, 'The triage rules'];
-      if (a === 'system') return [a, 'The service'];
-      if (a.startsWith('oidc:')) return [a, 'A person signed in through the identity provider'];
-      if (a.startsWith('cli:')) return [a, `The command line (${a.slice(4)})`];
-      return [a, a];
-    }),
-  );
 }
 
 export function clinicianPages(deps: ClinicianPagesDeps): Router {

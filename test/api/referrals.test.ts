@@ -87,8 +87,8 @@ describe('POST /api/v1/referrals', () => {
     expect(Object.keys(mine.body.decision as object).sort()).to.deep.equal([...GP_DECISION_KEYS].sort());
     const full = (await t.clinician.get(res.headers.location as string)).body;
     expect(full.decisions).to.have.length(1);
-    expect(full.decision).to.include.keys('id', 'decidedBy', 'replacesDecisionId');
-    const { id: _id, decidedBy: _decidedBy, replacesDecisionId: _replaces, explanation, ...shared } = full.decision as Record<string, unknown>;
+    expect(full.decision).to.include.keys('id', 'decidedBy', 'decidedByName', 'replacesDecisionId');
+    const { id: _id, decidedBy: _decidedBy, decidedByName: _name, replacesDecisionId: _replaces, explanation, ...shared } = full.decision as Record<string, unknown>;
     expect(mine.body).to.deep.equal({
       id: full.id,
       status: full.status,
@@ -339,6 +339,16 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     expect(both.map((r) => r.status).sort()).to.deep.equal([201, 409]);
     expectError(both.find((r) => r.status === 409) as request.Response, 409, 'ALREADY_REVIEWED');
     expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' }), 409, 'ALREADY_REVIEWED');
+  });
+
+  it('names who decided each decision to a triage clinician, by name and role, beside the pseudonymous id', async () => {
+    const id = await awaitingReview();
+    await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'advice first' }).expect(201);
+    const read = await t.clinician.get(`/api/v1/referrals/${id}`).expect(200);
+    const decisions = read.body.decisions as Array<{ decidedBy: string; decidedByName: string }>;
+    expect(decisions.map((d) => d.decidedByName)).to.deep.equal(['The triage rules', 'test triage-clinician (triage clinician)']);
+    expect(decisions[1]?.decidedBy).to.equal(await actorIdOf(t.clinician));
+    expect(read.body.decision.decidedByName).to.equal('test triage-clinician (triage clinician)');
   });
 
   it('reviews only while If-Match names the current decision: a stale one is 409 DECISION_CHANGED, and nothing changes', async () => {

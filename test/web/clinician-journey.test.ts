@@ -44,7 +44,7 @@ describe('a triage clinician in the browser', function () {
     await page.locator('tbody tr a').first().click();
     await page.waitForURL(`**/queue/referrals/${reviewId}`);
     expect(await page.locator('.app-conditions').first().textContent()).to.contain('saw');
-    expect(await page.locator('table').last().textContent()).to.contain('referral.submitted').and.contain('test gp of C82099 (gp)');
+    expect(await page.locator('table').last().textContent()).to.contain('referral.submitted').and.contain('test gp of C82099 (GP)');
     await checkAccessibility(page);
   });
 
