@@ -24,13 +24,14 @@ import { rulesetsRouter } from './http/rulesets-router.js';
 import { triageRouter } from './http/triage-router.js';
 import { referralsRouter } from './http/referrals-router.js';
 import { serviceMetrics, type ServiceMetrics } from './http/service-metrics.js';
+import { webRouter } from './web/web-router.js';
 import { loadConfig, type Config } from './config.js';
 import type { Logger } from './log/logger.js';
 import type { RuleSetRegistry } from './rules/rule-set-registry.js';
 import type { Database } from './store/database.js';
 
 export interface AppDeps {
-  config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'> & Partial<Pick<Config, 'rulesDir' | 'trustProxyHops'>>;
+  config: Pick<Config, 'rulesetId' | 'bodyLimitBytes'> & Partial<Pick<Config, 'rulesDir' | 'trustProxyHops' | 'sessionIdleMs' | 'sessionMaxMs'>>;
   registry: RuleSetRegistry;
   db: Database;
   logger: Logger;
@@ -67,6 +68,9 @@ export function createApp(deps: AppDeps): Express {
   const metrics = deps.metrics ?? serviceMetrics({ db, registry, clock });
 
   const recordDenial = accessDenialRecorder({ db, logger, clock });
+  const verifiedTokens = deps.verifiedTokens ?? new VerifiedTokens();
+  // One set for the API and the pages: a key in flight on either is in flight on both.
+  const keysInFlight = new Set<string>();
   const guard = [routeTemplate, authorise(recordDenial), knownQueryOnly];
 
   const app = express();
@@ -90,13 +94,15 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.use('/api/v1', (deps.admission ?? admissionFrom(defaults)).middleware(), addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
+  app.use('/api/v1', (deps.admission ?? admissionFrom(defaults)).middleware(), addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens, ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   const triage = { registry, rulesetId: config.rulesetId, clock, logger, bodyLimitBytes: config.bodyLimitBytes, guard };
   app.use('/api/v1', triageRouter(triage));
   app.use('/api/v1', rulesetsRouter({ ...triage, db, rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
-  app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight: new Set(), recordDenial }));
+  app.use('/api/v1', referralsRouter({ ...triage, db, keysInFlight, recordDenial }));
   app.use('/metrics', addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   app.use(metricsRouter(metrics, guard));
+  const sessions = { idleMs: config.sessionIdleMs ?? defaults.sessionIdleMs, maxMs: config.sessionMaxMs ?? defaults.sessionMaxMs };
+  app.use(webRouter({ ...triage, db, sessions, rateLimits: limits, keysInFlight, recordDenial, verifiedTokens, rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

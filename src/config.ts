@@ -39,6 +39,10 @@ export interface Config {
   admissionWaitMs: number;
   /** How many proxies in front of the service to trust for the client's address (X-Forwarded-For). */
   trustProxyHops: number;
+  /** A web page session ends after this long without a request (SESSION_IDLE_MINUTES). */
+  sessionIdleMs: number;
+  /** A web page session ends this long after sign-in, however busy (SESSION_MAX_HOURS). */
+  sessionMaxMs: number;
   /** OpenID Connect bearer tokens; undefined when not configured (command-line tokens only). */
   oidc: OidcConfig | undefined;
   /** A second listener serving only GET /metrics, unauthenticated, for a private network; undefined: none. */
@@ -183,6 +187,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxQueued: integer(env, 'MAX_QUEUED', 64, 0, 100_000),
     admissionWaitMs: integer(env, 'ADMISSION_WAIT_MS', 250, 0, 60_000),
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    sessionIdleMs: integer(env, 'SESSION_IDLE_MINUTES', 30, 1, 24 * 60) * 60_000,
+    sessionMaxMs: integer(env, 'SESSION_MAX_HOURS', 12, 1, 7 * 24) * 3_600_000,
     oidc: oidcConfig(env),
     metrics: metricsListener(env, port),
     auditKeyFile: env.AUDIT_KEY_FILE || undefined,

@@ -18,7 +18,8 @@ const ANY: readonly Role[] = ['gp', 'triage-clinician', 'clinical-lead'];
 /** route template → method → the roles allowed. Everything else is denied. */
 export const POLICY: Readonly<Record<string, Readonly<Record<string, readonly Role[]>>>> = {
   '/api/v1/triage': { POST: ANY },
-  '/api/v1/referrals': { POST: ['gp'], GET: ['triage-clinician'] },
+  // GET: a triage clinician's review queue; a GP's own practice's referrals, newest first.
+  '/api/v1/referrals': { POST: ['gp'], GET: ['triage-clinician', 'gp'] },
   '/api/v1/referrals/:id': { GET: ['gp', 'triage-clinician'] },
   '/api/v1/referrals/:id/review': { POST: ['triage-clinician'] },
   '/api/v1/referrals/:id/audit': { GET: ['triage-clinician'] },
@@ -85,6 +86,19 @@ export function maySeeReferral(principal: Principal, practiceOds: string): boole
 export function referringPracticeIssue(principal: Principal, practiceOds: string): { path: string; message: string } | undefined {
   if (principal.role !== 'gp' || principal.practice === practiceOds) return undefined;
   return { path: '/referrer/odsCode', message: 'must be the ODS code of your own practice' };
+}
+
+/**
+ * The submission's check that the caller refers for their own practice: a GP's referral for another
+ * practice is refused (403, naming /referrer/odsCode) and recorded. For `submitReferral`'s `mayRefer`.
+ */
+export function ownPracticeCheck(principal: Principal, onDenied: DenialSink, at: { method: string; route: string; requestId?: string }) {
+  return async (referral: { referrer: { odsCode: string } }): Promise<void> => {
+    const issue = referringPracticeIssue(principal, referral.referrer.odsCode);
+    if (!issue) return;
+    await onDenied({ principal, method: at.method, route: at.route, reason: 'other-practice', ...(at.requestId ? { requestId: at.requestId } : {}) });
+    throw new ApiError('FORBIDDEN', [issue]);
+  };
 }
 
 /** What a GP is told of a decision: the route, the reasons and their evidence, not the rules' condition trees. */

@@ -11,6 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'referral.reviewed',
   'referral.overridden',
   'referral.replayed',
+  'referral.found-by-search',
   'ruleset.approved',
   'ruleset.activated',
   'ruleset.activation-scheduled',

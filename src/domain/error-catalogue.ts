@@ -33,6 +33,7 @@ export const ERRORS = {
   REFERRAL_NOT_FOUND: { message: 'There is no referral with this id that you may see.' },
   METHOD_NOT_ALLOWED: { message: 'This address does not accept this method.' },
   ALREADY_REVIEWED: { message: 'This referral has already been reviewed.' },
+  DECISION_CHANGED: { message: "The referral's decision has changed since you read it: read it again before you act." },
   NOTHING_TO_CONFIRM: { message: 'This referral has no route to confirm: it needs a route, given by an override.' },
   RULESET_VERSION_INVALID: { message: 'This rule-set version fails its checks; fix it before simulating it.' },
   APPROVAL_REFUSED: { message: 'This approval is refused: the approver is one of the version\'s authors, or has approved this content already.' },

@@ -124,8 +124,8 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
       },
     },
     get: {
-      summary: 'The review queue, most urgent first, paged',
-      parameters: [...['status', 'pathway', 'urgency', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })), syntheticParam],
+      summary: "The review queue, most urgent first, paged (to a triage clinician); to a GP, their own practice's referrals, newest first, paged (status, limit and cursor only)",
+      parameters: [...['status', 'pathway', 'urgency', 'practice', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })), syntheticParam],
       responses: { '200': { description: 'a page of the queue', ...json(object({ items: { type: 'array', items: { type: 'object' } }, nextCursor: { type: ['string', 'null'] } })) }, ...errors(400) },
     },
   },
@@ -139,7 +139,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
   '/api/v1/referrals/{id}/review': {
     post: {
       summary: 'Confirm or override the routing, with a reason to override',
-      parameters: [idParam],
+      parameters: [idParam, { name: 'If-Match', in: 'header', required: false, description: 'the id of the decision read, quoted: the review is made only while it is the current decision, else 409 DECISION_CHANGED', schema: { type: 'string' } }],
       requestBody: { required: true, ...json(ref('Review')) },
       responses: { '201': { description: 'the review', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
     },

@@ -12,7 +12,7 @@ import { safePointerSegment } from '../schemas/schema-issues.js';
 /** `METHOD route template` → the query parameters it takes. An address not listed takes none. */
 export const QUERY_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   'POST /api/v1/triage': ['version'],
-  'GET /api/v1/referrals': ['status', 'pathway', 'urgency', 'synthetic', 'limit', 'cursor'],
+  'GET /api/v1/referrals': ['status', 'pathway', 'urgency', 'practice', 'synthetic', 'limit', 'cursor'],
   'POST /api/v1/rulesets/:id/versions/:version/simulate': ['synthetic'],
 };
 

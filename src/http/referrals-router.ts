@@ -3,9 +3,10 @@
  * Thin adapters: each handler parses, asks the access policy, calls one use case, and sends.
  */
 import { Router, type RequestHandler, type Response } from 'express';
-import { decisionFor, maySeeReferral, principalOf, referralViewFor, referringPracticeIssue, type DenialSink } from '../auth/access-policy.js';
+import { decisionFor, maySeeReferral, ownPracticeCheck, principalOf, referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
+import { practiceFilter, practiceReferrals } from '../referrals/practice-referrals.js';
 import { referralQueue, queueFilter } from '../referrals/referral-queue.js';
 import { recordQueueRead, recordReferralRead } from '../referrals/referral-reads.js';
 import { auditEventView } from '../auth/referral-view.js';
@@ -29,6 +30,13 @@ export type ReferralsDeps = Omit<SubmissionDeps, 'actor' | 'idempotencyScope' | 
 
 function logDecision(res: Response, fields: RequestLogFields & { referralId?: string }): void {
   res.locals.logFields = fields;
+}
+
+/** If-Match's entity tag, unquoted (`"id"` or `W/"id"`); `*` or absent: no precondition. */
+export function ifMatchOf(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  if (!value || value === '*') return undefined;
+  return /^(?:W\/)?"([^"]*)"$/.exec(value)?.[1] ?? value;
 }
 
 export function referralsRouter(deps: ReferralsDeps): Router {
@@ -64,12 +72,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
           actor: actorOf(principal),
           synthetic: false,
           idempotencyScope: principal.practice ?? principal.id,
-          mayRefer: async (referral) => {
-            const issue = referringPracticeIssue(principal, referral.referrer.odsCode);
-            if (!issue) return;
-            await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason: 'other-practice', requestId: requestIdOf(res) });
-            throw new ApiError('FORBIDDEN', [issue]);
-          },
+          mayRefer: ownPracticeCheck(principal, deps.recordDenial, { method: req.method, route: res.locals.route as string, requestId: requestIdOf(res) }),
         },
         req.body,
         req.get('idempotency-key'),
@@ -91,10 +94,22 @@ export function referralsRouter(deps: ReferralsDeps): Router {
         .json({ ...answer.body, decision: decision ? decisionFor(principal.role, decision) : null });
     })
     .get(async (req, res) => {
+      const principal = principalOf(res);
+      // A GP lists their own practice's referrals, newest first; the practice is the token's, never the query's.
+      if (principal.role === 'gp') {
+        const filter = practiceFilter(req.query);
+        const page = await practiceReferrals(deps.db, principal.practice as string, filter);
+        await recordQueueRead(deps, actorOf(principal), { list: 'practice', status: filter.statuses.join(',') || null, page: filter.before ? 'next' : 'first' }, page.items.length);
+        res.json(page);
+        return;
+      }
       const filter = queueFilter(req.query);
       const page = await referralQueue(deps.db, filter);
-      const filters = { status: filter.statuses.join(',') || null, pathway: filter.pathway ?? null, urgency: filter.urgency ?? null, synthetic: filter.synthetic, page: filter.after ? 'next' : 'first' };
-      await recordQueueRead(deps, actorOf(principalOf(res)), filters, page.items.length);
+      const filters = {
+        status: filter.statuses.join(',') || null, pathway: filter.pathway ?? null, urgency: filter.urgency ?? null, practice: filter.practiceOds ?? null,
+        synthetic: filter.synthetic, page: filter.after ? 'next' : 'first',
+      };
+      await recordQueueRead(deps, actorOf(principal), filters, page.items.length);
       res.json(page);
     });
 
@@ -115,7 +130,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .route('/referrals/:id/review')
     .all(...deps.guard)
     .post(...body, async (req, res) => {
-      const answer = await reviewReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id, req.body);
+      const answer = await reviewReferral({ ...deps, actor: actorOf(principalOf(res)) }, req.params.id, req.body, ifMatchOf(req.get('if-match')));
       logDecision(res, { referralId: answer.referralId, outcome: answer.outcome });
       res.status(201).json(answer);
     });

@@ -5,9 +5,10 @@
  */
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import type { Database } from '../store/database.js';
-import { queuePage, type QueueFilter, type ReferralStatus } from '../store/referral-store.js';
+import { queuePage, type QueueFilter, type QueueRow, type ReferralStatus } from '../store/referral-store.js';
 import { PATHWAYS, URGENCIES, type Pathway, type Urgency } from '../domain/route-order.js';
 import { syntheticSelectionOf } from '../domain/synthetic-data.js';
+import { ODS_CODE } from '../auth/principal.js';
 
 export const STATUSES: readonly ReferralStatus[] = ['routed', 'awaiting-review', 'awaiting-manual-triage', 'reviewed'];
 export const DEFAULT_PAGE_SIZE = 50;
@@ -35,6 +36,8 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   if (pathway !== undefined && !PATHWAYS.includes(pathway as Pathway)) issues.push({ path: '/pathway', message: `must be one of: ${PATHWAYS.join(', ')}` });
   const urgency = single(query, 'urgency', issues);
   if (urgency !== undefined && !URGENCIES.includes(urgency as Urgency)) issues.push({ path: '/urgency', message: `must be one of: ${URGENCIES.join(', ')}` });
+  const practice = single(query, 'practice', issues);
+  if (practice !== undefined && !ODS_CODE.test(practice)) issues.push({ path: '/practice', message: 'must be an ODS code: 3 to 10 capital letters or digits' });
   const synthetic = syntheticSelectionOf(query.synthetic, issues);
   const limitText = single(query, 'limit', issues);
   // The parameters the queue takes are checked at its route (http/query-parameters.ts).
@@ -44,14 +47,14 @@ export function queueFilter(query: Record<string, unknown>): QueueFilter {
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   if (cursor !== undefined && !after) issues.push({ path: '/cursor', message: 'is not a cursor this service gave' });
   if (issues.length > 0) throw new ApiError('QUERY_INVALID', issues);
-  return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, synthetic, after, limit };
+  return { statuses: statuses as ReferralStatus[], pathway: pathway as Pathway | undefined, urgency: urgency as Urgency | undefined, ...(practice ? { practiceOds: practice } : {}), synthetic, after, limit };
 }
 
-function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
+export function encodeCursor(after: NonNullable<QueueFilter['after']>): string {
   return Buffer.from(JSON.stringify([after.rank, after.receivedAt.toISOString(), after.id])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): QueueFilter['after'] {
+export function decodeCursor(cursor: string): QueueFilter['after'] {
   try {
     const [rank, receivedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown, unknown];
     // Only what this service could have given: a small whole rank, an ISO time of this era, a UUID.
@@ -66,23 +69,30 @@ function decodeCursor(cursor: string): QueueFilter['after'] {
   }
 }
 
-export async function referralQueue(db: Database, filter: QueueFilter) {
+/** One referral of a list, as the API answers it: its route and status, never the referral's content but its body site. */
+export const queueItem = ({ referral, service, reviewRequired, possibleDuplicate }: QueueRow) => ({
+  id: referral.id,
+  status: referral.status,
+  pathway: referral.pathway,
+  urgency: referral.urgency,
+  service,
+  reviewRequired,
+  practiceOds: referral.practiceOds,
+  bodySite: referral.referral.complaint.bodySite,
+  receivedAt: referral.receivedAt.toISOString(),
+  synthetic: referral.synthetic,
+  possibleDuplicate,
+});
+
+/** A page of the queue as stored rows (the web pages show more of each than the API's items), and the next page's cursor. */
+export async function referralQueueRows(db: Database, filter: QueueFilter): Promise<{ rows: QueueRow[]; nextCursor: string | null }> {
   const rows = await queuePage(db, { ...filter, limit: filter.limit + 1 });
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
-  return {
-    items: page.map(({ referral, service, reviewRequired }) => ({
-      id: referral.id,
-      status: referral.status,
-      pathway: referral.pathway,
-      urgency: referral.urgency,
-      service,
-      reviewRequired,
-      practiceOds: referral.practiceOds,
-      bodySite: referral.referral.complaint.bodySite,
-      receivedAt: referral.receivedAt.toISOString(),
-      synthetic: referral.synthetic,
-    })),
-    nextCursor: rows.length > filter.limit && last ? encodeCursor({ rank: last.rank, receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
-  };
+  return { rows: page, nextCursor: rows.length > filter.limit && last ? encodeCursor({ rank: last.rank, receivedAt: last.referral.receivedAt, id: last.referral.id }) : null };
+}
+
+export async function referralQueue(db: Database, filter: QueueFilter) {
+  const { rows, nextCursor } = await referralQueueRows(db, filter);
+  return { items: rows.map(queueItem), nextCursor };
 }

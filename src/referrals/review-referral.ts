@@ -32,7 +32,11 @@ export interface ReviewAnswer {
 
 const UNIQUE_VIOLATION = '23505';
 
-export async function reviewReferral(deps: ReviewDeps, referralId: string, body: unknown): Promise<ReviewAnswer> {
+/**
+ * `expectedDecisionId` (the API's If-Match, the page's hidden field) names the decision the clinician
+ * read: the review is made only while it is still the current one, else 409 DECISION_CHANGED.
+ */
+export async function reviewReferral(deps: ReviewDeps, referralId: string, body: unknown, expectedDecisionId?: string): Promise<ReviewAnswer> {
   if (!validateReview(body)) throw new ApiError('REVIEW_INVALID', issuesFrom(validateReview.errors));
   const review: Review = body;
   const now = deps.clock();
@@ -40,6 +44,7 @@ export async function reviewReferral(deps: ReviewDeps, referralId: string, body:
     return await deps.db.transaction(async (tx) => {
       const referral = await findReferral(tx, referralId, { forUpdate: true });
       if (!referral || !referral.currentDecisionId) throw new ApiError('REFERRAL_NOT_FOUND');
+      if (expectedDecisionId !== undefined && expectedDecisionId !== referral.currentDecisionId) throw new ApiError('DECISION_CHANGED');
       if (referral.status === 'reviewed') throw new ApiError('ALREADY_REVIEWED');
       const current = await findDecision(tx, referral.currentDecisionId);
       if (!current) throw new ApiError('REFERRAL_NOT_FOUND');

@@ -307,6 +307,33 @@ alter table reviews add column reviewer_name text, add column reviewer_role text
 `,
   },
   {
+    id: '011-web-sessions',
+    // A web page session: the cookie holds a random id, the database only its SHA-256 (like a token's).
+    // Kept in the database so that a session survives a restart and is the same on every instance. A
+    // session started with a command-line token names it, so that revoking the token ends the session.
+    sql: `
+create table web_sessions (
+  id_sha256 text primary key,
+  principal_id text not null,
+  role text not null,
+  practice_ods text,
+  name text not null,
+  via text not null check (via in ('token', 'oidc')),
+  token_id uuid references api_tokens (id),
+  csrf_token text not null,
+  created_at timestamptz not null,
+  last_seen_at timestamptz not null,
+  expires_at timestamptz not null,
+  ended_at timestamptz
+);
+create index web_sessions_expiry on web_sessions (expires_at);
+-- A GP's list of their own practice's referrals, newest first (the web pages and GET /api/v1/referrals).
+create index referrals_practice_newest on referrals (practice_ods, received_at desc, id desc);
+-- The queue's possible duplicates: another referral of the same NHS number and body site within 30 days.
+create index referrals_patient_site on referrals ((referral -> 'patient' ->> 'nhsNumber'), (referral -> 'complaint' ->> 'bodySite'), received_at);
+`,
+  },
+  {
     id: '012-audit-signatures',
     // Each audit row's chain hash signed with a key the database never holds (src/audit/audit-keys.ts):
     // the key's id and the HMAC. Rows written before stay unsigned, and verify as they always did.

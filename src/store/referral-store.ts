@@ -257,6 +257,8 @@ export interface QueueFilter {
   statuses: readonly ReferralStatus[];
   pathway?: Pathway;
   urgency?: Urgency;
+  /** one practice's only (an ODS code) */
+  practiceOds?: string;
   synthetic: SyntheticSelection;
   after?: { rank: number; receivedAt: Date; id: string };
   limit: number;
@@ -267,7 +269,23 @@ export interface QueueRow {
   referral: StoredReferral;
   service: string | null;
   reviewRequired: boolean | null;
+  /** the titles of the current decision's fired rules that ask for review: why it waits */
+  reviewReasons: string[];
+  /** another referral of the same NHS number and body site arrived within 30 days of this one (never merged) */
+  possibleDuplicate: boolean;
 }
+
+/** The titles of the fired rules that ask for a clinician's review, from the decision as stored. */
+const REVIEW_REASONS = `coalesce((select jsonb_agg(fr ->> 'title') from jsonb_array_elements(coalesce(d.decision -> 'firedRules', '[]'::jsonb)) fr
+  where (fr ->> 'reviewRequired')::boolean), '[]'::jsonb) as review_reasons,
+  exists (select 1 from referrals o
+           where (o.referral -> 'patient' ->> 'nhsNumber') = (r.referral -> 'patient' ->> 'nhsNumber')
+             and (o.referral -> 'complaint' ->> 'bodySite') = (r.referral -> 'complaint' ->> 'bodySite')
+             and o.received_at between r.received_at - interval '30 days' and r.received_at + interval '30 days'
+             and o.id <> r.id and o.synthetic = r.synthetic) as possible_duplicate`;
+
+type QueueSelectRow = ReferralRow & { queue_rank: number; service: string | null; review_required: boolean | null; review_reasons: string[]; possible_duplicate: boolean };
+const queueRowFrom = (row: QueueSelectRow): QueueRow => ({ rank: row.queue_rank, referral: referralFromRow(row), service: row.service, reviewRequired: row.review_required, reviewReasons: row.review_reasons, possibleDuplicate: row.possible_duplicate });
 
 /** The review queue: most urgent first (no route before emergency), then oldest, then by id. */
 export async function queuePage(db: Queryable, filter: QueueFilter): Promise<QueueRow[]> {
@@ -277,20 +295,21 @@ export async function queuePage(db: Queryable, filter: QueueFilter): Promise<Que
   if (filter.statuses.length > 0) where.push(`r.status = any(${param(filter.statuses)}::text[])`);
   if (filter.pathway) where.push(`r.pathway = ${param(filter.pathway)}`);
   if (filter.urgency) where.push(`r.urgency = ${param(filter.urgency)}`);
+  if (filter.practiceOds) where.push(`r.practice_ods = ${param(filter.practiceOds)}`);
   const synthetic = syntheticCondition(filter.synthetic, 'r');
   if (synthetic) where.push(synthetic);
   if (filter.after) {
     where.push(`(r.queue_rank, r.received_at, r.id) > (${param(filter.after.rank)}::smallint, ${param(filter.after.receivedAt)}::timestamptz, ${param(filter.after.id)}::uuid)`);
   }
-  const rows = await db.query<ReferralRow & { queue_rank: number; service: string | null; review_required: boolean | null }>(
-    `select r.*, r.queue_rank::int as queue_rank, d.service, d.review_required
+  const rows = await db.query<QueueSelectRow>(
+    `select r.*, r.queue_rank::int as queue_rank, d.service, d.review_required, ${REVIEW_REASONS}
        from referrals r left join decisions d on d.id = r.current_decision_id
       ${where.length > 0 ? `where ${where.join(' and ')}` : ''}
       order by r.queue_rank, r.received_at, r.id
       limit ${param(filter.limit)}`,
     params,
   );
-  return rows.map((row) => ({ rank: row.queue_rank, referral: referralFromRow(row), service: row.service, reviewRequired: row.review_required }));
+  return rows.map(queueRowFrom);
 }
 
 export interface IdempotencyRecord {
@@ -332,4 +351,34 @@ export async function insertReview(
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [review.id, review.referralId, review.reviewedDecisionId, review.outcome, review.newDecisionId, review.reason, review.reviewer, review.at, review.reviewerName, review.reviewerRole],
   );
+}
+
+/** One practice's referrals, newest first (then by id), after `before` when given: a GP's own list. */
+export async function practicePage(db: Queryable, filter: { practiceOds: string; statuses: readonly ReferralStatus[]; before?: { receivedAt: Date; id: string }; limit: number }): Promise<QueueRow[]> {
+  const params: unknown[] = [filter.practiceOds, filter.limit];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  const statuses = filter.statuses.length > 0 ? `and r.status = any(${param(filter.statuses)}::text[])` : '';
+  const before = filter.before ? `and (r.received_at, r.id) < (${param(filter.before.receivedAt)}::timestamptz, ${param(filter.before.id)}::uuid)` : '';
+  const rows = await db.query<QueueSelectRow>(
+    `select r.*, r.queue_rank::int as queue_rank, d.service, d.review_required, ${REVIEW_REASONS}
+       from referrals r left join decisions d on d.id = r.current_decision_id
+      where r.practice_ods = $1 ${statuses} ${before}
+      order by r.received_at desc, r.id desc
+      limit $2`,
+    params,
+  );
+  return rows.map(queueRowFrom);
+}
+
+/** Every referral of one NHS number, newest first: a clinician's search (the number is a parameter, never in the text). */
+export async function referralsOfNhsNumber(db: Queryable, nhsNumber: string, limit: number): Promise<QueueRow[]> {
+  const rows = await db.query<QueueSelectRow>(
+    `select r.*, r.queue_rank::int as queue_rank, d.service, d.review_required, ${REVIEW_REASONS}
+       from referrals r left join decisions d on d.id = r.current_decision_id
+      where r.referral -> 'patient' ->> 'nhsNumber' = $1
+      order by r.received_at desc, r.id desc
+      limit $2`,
+    [nhsNumber, limit],
+  );
+  return rows.map(queueRowFrom);
 }

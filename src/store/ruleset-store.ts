@@ -162,3 +162,15 @@ export async function latestReloadRequest(db: Queryable): Promise<number> {
   const [row] = await db.query<{ seq: number }>('select coalesce(max(seq), 0)::int as seq from ruleset_reload_requests');
   return row?.seq ?? 0;
 }
+
+/** Every activation of a rule set, newest first: who, when, why, and any schedule or early activation it records. */
+export async function activationsOf(db: Queryable, rulesetId: string): Promise<Activation[]> {
+  const rows = await db.query<{ id: string; ruleset_id: string; version: string; sha256: string; activated_by: string; activated_by_id: string | null; reason: string; activated_at: Date; schedule_id: string | null; effective_from_override: string | null }>(
+    'select * from ruleset_activations where ruleset_id = $1 order by seq desc',
+    [rulesetId],
+  );
+  return rows.map((r) => ({
+    id: r.id, rulesetId: r.ruleset_id, version: r.version, sha256: r.sha256, activatedBy: r.activated_by, activatedById: r.activated_by_id,
+    reason: r.reason, activatedAt: new Date(r.activated_at), scheduleId: r.schedule_id, effectiveFromOverride: r.effective_from_override,
+  }));
+}

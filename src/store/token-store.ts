@@ -127,3 +127,10 @@ export async function usableTokenCount(db: Queryable): Promise<number> {
   const [tokens] = await db.query<{ usable: number }>('select count(*)::int as usable from api_tokens where revoked_at is null and (expires_at is null or expires_at > now())');
   return tokens?.usable ?? 0;
 }
+
+/** The names of the tokens with these ids, by id: who acted, as people read it. */
+export async function tokenNames(db: Queryable, ids: readonly string[]): Promise<Map<string, { name: string; role: Role }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<{ id: string; name: string; role: Role }>('select id::text as id, name, role from api_tokens where id = any($1::uuid[])', [ids]);
+  return new Map(rows.map((r) => [r.id, { name: r.name, role: r.role }]));
+}

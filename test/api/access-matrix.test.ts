@@ -47,7 +47,7 @@ const MATRIX: readonly Endpoint[] = [
   { method: 'POST', route: '/api/v1/referrals', path: () => '/api/v1/referrals', body: referralOfOwnPractice,
     expect: { anonymous: 401, 'gp-own': 201, 'gp-other': 403, 'triage-clinician': 403, 'clinical-lead': 403, operator: 403 } },
   { method: 'GET', route: '/api/v1/referrals', path: () => '/api/v1/referrals?status=awaiting-review',
-    expect: { anonymous: 401, 'gp-own': 403, 'gp-other': 403, 'triage-clinician': 200, 'clinical-lead': 403, operator: 403 } },
+    expect: { anonymous: 401, 'gp-own': 200, 'gp-other': 200, 'triage-clinician': 200, 'clinical-lead': 403, operator: 403 } },
   { method: 'GET', route: '/api/v1/referrals/:id', path: (id) => `/api/v1/referrals/${id}`,
     expect: { anonymous: 401, 'gp-own': 200, 'gp-other': 404, 'triage-clinician': 200, 'clinical-lead': 403, operator: 403 } },
   { method: 'POST', route: '/api/v1/referrals/:id/review', path: (id) => `/api/v1/referrals/${id}/review`, body: () => ({ outcome: 'confirmed' }),
@@ -195,6 +195,12 @@ function expectOnlyVisibleFields(caller: Who, endpoint: Endpoint, body: Record<s
     expect(text).to.not.contain('"decidedBy"');
     expect(body).to.not.have.property('decisions');
     if (endpoint.route === '/api/v1/referrals/:id') expect(Object.keys(body).sort()).to.deep.equal(['decision', 'id', 'receivedAt', 'referral', 'status', 'updatedAt']);
+    // A GP's list is their own practice's only: the own GP sees this test's referrals, the other GP none of them.
+    if (endpoint.route === '/api/v1/referrals' && endpoint.method === 'GET') {
+      const items = body.items as Array<{ practiceOds: string }>;
+      expect(items.every((item) => item.practiceOds === (caller === 'gp-own' ? OWN : OTHER))).to.equal(true);
+      expect(items.length > 0).to.equal(caller === 'gp-own');
+    }
   }
   if (caller === 'operator') {
     // The service's counters only: no referral, no NHS number.

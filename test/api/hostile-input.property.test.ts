@@ -580,7 +580,8 @@ describe('hostile and malformed requests, generated', function () {
   });
 
   it('pages the queue only from a cursor the service could have given: any other cursor is 400 QUERY_INVALID /cursor', async () => {
-    const queue: PostEndpoint = { name: 'queue', path: '/api/v1/referrals', roles: ['triage-clinician'], contractCode: 'QUERY_INVALID', accepted: [] };
+    // A triage clinician's queue, and a GP's own practice's list: the same cursors are the service's own.
+    const queue: PostEndpoint = { name: 'queue', path: '/api/v1/referrals', roles: ['triage-clinician', 'gp'], contractCode: 'QUERY_INVALID', accepted: [] };
     const who = fc.oneof({ weight: 5, arbitrary: fc.constant<Who>('triage-clinician') }, { weight: 1, arbitrary: fc.constantFrom(...EVERYONE) });
     await fc.assert(
       fc.asyncProperty(forgedCursor, who, garbageToken, fc.constantFrom('', '&limit=1', '&status=routed'), async (cursor, caller, garbage, more) => {

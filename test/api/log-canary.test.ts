@@ -73,7 +73,8 @@ const PATHS = {
   'wrong role: a GP replays (403)': { status: [403] },
   'wrong role: a triage clinician submits (403)': { status: [403] },
   'wrong role: a clinical lead submits (403)': { status: [403] },
-  'wrong role: a GP reads the queue, with patient values in the query (403)': { status: [403] },
+  'wrong role: a clinical lead reads the queue, with patient values in the query (403)': { status: [403] },
+  "a GP lists the practice's referrals, with patient values in the query (400)": { status: [400] },
   'review: confirm, with a note naming the patient': { status: [201] },
   'review: override, with a reason naming the patient': { status: [201] },
   'second review (409)': { status: [409] },
@@ -438,7 +439,9 @@ describe('patient data never reaches the logs, error answers or process output (
             case 3: await exchange('wrong role: a GP replays (403)', c, gp.post(`${location}/replay`)); break;
             case 4: await exchange('wrong role: a triage clinician submits (403)', c, clinician.post('/api/v1/referrals').send(canaryReferral(c))); break;
             case 5: await exchange('wrong role: a clinical lead submits (403)', c, lead.post('/api/v1/referrals').send(canaryReferral(c))); break;
-            default: await exchange('wrong role: a GP reads the queue, with patient values in the query (403)', c, gp.get(`/api/v1/referrals?status=${c.nhsNumber}&cursor=${encodeURIComponent(c.clinicianName)}`));
+            default:
+              await exchange('wrong role: a clinical lead reads the queue, with patient values in the query (403)', c, lead.get(`/api/v1/referrals?status=${c.nhsNumber}&cursor=${encodeURIComponent(c.clinicianName)}`));
+              await exchange("a GP lists the practice's referrals, with patient values in the query (400)", c, gp.get(`/api/v1/referrals?status=${c.nhsNumber}&cursor=${encodeURIComponent(c.clinicianName)}`));
           }
           if (i % 2 === 0) await exchange('review: confirm, with a note naming the patient', c, clinician.post(`${location}/review`).send({ outcome: 'confirmed', reason }));
           else await exchange('review: override, with a reason naming the patient', c, clinician.post(`${location}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason }));

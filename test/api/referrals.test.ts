@@ -373,6 +373,27 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'confirmed' }), 409, 'ALREADY_REVIEWED');
   });
 
+  it('names who decided each decision to a triage clinician, by name and role, beside the pseudonymous id', async () => {
+    const id = await awaitingReview();
+    await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'advice first' }).expect(201);
+    const read = await t.clinician.get(`/api/v1/referrals/${id}`).expect(200);
+    const decisions = read.body.decisions as Array<{ decidedBy: string; decidedByName: string }>;
+    expect(decisions.map((d) => d.decidedByName)).to.deep.equal(['The triage rules', 'test triage-clinician (triage clinician)']);
+    expect(decisions[1]?.decidedBy).to.equal(await actorIdOf(t.clinician));
+    expect(read.body.decision.decidedByName).to.equal('test triage-clinician (triage clinician)');
+  });
+
+  it('reviews only while If-Match names the current decision: a stale one is 409 DECISION_CHANGED, and nothing changes', async () => {
+    const id = await awaitingReview();
+    const read = await t.clinician.get(`/api/v1/referrals/${id}`).expect(200);
+    const decisionId = read.body.decision.id as string;
+    expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).set('If-Match', `"${randomUUID()}"`).send({ outcome: 'confirmed' }), 409, 'DECISION_CHANGED');
+    expect((await t.clinician.get(`/api/v1/referrals/${id}`)).body.status).to.equal('awaiting-review');
+    const done = await t.clinician.post(`/api/v1/referrals/${id}/review`).set('If-Match', `"${decisionId}"`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'advice first' }).expect(201);
+    expect(done.body.decisionId).to.not.equal(decisionId);
+    expectError(await t.clinician.post(`/api/v1/referrals/${id}/review`).set('If-Match', `"${decisionId}"`).send({ outcome: 'confirmed' }), 409, 'DECISION_CHANGED');
+  });
+
   it('answers 404 for a referral that does not exist', async () => {
     expectError(await t.clinician.post(`/api/v1/referrals/${randomUUID()}/review`).send({ outcome: 'confirmed' }), 404, 'REFERRAL_NOT_FOUND');
   });

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { ESLint, type Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 
-const ORDER = 'generated → domain → config → log → schemas → store → rules → audit → rulesets → auth → referrals → http → cli → tools → app → service → main';
+const ORDER = 'generated → domain → config → log → schemas → store → rules → audit → rulesets → auth → referrals → http → web → cli → tools → app → service → main';
 const LAYERS = ORDER.split(' → ');
 const FILE_LAYERS = new Set(['config', 'app', 'service', 'main']);
 

@@ -1,0 +1,147 @@
+/**
+ * A GP's pages: New referral (the contract's form, submitted through the same use case as
+ * POST /api/v1/referrals, with an idempotency key in the form so that a double submit stores one
+ * referral), the decision on each referral, and the practice's referrals, newest first. A GP sees
+ * only their own practice's referrals: any other is "not found", and recorded, as on the API.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as wait } from 'node:timers/promises';
+import { Router, type Response } from 'express';
+import { maySeeReferral, ownPracticeCheck, referralViewFor, type DenialSink } from '../auth/access-policy.js';
+import { actorOf, type Principal } from '../auth/principal.js';
+import { ApiError } from '../domain/error-catalogue.js';
+import { routeTemplate } from '../http/request-logging.js';
+import type { Logger } from '../log/logger.js';
+import { requestIdOf, requestLogger } from '../log/request-context.js';
+import { practiceFilter, practiceReferrals } from '../referrals/practice-referrals.js';
+import { submitReferral, type SubmissionAnswer, type SubmissionDeps } from '../referrals/submit-referral.js';
+import type { TriageDeps } from '../referrals/triage-referral.js';
+import type { Referral } from '../generated/referral.js';
+import type { Database } from '../store/database.js';
+import { decisionsOf, findReferral, isUuid } from '../store/referral-store.js';
+import { routeWords, serviceText, STATUS_TEXT } from './decision-text.js';
+import { render } from './pages.js';
+import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
+import { requireRole } from './web-guards.js';
+import type { Views } from './views.js';
+import { recordReferralRead } from '../referrals/referral-reads.js';
+
+export interface GpPagesDeps extends TriageDeps {
+  db: Database;
+  views: Views;
+  logger: Logger;
+  keysInFlight: Set<string>;
+  recordDenial: DenialSink;
+}
+
+/** How long a second submit of the same form waits for the first to be stored before it shows its answer. */
+const IN_FLIGHT_WAIT_MS = 100;
+const IN_FLIGHT_TRIES = 100;
+
+const principalOf = (res: Response): Principal => res.locals.principal as Principal;
+
+export function gpPages(deps: GpPagesDeps): Router {
+  const router = Router();
+  const groups = referralFormGroups();
+  const gp = requireRole(deps.views, ['gp']);
+
+  const formPage = (res: Response, values: FormValues, idempotencyKey: string, errors?: ReturnType<typeof fieldErrors>) =>
+    render(deps.views, res, 'referral-form.njk', { title: 'New referral', groups, values, idempotencyKey, errors: errors?.summary ?? [], fieldErrors: errors?.byField ?? {} });
+
+  async function submit(res: Response, referral: unknown, key: string): Promise<SubmissionAnswer> {
+    const principal = principalOf(res);
+    const submission: SubmissionDeps = {
+      ...deps,
+      logger: requestLogger(deps.logger, res),
+      actor: actorOf(principal),
+      synthetic: false,
+      idempotencyScope: principal.practice ?? principal.id,
+      mayRefer: ownPracticeCheck(principal, deps.recordDenial, { method: 'POST', route: res.locals.route as string, requestId: requestIdOf(res) }),
+    };
+    // A second submit of the same form (a double click) while the first is stored waits for it, then gets its answer.
+    for (let tries = 0; ; tries += 1) {
+      try {
+        return await submitReferral(submission, referral, key);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === 'IDEMPOTENCY_IN_FLIGHT') || tries >= IN_FLIGHT_TRIES) throw error;
+        await wait(IN_FLIGHT_WAIT_MS);
+      }
+    }
+  }
+
+  router
+    .route('/referrals/new')
+    .all(routeTemplate, gp)
+    .get((_req, res) => {
+      formPage(res, { 'referrer.odsCode': principalOf(res).practice }, randomUUID());
+    })
+    .post(async (req, res) => {
+      const body = (req.body ?? {}) as FormValues;
+      const key = typeof body._idempotencyKey === 'string' && /^[0-9a-f-]{36}$/.test(body._idempotencyKey) ? body._idempotencyKey : randomUUID();
+      const referral = referralFromForm(groups, body);
+      try {
+        const answer = await submit(res, referral, key);
+        res.locals.logFields = { referralId: answer.body.id, outcome: answer.body.decision?.outcome ?? 'manual-triage', pathway: answer.body.decision?.pathway, urgency: answer.body.decision?.urgency };
+        res.redirect(303, `/referrals/${answer.body.id}`);
+      } catch (error) {
+        if (!(error instanceof ApiError) || !['REFERRAL_INVALID', 'FORBIDDEN'].includes(error.code)) throw error;
+        res.locals.errorCode = error.code;
+        // The form again with its errors, answered 200 as the design system's services do (a browser reports a 4xx page as an error).
+        formPage(res, body, key, fieldErrors(groups, error.issues));
+      }
+    });
+
+  router
+    .route('/referrals')
+    .all(routeTemplate, gp)
+    .get(async (req, res) => {
+      const principal = principalOf(res);
+      const page = await practiceReferrals(deps.db, principal.practice as string, practiceFilter(req.query));
+      const rows = page.items.map((item) => ({ ...item, route: routeWords(item), statusText: STATUS_TEXT[item.status], received: londonTime(new Date(item.receivedAt)) }));
+      render(deps.views, res, 'practice-referrals.njk', { title: "My practice's referrals", practice: principal.practice, rows, nextCursor: page.nextCursor });
+    });
+
+  router
+    .route('/referrals/:id')
+    .all(routeTemplate, gp)
+    .get(async (req, res) => {
+      const principal = principalOf(res);
+      const referral = isUuid(req.params.id) ? await findReferral(deps.db, req.params.id) : undefined;
+      if (!referral || !maySeeReferral(principal, referral.practiceOds)) {
+        // As the API does: both not-found answers do the same work, so their timing tells nothing.
+        const reason = referral ? 'other-practice' : 'no-such-referral';
+        await deps.recordDenial({ principal, method: 'GET', route: res.locals.route as string, reason, ...(isUuid(req.params.id) ? { referralId: req.params.id } : {}), requestId: requestIdOf(res) }).catch(() => undefined);
+        throw new ApiError('REFERRAL_NOT_FOUND');
+      }
+      res.locals.logFields = { referralId: referral.id };
+      await recordReferralRead({ db: deps.db, clock: deps.clock }, actorOf(principal), referral.id, 'referral');
+      const view = referralViewFor('gp', referral, await decisionsOf(deps.db, referral.id)) as unknown as { referral: Referral; status: string; decision: GpDecisionView | null };
+      const decision = view.decision;
+      render(deps.views, res, 'referral-decision.njk', {
+        title: 'The decision',
+        referral: view.referral,
+        status: view.status,
+        statusText: STATUS_TEXT[view.status],
+        received: londonTime(referral.receivedAt),
+        decision,
+        route: decision ? routeWords(decision) : routeWords({ pathway: null, urgency: null }),
+        emergency: decision?.urgency === 'emergency',
+        firedRules: decision?.explanation?.firedRules.map((rule) => ({ ...rule, route: routeWords(rule.route), serviceText: serviceText(rule.route.service) })) ?? [],
+        groups,
+      });
+    });
+
+  return router;
+}
+
+interface GpDecisionView {
+  source: string;
+  pathway: 'physio' | 'gp' | 'community' | 'secondary' | null;
+  urgency: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine' | null;
+  service: string | null;
+  reason: string | null;
+  explanation?: { winningRule: string | null; firedRules: Array<{ id: string; title: string; advice: string; route: { pathway: 'physio' | 'gp' | 'community' | 'secondary'; urgency: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine'; service: string }; evidence: Array<{ citation: string; url?: string }> }>; advice: string[]; explanation: string[] };
+}
+
+const LONDON = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+export const londonTime = (at: Date): string => LONDON.format(at);

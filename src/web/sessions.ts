@@ -1,0 +1,142 @@
+/**
+ * Web page sessions, kept in the database (store/session-store.ts), so that they survive a restart
+ * and hold on every instance. The cookie carries 32 random bytes; the database only their SHA-256.
+ * The cookie is HttpOnly and SameSite=Strict, and Secure whenever the request came over TLS (directly
+ * or through a proxy trusted by TRUST_PROXY_HOPS), then named with the __Host- prefix. A session
+ * ends after SESSION_IDLE_MINUTES without a request, SESSION_MAX_HOURS after sign-in, at sign-out, or
+ * when the token it was started with is revoked or expires. Each session has its own CSRF token,
+ * which every form that changes anything carries in `_csrf`.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Principal } from '../auth/principal.js';
+import type { Queryable } from '../store/database.js';
+import { deleteSessionsExpiredBefore, endSession, insertSession, sessionByHash, touchSession } from '../store/session-store.js';
+
+export interface SessionSettings {
+  idleMs: number;
+  maxMs: number;
+}
+
+export interface SessionDeps extends SessionSettings {
+  db: Queryable;
+  clock: () => Date;
+}
+
+export interface WebSession {
+  idSha256: string;
+  principal: Principal;
+  csrfToken: string;
+}
+
+const COOKIE = 'msk-session';
+const SECURE_COOKIE = '__Host-msk-session';
+/** The last request is written at most this often: a page's own assets do not each cost a write. */
+const TOUCH_EVERY_MS = 15_000;
+const A_DAY_MS = 86_400_000;
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const randomToken = (): string => randomBytes(32).toString('base64url');
+
+/** The request's cookies, by name (the first of a name wins; values are never logged). */
+export function cookiesOf(req: Request): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const at = part.indexOf('=');
+    if (at < 1) continue;
+    const name = part.slice(0, at).trim();
+    if (!cookies.has(name)) cookies.set(name, part.slice(at + 1).trim());
+  }
+  return cookies;
+}
+
+/** Cookie attributes: HttpOnly, SameSite=Strict, and Secure with the __Host- name over TLS. */
+export function setCookie(req: Request, res: Response, name: string, value: string, maxAgeS: number | undefined): void {
+  const secure = req.secure;
+  const attributes = [`${secure ? `__Host-${name}` : name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
+  if (secure) attributes.push('Secure');
+  if (maxAgeS !== undefined) attributes.push(`Max-Age=${maxAgeS}`);
+  res.append('Set-Cookie', attributes.join('; '));
+}
+
+export const cookieValue = (req: Request, name: string): string | undefined => cookiesOf(req).get(req.secure ? `__Host-${name}` : name);
+
+const sessionCookieValue = (req: Request): string | undefined => cookiesOf(req).get(req.secure ? SECURE_COOKIE : COOKIE);
+
+/** Whether a session may still be used at `now`, and why not. */
+export function sessionState(s: { endedAt: Date | null; lastSeenAt: Date; expiresAt: Date; tokenRevokedAt: Date | null; tokenExpiresAt: Date | null }, now: Date, idleMs: number): 'live' | 'ended' | 'idle' | 'expired' | 'token-revoked' | 'token-expired' {
+  if (s.endedAt) return 'ended';
+  if (now.getTime() >= s.expiresAt.getTime()) return 'expired';
+  if (now.getTime() - s.lastSeenAt.getTime() >= idleMs) return 'idle';
+  if (s.tokenRevokedAt) return 'token-revoked';
+  if (s.tokenExpiresAt && s.tokenExpiresAt.getTime() <= now.getTime()) return 'token-expired';
+  return 'live';
+}
+
+/** Reads the session cookie: a live session puts its principal on res.locals (as authentication does for the API). */
+export function readSession(deps: SessionDeps): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const value = sessionCookieValue(req);
+    if (value && /^[A-Za-z0-9_-]{43}$/.test(value)) {
+      const idSha256 = sha256(value);
+      const record = await sessionByHash(deps.db, idSha256);
+      const now = deps.clock();
+      if (record) {
+        const state = sessionState(record, now, deps.idleMs);
+        if (state === 'live') {
+          const principal: Principal = { id: record.principalId, role: record.role, ...(record.practice ? { practice: record.practice } : {}), name: record.name, via: record.via };
+          res.locals.session = { idSha256, principal, csrfToken: record.csrfToken } satisfies WebSession;
+          res.locals.principal = principal;
+          if (now.getTime() - record.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await touchSession(deps.db, idSha256, now);
+        } else {
+          if (state !== 'ended') await endSession(deps.db, idSha256, now);
+          res.locals.sessionEnded = state;
+        }
+      }
+    }
+    next();
+  };
+}
+
+export const sessionOf = (res: Response): WebSession | undefined => res.locals.session as WebSession | undefined;
+
+/** Starts a new session for the principal (a new id every time: no session fixation) and sets its cookie. */
+export async function startSession(deps: SessionDeps, req: Request, res: Response, principal: Principal, tokenId: string | null): Promise<WebSession> {
+  const previous = sessionOf(res);
+  const now = deps.clock();
+  if (previous) await endSession(deps.db, previous.idSha256, now);
+  const id = randomToken();
+  const session: WebSession = { idSha256: sha256(id), principal, csrfToken: randomToken() };
+  await insertSession(deps.db, {
+    idSha256: session.idSha256,
+    principalId: principal.id,
+    role: principal.role,
+    practice: principal.practice ?? null,
+    name: principal.name,
+    via: principal.via,
+    tokenId,
+    csrfToken: session.csrfToken,
+    now,
+    expiresAt: new Date(now.getTime() + deps.maxMs),
+  });
+  setCookie(req, res, 'msk-session', id, Math.floor(deps.maxMs / 1000));
+  // Housekeeping at each sign-in: sessions that expired more than a day ago are forgotten.
+  await deleteSessionsExpiredBefore(deps.db, new Date(now.getTime() - A_DAY_MS));
+  return session;
+}
+
+export async function signOut(deps: SessionDeps, req: Request, res: Response): Promise<void> {
+  const session = sessionOf(res);
+  if (session) await endSession(deps.db, session.idSha256, deps.clock());
+  setCookie(req, res, 'msk-session', '', 0);
+}
+
+/** The same secret, compared in constant time. */
+export function sameSecret(given: unknown, expected: string | undefined): boolean {
+  if (typeof given !== 'string' || expected === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export const newFormSecret = randomToken;

@@ -1,0 +1,87 @@
+/**
+ * Signing in with a personal token (as `msk-triage token create` issues), and signing out. The token
+ * is checked exactly as the API checks a bearer token, then a session starts (sessions.ts); the
+ * token itself is never kept, logged or shown again. The sign-in form carries a secret that also
+ * sits in a cookie of its own, so another site cannot sign a browser in as someone else.
+ *
+ * OpenID Connect is the seam left here: with OIDC configured, GET /sign-in would redirect to the
+ * provider (authorization code flow with PKCE) and its callback would call `startSession` with the
+ * verified principal and no token id, exactly as below.
+ */
+import { Router, type Request, type Response } from 'express';
+import { checkToken } from '../auth/api-tokens.js';
+import type { VerifiedTokens } from '../auth/verified-tokens.js';
+import { routeTemplate } from '../http/request-logging.js';
+import type { Logger } from '../log/logger.js';
+import { requestIdOf } from '../log/request-context.js';
+import { homeOf, render } from './pages.js';
+import { cookieValue, newFormSecret, sameSecret, sessionOf, setCookie, signOut, startSession, type SessionDeps } from './sessions.js';
+import type { Views } from './views.js';
+
+export interface SignInDeps extends SessionDeps {
+  views: Views;
+  logger: Logger;
+  verifiedTokens?: VerifiedTokens;
+}
+
+const FORM_COOKIE = 'msk-sign-in';
+const NOT_SIGNED_IN = 'The token was not recognised, has expired or was revoked. Check it and try again, or ask for a new one.';
+
+/** The sign-in page, again with its error if any: answered 200, the form being the answer (the error code is logged). */
+function signInPage(deps: SignInDeps, req: Request, res: Response, error?: string, errorCode?: string): void {
+  if (errorCode) res.locals.errorCode = errorCode;
+  const formSecret = newFormSecret();
+  setCookie(req, res, FORM_COOKIE, formSecret, 3600);
+  const ended = res.locals.sessionEnded !== undefined || req.query.session === 'ended';
+  render(deps.views, res, 'sign-in.njk', { title: 'Sign in', formSecret, error, ended });
+}
+
+export function signInRouter(deps: SignInDeps): Router {
+  const router = Router();
+  router
+    .route('/sign-in')
+    .all(routeTemplate)
+    .get((req, res) => {
+      const session = sessionOf(res);
+      if (session) return res.redirect(303, homeOf(session.principal));
+      signInPage(deps, req, res);
+    })
+    .post(async (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (!sameSecret(body._form, cookieValue(req, FORM_COOKIE))) {
+        return signInPage(deps, req, res, 'Your sign-in form had expired. Enter your token again.', 'FORBIDDEN');
+      }
+      const token = typeof body.token === 'string' ? body.token.trim() : '';
+      if (token === '') return signInPage(deps, req, res, 'Enter your token', 'AUTHENTICATION_REQUIRED');
+      const check = await checkToken(deps.db, token, deps.clock(), deps.verifiedTokens);
+      if (!check.ok) {
+        deps.logger.warn('authentication failed', { event: 'auth.failed', reason: check.reason, via: 'web-sign-in', method: req.method, requestId: requestIdOf(res) });
+        return signInPage(deps, req, res, NOT_SIGNED_IN, 'TOKEN_INVALID');
+      }
+      if (check.principal.role === 'operator') {
+        return signInPage(deps, req, res, "An operator's token reads the service's metrics only: it has no pages.", 'FORBIDDEN');
+      }
+      const tokenId = check.principal.id.replace(/^token:/, '');
+      const session = await startSession(deps, req, res, check.principal, tokenId);
+      res.locals.principal = session.principal;
+      setCookie(req, res, FORM_COOKIE, '', 0);
+      res.redirect(303, homeOf(session.principal));
+    });
+
+  router
+    .route('/sign-out')
+    .all(routeTemplate)
+    .post(async (req, res) => {
+      // Checked by the CSRF guard before this handler; a sign-out without a session just lands on the start page.
+      await signOut(deps, req, res);
+      res.redirect(303, '/signed-out');
+    });
+
+  router
+    .route('/signed-out')
+    .all(routeTemplate)
+    .get((_req, res) => {
+      render(deps.views, res, 'signed-out.njk', { title: 'You have signed out' });
+    });
+  return router;
+}

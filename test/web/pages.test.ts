@@ -1,0 +1,56 @@
+/**
+ * The web pages' frame: a start page at /, nhsuk-frontend's assets served by the service itself, a
+ * strict Content-Security-Policy on every page, and pages never cached. The API keeps its own headers.
+ */
+import { expect } from 'chai';
+import request from 'supertest';
+import { PAGE_CSP } from '../../src/web/pages.js';
+import { testApp } from '../support/test-app.js';
+
+const t = await testApp();
+
+describe('the web pages', () => {
+  it('shows a start page at / with a way to sign in, instead of a 404', async () => {
+    const res = await request(t.app).get('/').expect(200);
+    expect(res.type).to.equal('text/html');
+    expect(res.text).to.contain('<h1>Triage a musculoskeletal referral</h1>').and.contain('href="/sign-in"');
+  });
+
+  it('sends a Content-Security-Policy with no inline script or style, and no-store, on every page', async () => {
+    for (const path of ['/', '/sign-in', '/signed-out']) {
+      const res = await request(t.app).get(path).expect(200);
+      expect(res.headers['content-security-policy'], path).to.equal(PAGE_CSP);
+      expect(res.headers['cache-control'], path).to.equal('no-store');
+    }
+    expect(PAGE_CSP).to.contain("script-src 'self'").and.contain("style-src 'self'").and.contain("default-src 'none'").and.not.contain('unsafe-inline');
+  });
+
+  it('has no inline script or style on its pages, so the policy refuses nothing of its own', async () => {
+    const { text } = await request(t.app).get('/sign-in').expect(200);
+    expect(text).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(text).to.not.match(/<style|\sstyle="/);
+  });
+
+  it('serves nhsuk-frontend’s CSS, JavaScript and images itself, and names no other site in its CSS', async () => {
+    const css = await request(t.app).get('/assets/nhsuk-frontend.min.css').expect(200);
+    expect(css.type).to.equal('text/css');
+    expect(css.text).to.contain('.nhsuk-header').and.not.match(/https?:\/\//);
+    expect((await request(t.app).get('/assets/nhsuk-frontend.min.js').expect(200)).text).to.contain('initAll');
+    expect((await request(t.app).get('/assets/app/app.js').expect(200)).type).to.equal('text/javascript');
+    expect((await request(t.app).get('/assets/images/nhsuk-icon-arrow-right.svg').expect(200)).type).to.equal('image/svg+xml');
+    expect((await request(t.app).get('/assets/manifest.json').expect(200)).body).to.have.property('icons');
+    await request(t.app).get('/assets/nothing-here.css').expect(404);
+  });
+
+  it('leaves the API’s own headers alone: its CSP stays default-src none', async () => {
+    const res = await request(t.app).get('/openapi.json').expect(200);
+    expect(res.headers['content-security-policy']).to.contain("default-src 'none'").and.not.contain("script-src 'self'");
+    const missing = await request(t.app).get('/no-such-page').expect(404);
+    expect(missing.body.error.code).to.equal('NOT_FOUND');
+  });
+
+  it('sends a signed-out person who opens a GP page to the sign-in page', async () => {
+    const res = await request(t.app).get('/referrals/new').expect(303);
+    expect(res.headers.location).to.equal('/sign-in');
+  });
+});
