@@ -96,7 +96,8 @@ export async function revokeToken(db: Queryable, id: string, now: Date): Promise
   return revoked;
 }
 
-export type TokenCheck = { ok: true; principal: Principal } | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
+/** `tokenId`: the token's own id (its person is the principal), for what belongs to the token itself, such as a web session. */
+export type TokenCheck = { ok: true; principal: Principal; tokenId: string } | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
 
 /** The token's row: from `verified` when it was read less than a second ago, else from the database. */
 function tokenRecord(db: Queryable, token: string, verified: VerifiedTokens | undefined): Promise<TokenRecord | undefined> {
@@ -113,6 +114,7 @@ export async function checkToken(db: Queryable, token: string, now: Date, verifi
   if (record.expiresAt && record.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
   return {
     ok: true,
+    tokenId: record.id,
     principal: {
       id: principalIdOfPerson(record.personId),
       role: record.role,

@@ -129,8 +129,9 @@ export async function usableTokenCount(db: Queryable): Promise<number> {
 }
 
 /** The names of the tokens with these ids, by id: who acted, as people read it. */
-export async function tokenNames(db: Queryable, ids: readonly string[]): Promise<Map<string, { name: string; role: Role }>> {
+/** People by id, with their display names and roles (a token issued before people were recorded is a person of the same id). */
+export async function peopleNames(db: Queryable, ids: readonly string[]): Promise<Map<string, { name: string; role: Role }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.query<{ id: string; name: string; role: Role }>('select id::text as id, name, role from api_tokens where id = any($1::uuid[])', [ids]);
+  const rows = await db.query<{ id: string; name: string; role: Role }>('select id::text as id, display_name as name, role from people where id = any($1::uuid[])', [ids]);
   return new Map(rows.map((r) => [r.id, { name: r.name, role: r.role }]));
 }

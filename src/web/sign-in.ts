@@ -61,8 +61,7 @@ export function signInRouter(deps: SignInDeps): Router {
       if (check.principal.role === 'operator') {
         return signInPage(deps, req, res, "An operator's token reads the service's metrics only: it has no pages.", 'FORBIDDEN');
       }
-      const tokenId = check.principal.id.replace(/^token:/, '');
-      const session = await startSession(deps, req, res, check.principal, tokenId);
+      const session = await startSession(deps, req, res, check.principal, check.tokenId);
       res.locals.principal = session.principal;
       setCookie(req, res, FORM_COOKIE, '', 0);
       res.redirect(303, homeOf(session.principal));

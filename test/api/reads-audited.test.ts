@@ -71,7 +71,7 @@ describe('reads of patient data', () => {
     const [event, ...rest] = await eventsAfter(before);
     expect(rest).to.deep.equal([]);
     expect(event).to.deep.include({ event_type: 'referral.queue-read', referral_id: null, actor_role: 'triage-clinician' });
-    expect(event?.details).to.deep.equal({ status: 'awaiting-review', pathway: 'secondary', urgency: null, synthetic: 'exclude', page: 'first', shown: (queue.body.items as unknown[]).length });
+    expect(event?.details).to.deep.equal({ status: 'awaiting-review', pathway: 'secondary', urgency: null, practice: null, synthetic: 'exclude', page: 'first', shown: (queue.body.items as unknown[]).length });
   });
 
   it('answers a GP 404 for another practice’s referral in the same time as for an id that names none (200 of each, interleaved)', async function () {

@@ -377,10 +377,11 @@ describe('POST /api/v1/referrals/{id}/review', () => {
     const id = await awaitingReview();
     await t.clinician.post(`/api/v1/referrals/${id}/review`).send({ outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'advice first' }).expect(201);
     const read = await t.clinician.get(`/api/v1/referrals/${id}`).expect(200);
-    const decisions = read.body.decisions as Array<{ decidedBy: string; decidedByName: string }>;
-    expect(decisions.map((d) => d.decidedByName)).to.deep.equal(['The triage rules', 'test triage-clinician (triage clinician)']);
+    // The name and the role as two fields (docs/http-api.md); the rules' own decision has neither.
+    const decisions = read.body.decisions as Array<{ decidedBy: string; decidedByName: string | null; decidedByRole: string | null }>;
+    expect(decisions.map((d) => [d.decidedBy === 'rules' ? 'rules' : 'person', d.decidedByName, d.decidedByRole])).to.deep.equal([['rules', null, null], ['person', 'test triage-clinician', 'triage-clinician']]);
     expect(decisions[1]?.decidedBy).to.equal(await actorIdOf(t.clinician));
-    expect(read.body.decision.decidedByName).to.equal('test triage-clinician (triage clinician)');
+    expect(read.body.decision).to.include({ decidedByName: 'test triage-clinician', decidedByRole: 'triage-clinician' });
   });
 
   it('reviews only while If-Match names the current decision: a stale one is 409 DECISION_CHANGED, and nothing changes', async () => {
