@@ -47,7 +47,7 @@ describe('migration 010 on a database from before it', function () {
       }
       expect(refused, 'a token is not given to another person').to.equal(true);
       // the actor recorded before (token:<id>) is the person acting now (person:<id>)
-      expect(await checkToken(db, `msk_${'b'.repeat(43)}`, new Date())).to.deep.equal({ ok: true, principal: { id: `person:${tokens[1]?.id}`, role: 'clinical-lead', name: 'Dr B Lead', via: 'token' } });
+      expect(await checkToken(db, `msk_${'b'.repeat(43)}`, new Date())).to.deep.equal({ ok: true, tokenId: tokens[1]?.id, principal: { id: `person:${tokens[1]?.id}`, role: 'clinical-lead', name: 'Dr B Lead', via: 'token' } });
       expect(samePerson(`token:${tokens[1]?.id}`, `person:${tokens[1]?.id}`)).to.equal(true);
       expect(samePerson(`token:${tokens[0]?.id}`, `person:${tokens[1]?.id}`)).to.equal(false);
     } finally {
