@@ -16,7 +16,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agreedContentHashes, trustAgreement } from './rule-set-loader.js';
+import { agreedContentHashes, agreementSampleSize, trustAgreement } from './rule-set-loader.js';
 import { scanRulesFolder, type FolderScan } from './rules-folder-scan.js';
 
 export const AGREEMENT_RECORD_FILE = 'channel-agreement.json';
@@ -38,6 +38,8 @@ export function codeFingerprint(): string {
   }
   const engine = createRequire(import.meta.url)('json-rules-engine/package.json') as { version: string };
   hash.update(`json-rules-engine@${engine.version}`);
+  // A pass on a smaller sample (the test suite's) never vouches for the full one.
+  hash.update(`sample=${agreementSampleSize()}`);
   fingerprint = hash.digest('hex');
   return fingerprint;
 }

@@ -8,9 +8,28 @@ import path from 'node:path';
 import { AGREEMENT_RECORD_FILE, codeFingerprint, readAgreementRecord, scanRulesFolderRemembering, writeAgreementRecord } from '../../src/rules/agreement-record.js';
 import { asVersion, ruleSetCopies, unchanged } from '../support/rule-set-copies.js';
 import { tempDir } from '../support/temp-dirs.js';
+import { AGREEMENT_SAMPLE, agreementSampleSize } from '../../src/rules/rule-set-loader.js';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);
+
+describe('the size of the channels’ agreement sample', () => {
+  it('is the full 2,000 outside the test suite, whatever MSK_TEST_AGREEMENT_SAMPLE says', () => {
+    const saved = { env: process.env.NODE_ENV, sample: process.env.MSK_TEST_AGREEMENT_SAMPLE };
+    try {
+      process.env.MSK_TEST_AGREEMENT_SAMPLE = '10';
+      process.env.NODE_ENV = 'production';
+      expect(agreementSampleSize()).to.equal(AGREEMENT_SAMPLE).and.equal(2000);
+      process.env.NODE_ENV = 'test';
+      expect(agreementSampleSize()).to.equal(10);
+      process.env.MSK_TEST_AGREEMENT_SAMPLE = '1e9';
+      expect(agreementSampleSize()).to.equal(AGREEMENT_SAMPLE);
+    } finally {
+      process.env.NODE_ENV = saved.env;
+      process.env.MSK_TEST_AGREEMENT_SAMPLE = saved.sample;
+    }
+  });
+});
 
 describe('the record of the channels’ agreement', () => {
   it('reads back what was written, once each, readable by the service’s user alone', async () => {

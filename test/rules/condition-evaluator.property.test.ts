@@ -11,7 +11,7 @@ import { mulberry32, syntheticReferral } from '../../src/schemas/synthetic-refer
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import type { RuleRun } from '../../src/rules/condition-evaluator.js';
 import type { FactMap } from '../../src/rules/derived-facts.js';
-import { agreementProblems } from '../../src/rules/rule-set-loader.js';
+import { AGREEMENT_SAMPLE, agreementProblems } from '../../src/rules/rule-set-loader.js';
 import { activeVersion } from '../support/test-app.js';
 import { aKneeReferral } from '../support/referral-factory.js';
 
@@ -129,7 +129,7 @@ describe('the compiled evaluator against json-rules-engine', () => {
         return runs;
       }
     }
-    const [problem, ...rest] = await agreementProblems(new Disagreeing(activeVersion.compiled.document), 'ruleset.json');
+    const [problem, ...rest] = await agreementProblems(new Disagreeing(activeVersion.compiled.document), 'ruleset.json', AGREEMENT_SAMPLE);
     expect(rest).to.deep.equal([]);
     expect(problem).to.include({ file: 'ruleset.json', ruleId: activeVersion.compiled.document.rules[0]?.id, path: '/conditions' });
     expect(problem?.message).to.match(/^json-rules-engine and the compiled evaluator disagree on generated referral \d+ of 2000 \(seed 1, at 2026-11-01\), at this condition \(result\)$/);

@@ -11,6 +11,9 @@ import { dropRunDatabases, startTestRun } from './test-database.js';
 import { removeTempDirs, runFolder } from './temp-dirs.js';
 
 process.env.NODE_ENV = 'test';
+// The tests of mechanisms load hundreds of rule-set copies: each checks the two channels on 200
+// generated referrals, not 2,000 (agreementSampleSize); the agreement's own tests ask for the full size.
+process.env.MSK_TEST_AGREEMENT_SAMPLE ??= '200';
 
 /**
  * One audit key for the run, in its folder: every event the tests write is signed with it, in this
