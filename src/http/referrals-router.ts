@@ -3,18 +3,17 @@
  * Thin adapters: each handler parses, asks the access policy, calls one use case, and sends.
  */
 import { Router, type RequestHandler, type Response } from 'express';
-import { decisionFor, maySeeReferral, ownPracticeCheck, principalOf, referralViewFor, type DenialSink } from '../auth/access-policy.js';
+import { decisionFor, ownPracticeCheck, principalOf, referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorOf } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { practiceFilter, practiceReferrals } from '../referrals/practice-referrals.js';
 import { referralQueue, queueFilter } from '../referrals/referral-queue.js';
-import { recordQueueRead, recordReferralRead } from '../referrals/referral-reads.js';
+import { recordQueueRead, recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
 import { auditEventView } from '../auth/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
-import { decisionsOf, findReferral, isUuid, reviewsOf, type StoredReferral } from '../store/referral-store.js';
-import { ApiError } from '../domain/error-catalogue.js';
+import { decisionsOf, reviewsOf, type StoredReferral } from '../store/referral-store.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf, requestLogger } from '../log/request-context.js';
 import { jsonBody } from './json-body.js';
@@ -43,19 +42,9 @@ export function referralsRouter(deps: ReferralsDeps): Router {
   const router = Router();
   const body = jsonBody(deps.bodyLimitBytes);
 
-  /** The referral, if this caller may see it; another practice's is "not found", and recorded. */
-  async function visibleReferral(req: { method: string }, res: Response, id: string): Promise<StoredReferral> {
-    const principal = principalOf(res);
-    const referral = await findReferral(deps.db, id);
-    if (!referral || !maySeeReferral(principal, referral.practiceOds)) {
-      // Another practice's referral and an id that names none are both recorded, the same way, so
-      // that the two 404s take the same time and neither tells the caller that a referral exists.
-      // Recorded if possible; a failed write must not turn this 404 into a 5xx.
-      const reason = referral ? 'other-practice' : 'no-such-referral';
-      // The id as asked only when it is a UUID: a path may hold anything a caller typed.
-      await deps.recordDenial({ principal, method: req.method, route: res.locals.route as string, reason, ...(isUuid(id) ? { referralId: id } : {}), requestId: requestIdOf(res) }).catch(() => undefined);
-      throw new ApiError('REFERRAL_NOT_FOUND');
-    }
+  /** The referral, if this caller may see it (referral-reads.ts); another practice's is "not found", and recorded. */
+  async function visibleTo(req: { method: string }, res: Response, id: string): Promise<StoredReferral> {
+    const referral = await visibleReferral(deps, { principal: principalOf(res), method: req.method, route: res.locals.route as string, requestId: requestIdOf(res) }, id);
     logDecision(res, { referralId: referral.id });
     return referral;
   }
@@ -117,7 +106,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .route('/referrals/:id')
     .all(...deps.guard)
     .get(async (req, res) => {
-      const referral = await visibleReferral(req, res, req.params.id);
+      const referral = await visibleTo(req, res, req.params.id);
       const role = principalOf(res).role;
       const decisions = await decisionsOf(deps.db, referral.id);
       // who reviewed is the clinicians' to see: a GP's view leaves it out
@@ -139,7 +128,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
     .route('/referrals/:id/audit')
     .all(...deps.guard)
     .get(async (req, res) => {
-      const referral = await visibleReferral(req, res, req.params.id);
+      const referral = await visibleTo(req, res, req.params.id);
       const events = (await referralAuditTrail(deps.db, referral.id)).map(auditEventView);
       // Recorded before the answer is sent; the trail answered is the one up to this read.
       await recordReferralRead(deps, actorOf(principalOf(res)), referral.id, 'audit-trail');

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as wait } from 'node:timers/promises';
 import { Router, type Response } from 'express';
-import { maySeeReferral, ownPracticeCheck, referralViewFor, type DenialSink } from '../auth/access-policy.js';
+import { ownPracticeCheck, referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { routeTemplate } from '../http/request-logging.js';
@@ -18,13 +18,13 @@ import { submitReferral, type SubmissionAnswer, type SubmissionDeps } from '../r
 import type { TriageDeps } from '../referrals/triage-referral.js';
 import type { Referral } from '../generated/referral.js';
 import type { Database } from '../store/database.js';
-import { decisionsOf, findReferral, isUuid } from '../store/referral-store.js';
+import { decisionsOf } from '../store/referral-store.js';
 import { routeWords, serviceText, STATUS_TEXT } from './decision-text.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
 import { requireRole } from './web-guards.js';
 import type { Views } from './views.js';
-import { recordReferralRead } from '../referrals/referral-reads.js';
+import { recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
 
 export interface GpPagesDeps extends TriageDeps {
   db: Database;
@@ -106,13 +106,8 @@ export function gpPages(deps: GpPagesDeps): Router {
     .all(routeTemplate, gp)
     .get(async (req, res) => {
       const principal = principalOf(res);
-      const referral = isUuid(req.params.id) ? await findReferral(deps.db, req.params.id) : undefined;
-      if (!referral || !maySeeReferral(principal, referral.practiceOds)) {
-        // As the API does: both not-found answers do the same work, so their timing tells nothing.
-        const reason = referral ? 'other-practice' : 'no-such-referral';
-        await deps.recordDenial({ principal, method: 'GET', route: res.locals.route as string, reason, ...(isUuid(req.params.id) ? { referralId: req.params.id } : {}), requestId: requestIdOf(res) }).catch(() => undefined);
-        throw new ApiError('REFERRAL_NOT_FOUND');
-      }
+      // As the API does (referral-reads.ts): both not-found answers do the same work, so their timing tells nothing.
+      const referral = await visibleReferral(deps, { principal, method: 'GET', route: res.locals.route as string, requestId: requestIdOf(res) }, req.params.id);
       res.locals.logFields = { referralId: referral.id };
       await recordReferralRead({ db: deps.db, clock: deps.clock }, actorOf(principal), referral.id, 'referral');
       const view = referralViewFor('gp', referral, await decisionsOf(deps.db, referral.id)) as unknown as { referral: Referral; status: string; decision: GpDecisionView | null };
