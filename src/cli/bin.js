@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-// The msk-triage command: runs the TypeScript command line through tsx, as `npm start` does, and
-// sets the process's exit code from what the command returns (the only place that does).
-import { register } from 'tsx/esm/api';
+// The msk-triage command: runs the compiled command line in dist/ when it was built from src/ as it
+// is now (src/tools/build.js), the TypeScript through tsx otherwise, and sets the process's exit code
+// from what the command returns (the only place that does).
+import { buildIsCurrent } from '../tools/build.js';
 
-register();
-const { main } = await import('./main.ts');
-const { processIo } = await import('./context.ts');
-process.exitCode = await main(process.argv.slice(2), processIo());
+let cli;
+if (buildIsCurrent()) {
+  cli = { ...(await import('../../dist/cli/main.js')), ...(await import('../../dist/cli/context.js')) };
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  cli = { ...(await import('./main.ts')), ...(await import('./context.ts')) };
+}
+process.exitCode = await cli.main(process.argv.slice(2), cli.processIo());

@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Referral } from '../generated/referral.js';
 import type { CompiledRuleSet } from './compiled-rule-set.js';
 import { mergeTallies, Tallier, type SimulationRequest, type Tally } from './impact-simulation.js';
+import { threadExecArgv } from '../domain/threads.js';
 
 /** JSON text of an array of [id, referral] pairs, oldest first: one page of the stored referrals. */
 export type ReferralPage = string;
@@ -40,6 +41,7 @@ class TallyThread {
 
   constructor(request: SimulationRequest, versions: { from: CompiledRuleSet; to: CompiledRuleSet }) {
     this.worker = new Worker(new URL('./impact-simulation-worker.js', import.meta.url), {
+      execArgv: threadExecArgv(),
       workerData: { request, documents: { from: versions.from.document, to: versions.to.document } },
     });
     this.worker.on('message', (tally: Tally) => this.waiting.shift()?.resolve(tally));

@@ -13,6 +13,7 @@ import { CompiledRuleSet } from './compiled-rule-set.js';
 import { canonicalJson } from './content-hash.js';
 import { keyOf, RouteChoices, type RouteChoice } from './route-choice.js';
 import { FactVectorReader, type FactVector } from './fact-vector.js';
+import { threadExecArgv } from '../domain/threads.js';
 
 export interface SimulationItem {
   id: string;
@@ -215,6 +216,7 @@ export async function simulateInWorkers(
   const runs = Array.from({ length: count }, (_, i) =>
     new Promise<Tally>((resolve, reject) => {
       const worker = new Worker(new URL('./impact-simulation-worker.js', import.meta.url), {
+        execArgv: threadExecArgv(),
         workerData: { request, documents, items: items.slice(i * share, (i + 1) * share) },
       });
       worker.once('message', (tally: Tally) => resolve(tally));

@@ -7,6 +7,7 @@
  * the next job gets a new thread.
  */
 import { Worker } from 'node:worker_threads';
+import { threadExecArgv } from '../domain/threads.js';
 
 /** What a thread answers to `{ id, request }`: the result, or the error the work threw. */
 export type WorkerReply<R> = { id: number; result: R } | { id: number; error: { name: string; message: string; stack?: string } };
@@ -52,7 +53,7 @@ export class WorkerQueue<Q, R> {
   }
 
   private start(): Worker {
-    const worker = new Worker(this.script);
+    const worker = new Worker(this.script, { execArgv: threadExecArgv() });
     worker.on('message', (reply: WorkerReply<R>) => {
       const job = this.current;
       if (!job || reply.id !== job.id) return;

@@ -10,6 +10,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DataDirInUseError, dataDirOwner, lockDataDir, openPglite, openPostgres, pgliteLocation, poolDatabase, type Database } from './database.js';
+import { threadExecArgv } from '../domain/threads.js';
 
 /** The socket's "port": pg and psql find `<dir>/.s.PGSQL.<port>`. */
 const SOCKET_PORT = 5432;
@@ -42,6 +43,7 @@ export async function serveEmbeddedDatabase(dataDir: string): Promise<EmbeddedSe
   const unlock = lockDataDir(location);
   rmSync(socket, { force: true }); // left by a service that was killed: the lock is ours now
   const worker = new Worker(new URL('./embedded-server-worker.js', import.meta.url), {
+    execArgv: threadExecArgv(),
     workerData: { location, socketPath: socket, maxConnections: SERVICE_CONNECTIONS + 4 },
   });
   const started = await new Promise<{ ready?: true; failed?: string }>((resolve) => {

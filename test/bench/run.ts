@@ -37,6 +37,7 @@
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { syntheticReferrals } from '../../src/schemas/synthetic-referrals.js';
+import { build, buildIsCurrent } from '../../src/tools/build.js';
 import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
 import { pgliteDatabase, postgresDatabase, postgresServerUrl, redacted, type BenchDatabase } from './databases.js';
 import { closedLoop, openLoop, warmUp, type ClosedLoopResult, type OpenLoopResult, type SuccessStatuses } from './http-load.js';
@@ -292,7 +293,7 @@ async function startOwnedServer(...args: Parameters<typeof startServer>): Promis
 /** Issues a GP token in the database with the command line (before the service opens it), then starts the service. */
 async function startService(db: BenchDatabase): Promise<{ server: ChildServer; stop: () => Promise<unknown>; headers: Record<string, string> }> {
   const { token } = await issueTokenWithCli(db.env, { role: 'gp', name: 'bench GP', practice: BENCH_PRACTICE, cwd: ROOT });
-  const started = await startOwnedServer(`msk-triage on ${db.label}`, 'src/main.ts', '/readyz', {
+  const started = await startOwnedServer(`msk-triage on ${db.label}`, 'dist/main.js', '/readyz', {
     cwd: ROOT,
     env: { LOG_LEVEL: 'error', ...NO_RATE_LIMITS, ...db.env },
     ...(CPU_PROFILE_DIR ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] } : {}),
@@ -419,6 +420,7 @@ async function onPostgres(serverUrl: { url: string; variable: string }, bodies: 
 
 async function main(): Promise<void> {
   const benchStartedAt = performance.now();
+  if (!buildIsCurrent()) await build(); // the service is started as `npm start` starts it: dist/main.js
   const cpus = os.cpus();
   process.stdout.write(
     `msk-triage bench: node ${process.version}, ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), synthetic referrals seed ${SEED}\n\n`,

@@ -80,8 +80,8 @@ async function isReady(url: URL): Promise<boolean> {
 }
 
 /**
- * Starts `node [nodeArgs] --import tsx <script>` with PORT and HOST set, and waits until `readyPath`
- * answers 200.
+ * Starts `node [nodeArgs] <script>` (with `--import tsx` for a TypeScript script) with PORT and HOST
+ * set, and waits until `readyPath` answers 200.
  */
 export async function startServer(
   name: string,
@@ -91,7 +91,7 @@ export async function startServer(
 ): Promise<ChildServer> {
   const port = await freePort();
   const origin = new URL(`http://${HOST}:${port}`);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env, PORT: String(port), HOST },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,7 @@
 /**
- * Start-up and memory, against a bare Express process started the same way (node with tsx):
+ * Start-up and memory, against a bare Express process started the same way (node running compiled
+ * JavaScript: the service's build in dist/, as `npm start` runs it, and the echo and the bare command
+ * transpiled by esbuild the same way):
  * - the service's first start on a new DATA_DIR (PGlite creating and migrating its database) and a
  *   restart on the same folder, each from the spawn to the first 200 from /readyz, against the echo's;
  * - one command (`msk-triage token list`) beside the running service, against a bare tsx script;
@@ -8,7 +10,10 @@
  * on the machine lands on one of them, not on all.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
+import { build as esbuild } from 'esbuild';
 import { issueTokenWithCli, NO_RATE_LIMITS } from '../support/cli-tokens.js';
 import type { BenchDatabase } from './databases.js';
 import { closedLoop } from './http-load.js';
@@ -56,18 +61,31 @@ async function residentAfterLoad(server: ChildServer, path: string, bodies: read
   return server.residentMegabytes() ?? NaN;
 }
 
+/**
+ * The baselines as JavaScript, in node_modules/.cache (so that they find express where the service
+ * does), transpiled as the service's build is.
+ */
+async function compiledBaselines(root: string): Promise<{ echo: string; command: string }> {
+  const outdir = path.join(root, 'node_modules', '.cache', 'msk-bench');
+  mkdirSync(outdir, { recursive: true });
+  const entryPoints = ['echo-server', 'bare-command'].map((name) => path.join(root, 'test', 'bench', `${name}.ts`));
+  await esbuild({ entryPoints, outdir, format: 'esm', platform: 'node', target: 'node20', outExtension: { '.js': '.mjs' }, logLevel: 'warning' });
+  return { echo: path.join(outdir, 'echo-server.mjs'), command: path.join(outdir, 'bare-command.mjs') };
+}
+
 /** `db` must be new (its first start is measured); `bodies` are triage bodies from BENCH_PRACTICE's GP. */
 export async function measureStartUp(root: string, db: BenchDatabase, bodies: readonly string[], practice: string): Promise<StartUpResult> {
   const env = { LOG_LEVEL: 'error', ...NO_RATE_LIMITS, ...db.env };
-  const first = await timedStart('msk-triage (first start)', 'src/main.ts', root, env);
+  const baselines = await compiledBaselines(root);
+  const first = await timedStart('msk-triage (first start)', 'dist/main.js', root, env);
   await first.server.stop();
   let restartMs = Infinity;
   for (let i = 0; i < STARTS - 1; i++) {
-    const again = await timedStart('msk-triage (restart)', 'src/main.ts', root, env);
+    const again = await timedStart('msk-triage (restart)', 'dist/main.js', root, env);
     restartMs = Math.min(restartMs, again.ms);
     await again.server.stop();
   }
-  const service = await timedStart('msk-triage', 'src/main.ts', root, env);
+  const service = await timedStart('msk-triage', 'dist/main.js', root, env);
   restartMs = Math.min(restartMs, service.ms);
   let commandMs: number;
   let residentMb: number;
@@ -82,7 +100,7 @@ export async function measureStartUp(root: string, db: BenchDatabase, bodies: re
   let echoStartMs = Infinity;
   let echoResidentMb = NaN;
   for (let i = 0; i < STARTS; i++) {
-    const echo = await timedStart('echo', 'test/bench/echo-server.ts', root, {});
+    const echo = await timedStart('echo', baselines.echo, root, {});
     echoStartMs = Math.min(echoStartMs, echo.ms);
     try {
       if (i === STARTS - 1) echoResidentMb = await residentAfterLoad(echo.server, '/api/v1/triage', bodies, {});
@@ -90,7 +108,7 @@ export async function measureStartUp(root: string, db: BenchDatabase, bodies: re
       await echo.server.stop();
     }
   }
-  const echoCommandMs = await bestOf(STARTS, () => timedCommand(root, ['--import', 'tsx', 'test/bench/bare-command.ts'], {}));
+  const echoCommandMs = await bestOf(STARTS, () => timedCommand(root, [baselines.command], {}));
   return { firstStartMs: first.ms, restartMs, commandMs, residentMb, echo: { startMs: echoStartMs, commandMs: echoCommandMs, residentMb: echoResidentMb } };
 }
 
@@ -102,12 +120,12 @@ export function startUpReport(result: StartUpResult): string {
   const rows: Array<[string, string, string, string]> = [
     ['first start, new DATA_DIR (spawn to /readyz 200)', ms(result.firstStartMs), ms(echo.startMs), ratio(result.firstStartMs, echo.startMs)],
     [`restart, same DATA_DIR (best of ${STARTS})`, ms(result.restartMs), ms(echo.startMs), ratio(result.restartMs, echo.startMs)],
-    ['one command beside the service (token list) / a bare tsx script', ms(result.commandMs), ms(echo.commandMs), ratio(result.commandMs, echo.commandMs)],
+    ['one command beside the service (token list) / a bare script', ms(result.commandMs), ms(echo.commandMs), ratio(result.commandMs, echo.commandMs)],
     [`resident memory after ${REQUESTS_BEFORE_MEMORY.toLocaleString('en-GB')} triage requests`, `${result.residentMb.toFixed(0)} MB`, `${echo.residentMb.toFixed(0)} MB`, ratio(result.residentMb, echo.residentMb)],
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   return [
-    `Start-up and memory: msk-triage on PGlite against a bare Express 5 echo, each started as node --import tsx:`,
+    `Start-up and memory: msk-triage on PGlite (dist/, as npm start runs it) against a bare Express 5 echo, each compiled JavaScript:`,
     `  ${''.padEnd(width)}  ${'service'.padStart(9)}  ${'bare'.padStart(9)}  ${'ratio'.padStart(6)}`,
     ...rows.map(([name, service, bare, r]) => `  ${name.padEnd(width)}  ${service.padStart(9)}  ${bare.padStart(9)}  ${r.padStart(6)}`),
   ].join('\n');

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readAuditKeys, useAuditKeys, writeNewAuditKeyFile } from '../../src/audit/audit-keys.js';
+import { build, buildIsCurrent } from '../../src/tools/build.js';
 import { dropRunDatabases, startTestRun } from './test-database.js';
 import { removeTempDirs, runFolder } from './temp-dirs.js';
 
@@ -29,9 +30,11 @@ function useRunAuditKey(): void {
 // A worker: the global setup has named the run and written its key.
 if (process.env.MSK_TEST_RUN) useRunAuditKey();
 
-export function mochaGlobalSetup(): void {
+export async function mochaGlobalSetup(): Promise<void> {
   startTestRun();
   useRunAuditKey();
+  // The process tests run the service as `npm start` does: the compiled build, as current as src/.
+  if (!buildIsCurrent()) await build();
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

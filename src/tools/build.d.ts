@@ -1,0 +1,9 @@
+// The types of src/tools/build.js (plain JavaScript, so that `npm start` checks its build without a compiler).
+export declare const SRC: string;
+export declare const DIST: string;
+/** The digest of src/: every file's path and bytes. */
+export declare function sourceDigest(): string;
+/** Whether dist/ was built from src/ as it is now. */
+export declare function buildIsCurrent(): boolean;
+/** Builds dist/ afresh. */
+export declare function build(): Promise<{ files: number; digest: string }>;
