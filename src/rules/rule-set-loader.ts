@@ -15,6 +15,7 @@ import type { Referral } from '../generated/referral.js';
 import { todayInLondon } from '../domain/calendar.js';
 import { SYNTHETIC_REFERENCE_DATE, syntheticReferrals } from '../schemas/synthetic-referrals.js';
 import { ChannelDisagreement, CompiledRuleSet, EvaluationError } from './compiled-rule-set.js';
+import { contentHash } from './content-hash.js';
 import { proveInvariants } from './invariant-proof.js';
 import { runCases, type CaseResult } from './rule-cases.js';
 import { checkRuleFacts } from './rule-facts-check.js';
@@ -157,19 +158,53 @@ async function loadVersionParts(dir: string, problems: LoadProblem[]): Promise<P
   if (problems.length > 0) return { cases };
 
   const compiled = new CompiledRuleSet(Object.freeze(ruleSet));
+  const { caseResults, problems: found } = await verifiedOnce(compiled, cases, { rulesetFile, casesFile });
+  problems.push(...found);
+  return { compiled, cases, caseResults, dir };
+}
+
+/**
+ * What the bundled cases, the channels' agreement and the invariant proof say of a version: pure
+ * functions of the rule set's content, its cases, the code and today's date (the proof's date, and the
+ * date-of-birth check of the cases' referrals), so checked once a process for each (a service that
+ * re-reads an unchanged folder, an activation that re-checks what was loaded, a test suite that loads
+ * the same shipped versions hundreds of times) and answered from memory after. The last
+ * REMEMBERED_VERIFICATIONS are kept: a draft edited all day does not grow the process.
+ */
+const verifications = new Map<string, Promise<{ caseResults: CaseResult[]; problems: LoadProblem[] }>>();
+const REMEMBERED_VERIFICATIONS = 32;
+
+function verifiedOnce(compiled: CompiledRuleSet, cases: RuleCases, files: { rulesetFile: string; casesFile: string }): Promise<{ caseResults: CaseResult[]; problems: LoadProblem[] }> {
+  const today = todayInLondon();
+  const key = [compiled.sha256, contentHash(cases), today, files.rulesetFile, files.casesFile].join('\0');
+  let verification = verifications.get(key);
+  if (verification) {
+    verifications.delete(key); // the most recently used is the last to go
+    verifications.set(key, verification);
+  } else {
+    verification = verify(compiled, cases, files, today);
+    verifications.set(key, verification);
+    if (verifications.size > REMEMBERED_VERIFICATIONS) verifications.delete(verifications.keys().next().value ?? key);
+    verification.catch(() => verifications.delete(key)); // a failure to check is not remembered
+  }
+  return verification;
+}
+
+async function verify(compiled: CompiledRuleSet, cases: RuleCases, { rulesetFile, casesFile }: { rulesetFile: string; casesFile: string }, today: string): Promise<{ caseResults: CaseResult[]; problems: LoadProblem[] }> {
+  const problems: LoadProblem[] = [];
   const caseResults = await runCases(compiled, cases);
   for (const result of caseResults.filter((r) => !r.passed)) {
     for (const failure of result.failures) problems.push({ file: casesFile, caseId: result.id, message: failure });
   }
   const firedByCases = new Set(caseResults.flatMap((result) => result.decision?.firedRules.map((rule) => rule.id) ?? []));
-  for (const rule of ruleSet.rules.filter((r) => !firedByCases.has(r.id))) {
+  for (const rule of compiled.document.rules.filter((r) => !firedByCases.has(r.id))) {
     problems.push({ file: casesFile, ruleId: rule.id, message: 'no bundled case fires this rule: add a case that fires it, and one that just misses it' });
   }
   problems.push(...(await channelProblems(compiled, rulesetFile)));
-  for (const failure of await proveInvariants(compiled, todayInLondon())) {
+  for (const failure of await proveInvariants(compiled, today)) {
     problems.push({ file: rulesetFile, path: '/invariants', message: failure.message, example: failure.referral });
   }
-  return { compiled, cases, caseResults, dir };
+  return { caseResults, problems };
 }
 
 /** How many generated referrals both evaluators must agree on, beyond the bundled cases, at every load. */
