@@ -29,6 +29,7 @@ import { inspectVersionInWorker } from './rules/version-check.js';
 import { auditKeyRingFor, auditKeys, useAuditKeys } from './audit/audit-keys.js';
 import { checkpointEvery } from './audit/checkpoints.js';
 import { auditChainHead } from './store/audit-store.js';
+import { compileAllSchemas } from './schemas/schema-registry.js';
 
 /** Why the service did not start: the message for the operator, and the exit code it stands for. */
 export class StartupError extends Error {
@@ -105,6 +106,7 @@ function startupErrorOf(error: unknown, logger: Logger): unknown {
 /** Every version folder under RULES_DIR read and checked; it needs no database, so it runs while the database opens. */
 async function scanRules(config: Config): Promise<{ scan?: FolderScan; error?: unknown }> {
   try {
+    compileAllSchemas(); // all of them now, not on a first request: a broken schema stops start-up
     return { scan: await scanRulesFolderRemembering(config.rulesDir, config.dataDir === IN_MEMORY ? undefined : config.dataDir) };
   } catch (error) {
     return { error };

@@ -4,9 +4,9 @@
  * its enum. A rule set that fails any of these never loads.
  */
 import type { ValidateFunction } from 'ajv';
-import { ajv } from '../schemas/schema-registry.js';
+import { schemaAjv } from '../schemas/schema-registry.js';
 import type { Condition, Rule } from '../generated/ruleset.js';
-import { FACTS, FACTS_BY_NAME, NOT_FACTS } from './fact-catalogue.js';
+import { FACTS_BY_NAME, NOT_FACTS } from './fact-catalogue.js';
 import { ARRAY_FACT_OPERATORS, LIST_OPERATORS, NUMERIC_OPERATORS } from './operators.js';
 
 export interface RuleProblem {
@@ -16,14 +16,25 @@ export interface RuleProblem {
   message: string;
 }
 
-const valueValidators = new Map<string, ValidateFunction>(
-  FACTS.map((fact) => [fact.name, ajv.compile(fact.schema)] as const),
-);
-const itemValidators = new Map<string, ValidateFunction>(
-  FACTS.filter((fact) => fact.schema.type === 'array').map(
-    (fact) => [fact.name, ajv.compile(fact.schema.items as object)] as const,
-  ),
-);
+// Each fact's validators, compiled on first use (a rule set uses a few dozen of the catalogue's facts).
+const valueValidators = new Map<string, ValidateFunction>();
+const itemValidators = new Map<string, ValidateFunction>();
+
+function valueValidator(factName: string): ValidateFunction | undefined {
+  const fact = FACTS_BY_NAME.get(factName);
+  if (!fact) return undefined;
+  let validate = valueValidators.get(factName);
+  if (!validate) valueValidators.set(factName, (validate = schemaAjv().compile(fact.schema)));
+  return validate;
+}
+
+function itemValidator(factName: string): ValidateFunction | undefined {
+  const fact = FACTS_BY_NAME.get(factName);
+  if (fact?.schema.type !== 'array') return undefined;
+  let validate = itemValidators.get(factName);
+  if (!validate) itemValidators.set(factName, (validate = schemaAjv().compile(fact.schema.items as object)));
+  return validate;
+}
 
 const show = (value: unknown) => JSON.stringify(value);
 
@@ -57,7 +68,7 @@ function checkLeaf(leaf: Leaf): string[] {
   }
   if (ARRAY_FACT_OPERATORS.has(op)) {
     if (!isArrayFact) return [`operator ${op} needs a list fact; "${leaf.fact}" is ${String(fact.schema.type)}`];
-    return itemValidators.get(leaf.fact)?.(leaf.value)
+    return itemValidator(leaf.fact)?.(leaf.value)
       ? []
       : [`value ${show(leaf.value)} is not a possible item of "${leaf.fact}": must be ${allowedValues(leaf.fact)}`];
   }
@@ -65,7 +76,7 @@ function checkLeaf(leaf: Leaf): string[] {
   const values = LIST_OPERATORS.has(op) ? leaf.value : [leaf.value];
   if (!Array.isArray(values)) return [`operator ${op} needs a list of values, not ${show(leaf.value)}`];
   if (!LIST_OPERATORS.has(op) && Array.isArray(leaf.value)) return [`operator ${op} needs a single value, not a list`];
-  const validate = valueValidators.get(leaf.fact);
+  const validate = valueValidator(leaf.fact);
   return values
     .filter((value) => !validate?.(value))
     .map((value) => `value ${show(value)} is not a possible value of "${leaf.fact}": must be ${allowedValues(leaf.fact)}`);
