@@ -131,7 +131,7 @@ describe('the service process', function () {
   });
 
   it('serves the holders of tokens the command line issued in its data folder; on SIGTERM under load answers /readyz 503 during the shutdown delay while still serving, answers every request it accepted, with Connection: close, then exits 0', async () => {
-    const env = { DATA_DIR: tempDir('msk-data-'), DATABASE_URL: '', SHUTDOWN_DELAY_MS: '2000' };
+    const env = { DATA_DIR: tempDir('msk-data-'), DATABASE_URL: '', SHUTDOWN_DELAY_MS: '3000' };
     const gp = await issueTokenWithCli(env, { role: 'gp', name: 'Dr G Practice', practice: 'J82001' });
     const started = startService(env);
     const port = await listeningPort(started);
@@ -165,7 +165,8 @@ describe('the service process', function () {
     // Submissions sent while it drained were still stored and answered, each telling the client to
     // close its connection (sent after /readyz said 503, each was read after the signal).
     const sentWhileDraining = answered.filter((a) => a.sentAt > drainingSeenAt);
-    expect(sentWhileDraining, 'submissions answered during the shutdown delay').to.not.deep.equal([]);
+    const drainingAnswers = answers.filter((a) => a.sentAt > drainingSeenAt).map((a) => a.status);
+    expect(sentWhileDraining, `submissions answered during the shutdown delay (all answers sent then: ${drainingAnswers.join(', ')})`).to.not.deep.equal([]);
     expect(sentWhileDraining.filter((a) => a.connection !== 'close')).to.deep.equal([]);
     // No casualties: every referral the service stored was answered to its client (a request refused
     // at the closed door, never read, is one the client knows to send again).
