@@ -8,6 +8,7 @@
  */
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { DenialSink } from '../auth/access-policy.js';
+import type { OidcSignIn } from '../auth/oidc-sign-in.js';
 import type { VerifiedTokens } from '../auth/verified-tokens.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { addressRateLimit, type RateLimits } from '../http/hardening.js';
@@ -36,6 +37,7 @@ export interface WebDeps extends TriageDeps {
   keysInFlight: Set<string>;
   recordDenial: DenialSink;
   verifiedTokens?: VerifiedTokens;
+  oidcSignIn?: OidcSignIn;
   rulesDir: string;
   checkerSearchSize?: number;
 }
@@ -57,7 +59,7 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   };
 }
 
-const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact))?))?|assets\/.+)?$/;
+const WEB_PATH = /^\/(sign-in(\/provider|\/callback)?|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact))?))?|assets\/.+)?$/;
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();
@@ -78,9 +80,9 @@ export function webRouter(deps: WebDeps): Router {
     .get((_req, res) => {
       const session = sessionOf(res);
       if (session && homeOf(session.principal) !== '/') return res.redirect(303, homeOf(session.principal));
-      render(views, res, 'start.njk', { title: 'Triage a musculoskeletal referral', signedIn: Boolean(session) });
+      render(views, res, 'start.njk', { title: 'Triage a musculoskeletal referral', signedIn: Boolean(session), provider: deps.oidcSignIn?.providerName });
     });
-  router.use(signInRouter({ ...sessionDeps, views, logger: deps.logger, ...(deps.verifiedTokens ? { verifiedTokens: deps.verifiedTokens } : {}) }));
+  router.use(signInRouter({ ...sessionDeps, views, logger: deps.logger, ...(deps.verifiedTokens ? { verifiedTokens: deps.verifiedTokens } : {}), ...(deps.oidcSignIn ? { oidcSignIn: deps.oidcSignIn } : {}) }));
   router.use(gpPages({ ...deps, views }));
   router.use(clinicianPages({ db: deps.db, views, clock: deps.clock }));
   router.use(leadPages({ ...deps, views, rulesDir: deps.rulesDir, ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
