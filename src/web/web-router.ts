@@ -20,6 +20,7 @@ import type { Database } from '../store/database.js';
 import { assetsRouter } from './assets.js';
 import { clinicianPages } from './clinician-pages.js';
 import { gpPages } from './gp-pages.js';
+import { impactReferralPage } from './impact-referral-page.js';
 import { leadPages } from './lead-pages.js';
 import { homeOf, pageHeaders, render } from './pages.js';
 import { readSession, sessionOf, type SessionSettings } from './sessions.js';
@@ -59,7 +60,7 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   };
 }
 
-const WEB_PATH = /^\/(sign-in(\/provider|\/callback)?|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact))?))?|assets\/.+)?$/;
+const WEB_PATH = /^\/(sign-in(\/provider|\/callback)?|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact(\/referrals\/[^/]+)?))?))?|assets\/.+)?$/;
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();
@@ -86,6 +87,7 @@ export function webRouter(deps: WebDeps): Router {
   router.use(gpPages({ ...deps, views }));
   router.use(clinicianPages({ db: deps.db, views, clock: deps.clock }));
   router.use(leadPages({ ...deps, views, rulesDir: deps.rulesDir, ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
+  router.use(impactReferralPage({ db: deps.db, views, clock: deps.clock, registry: deps.registry, recordDenial: deps.recordDenial }));
   router.use(pageErrors(deps, views));
   return router;
 }
