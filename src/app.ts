@@ -11,6 +11,7 @@ import { accessDenialRecorder } from './auth/access-denials.js';
 import { authorise } from './auth/access-policy.js';
 import { authenticate } from './auth/authenticate.js';
 import type { OidcVerifier } from './auth/oidc.js';
+import type { OidcSignIn } from './auth/oidc-sign-in.js';
 import { VerifiedTokens } from './auth/verified-tokens.js';
 import { errorHandler, methodNotAllowed, notFound } from './http/error-handler.js';
 import { addressRateLimit, callerRateLimit, securityHeaders, type RateLimits } from './http/hardening.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   readiness?: Readiness;
   /** JWT bearer tokens from an identity provider; without it, only command-line tokens are accepted. */
   oidc?: OidcVerifier;
+  /** sign-in on the web pages with the identity provider; without it, the pages take a personal token */
+  oidcSignIn?: OidcSignIn;
   rateLimits?: RateLimits;
   /** command-line tokens read in the last second (a test gives one with its own clock) */
   verifiedTokens?: VerifiedTokens;
@@ -102,7 +105,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/metrics', addressRateLimit(limits), authenticate({ db, clock, logger, verifiedTokens: deps.verifiedTokens ?? new VerifiedTokens(), ...(deps.oidc ? { oidc: deps.oidc } : {}) }), callerRateLimit(limits));
   app.use(metricsRouter(metrics, guard));
   const sessions = { idleMs: config.sessionIdleMs ?? defaults.sessionIdleMs, maxMs: config.sessionMaxMs ?? defaults.sessionMaxMs };
-  app.use(webRouter({ ...triage, db, sessions, rateLimits: limits, keysInFlight, recordDenial, verifiedTokens, rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
+  app.use(webRouter({ ...triage, db, sessions, rateLimits: limits, keysInFlight, recordDenial, verifiedTokens, ...(deps.oidcSignIn ? { oidcSignIn: deps.oidcSignIn } : {}), rulesDir: config.rulesDir ?? 'rules', ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -70,6 +70,19 @@ export interface OidcConfig {
   /** identity-provider role value → role of this service; without it, claim values must be role names */
   roleMap: Readonly<Record<string, Role>>;
   clockToleranceSeconds: number;
+  /** sign-in on the web pages with the provider (authorization code flow with PKCE); undefined: the token form */
+  signIn?: OidcSignInConfig;
+}
+
+export interface OidcSignInConfig {
+  clientId: string;
+  /** undefined: a public client (PKCE alone, no client authentication) */
+  clientSecret?: string;
+  /** this service's /sign-in/callback as the provider knows it */
+  redirectUrl: string;
+  scopes: string;
+  /** what the button says: "Sign in with <providerName>" */
+  providerName: string;
 }
 
 export class ConfigError extends Error {
@@ -104,25 +117,50 @@ function matching(env: Env, key: string, fallback: string | undefined, pattern: 
 
 const CLAIM_PATH = /^[A-Za-z_][A-Za-z0-9_:-]*(\.[A-Za-z_][A-Za-z0-9_:-]*)*$/;
 
+/** An https:// URL (http:// only on this machine), or a ConfigError naming the setting. */
+function secureUrl(env: Env, key: string): URL {
+  let url: URL;
+  try {
+    url = new URL(env[key] as string);
+  } catch {
+    throw new ConfigError(`${key} must be a URL`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ConfigError(`${key} must be https:// (http:// only on this machine)`);
+  return url;
+}
+
+function oidcSignInConfig(env: Env): OidcSignInConfig | undefined {
+  const clientId = env.OIDC_CLIENT_ID || undefined;
+  if (!clientId) {
+    const stray = ['OIDC_CLIENT_SECRET', 'OIDC_REDIRECT_URL', 'OIDC_SCOPES', 'OIDC_PROVIDER_NAME'].filter((key) => env[key]);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} used only with OIDC_CLIENT_ID: set it too, or leave ${stray.length > 1 ? 'them' : 'it'} out`);
+    return undefined;
+  }
+  if (!/^[\x21-\x7e]{1,255}$/.test(clientId)) throw new ConfigError('OIDC_CLIENT_ID must be 1 to 255 visible ASCII characters');
+  if (!env.OIDC_REDIRECT_URL) throw new ConfigError('OIDC_REDIRECT_URL is needed with OIDC_CLIENT_ID: this service\'s /sign-in/callback address, as registered with the provider');
+  const redirect = secureUrl(env, 'OIDC_REDIRECT_URL');
+  if (redirect.pathname !== '/sign-in/callback' || redirect.search !== '' || redirect.hash !== '') throw new ConfigError('OIDC_REDIRECT_URL must be this service\'s address ending in /sign-in/callback, with no query');
+  const scopes = (env.OIDC_SCOPES || 'openid profile').trim().split(/\s+/);
+  if (!scopes.includes('openid') || scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) throw new ConfigError('OIDC_SCOPES must be scopes separated by spaces, openid among them');
+  const providerName = (env.OIDC_PROVIDER_NAME || 'your organisation\'s account').trim();
+  if (providerName.length > 60) throw new ConfigError('OIDC_PROVIDER_NAME must be at most 60 characters');
+  return Object.freeze({ clientId, ...(env.OIDC_CLIENT_SECRET ? { clientSecret: env.OIDC_CLIENT_SECRET } : {}), redirectUrl: redirect.href, scopes: scopes.join(' '), providerName });
+}
+
 function oidcConfig(env: Env): OidcConfig | undefined {
   const keys = Object.keys(env).filter((key) => key.startsWith('OIDC_') && env[key]);
   if (keys.length === 0) return undefined;
+  const signIn = oidcSignInConfig(env);
   const issuer = env.OIDC_ISSUER;
-  const audience = env.OIDC_AUDIENCE;
+  // An ID token's audience is the client id; bearer tokens are often issued for it too.
+  const audience = env.OIDC_AUDIENCE || signIn?.clientId;
   if (!issuer || !audience) throw new ConfigError('OIDC_ISSUER and OIDC_AUDIENCE are both needed once any OIDC_ setting is given');
+  if (signIn) secureUrl(env, 'OIDC_ISSUER');
   const jwksUrl = env.OIDC_JWKS_URL || undefined;
   const jwksFile = env.OIDC_JWKS_FILE || undefined;
   if (Boolean(jwksUrl) === Boolean(jwksFile)) throw new ConfigError('give exactly one of OIDC_JWKS_URL and OIDC_JWKS_FILE');
-  if (jwksUrl) {
-    let url: URL;
-    try {
-      url = new URL(jwksUrl);
-    } catch {
-      throw new ConfigError('OIDC_JWKS_URL must be a URL');
-    }
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) throw new ConfigError('OIDC_JWKS_URL must be https:// (http:// only on this machine)');
-  }
+  if (jwksUrl) secureUrl(env, 'OIDC_JWKS_URL');
   const algorithms = (env.OIDC_ALGORITHMS || 'RS256,ES256').split(',').map((a) => a.trim());
   const unsafe = algorithms.filter((a) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(a));
   if (unsafe.length > 0) throw new ConfigError(`OIDC_ALGORITHMS may list only ${ASYMMETRIC_ALGORITHMS.join(', ')} (not ${unsafe.join(', ')})`);
@@ -146,6 +184,7 @@ function oidcConfig(env: Env): OidcConfig | undefined {
     nameClaim: matching(env, 'OIDC_NAME_CLAIM', 'name', CLAIM_PATH, claimPath) as string,
     roleMap,
     clockToleranceSeconds: integer(env, 'OIDC_CLOCK_TOLERANCE_S', 30, 0, 300),
+    ...(signIn ? { signIn } : {}),
   });
 }
 

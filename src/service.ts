@@ -7,7 +7,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { admissionFrom, createApp, type AppDeps } from './app.js';
-import { oidcVerifier, type OidcVerifier } from './auth/oidc.js';
+import { oidcVerifier, providerKeys, type OidcVerifier } from './auth/oidc.js';
+import { oidcSignIn, type OidcSignIn } from './auth/oidc-sign-in.js';
 import type { Config } from './config.js';
 import { metricsApp } from './http/metrics-router.js';
 import { httpServer } from './http/server.js';
@@ -152,12 +153,15 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const closeDb = () => (owned ? db.close() : Promise.resolve());
   let registry: RuleSetRegistry;
   let oidc: OidcVerifier | undefined;
+  let signIn: OidcSignIn | undefined;
   const { scan } = scanned;
   try {
     if (!scan) throw startupErrorOf(scanned.error, logger);
     registry = await loadRegistry(config, db, scan, clock, logger);
     try {
-      oidc = config.oidc ? oidcVerifier(config.oidc) : undefined;
+      const keys = config.oidc ? providerKeys(config.oidc) : undefined;
+      oidc = config.oidc && keys ? oidcVerifier(config.oidc, keys) : undefined;
+      signIn = config.oidc?.signIn && keys ? oidcSignIn({ ...config.oidc, signIn: config.oidc.signIn }, keys) : undefined;
     } catch (error) {
       throw new StartupError(`the OIDC keys could not be read from OIDC_JWKS_FILE: ${(error as Error).message}`);
     }
@@ -172,14 +176,14 @@ export async function startService(config: Config, options: ServiceOptions): Pro
   const stopWatching = await watchActivations({ db, registry, rulesDir: config.rulesDir, logger, intervalMs, clock, scan, inspect: inspectVersionInWorker });
 
   const usableTokens = await usableTokenCount(db);
-  logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), usableTokens });
+  logger.info('authentication', { event: 'startup.authentication', oidc: Boolean(oidc), oidcSignIn: Boolean(signIn), usableTokens });
   if (!oidc && !usableTokens) {
     options.notice('msk-triage: no one can call /api/v1 yet: issue a token with  npx msk-triage token create --role <gp|triage-clinician|clinical-lead> --name <name> [--practice <ODS code>]');
   }
   const readiness = { shuttingDown: false };
   const rateLimits = { perAddress: config.rateLimitPerAddress, perCaller: config.rateLimitPerCaller, windowMs: config.rateLimitWindowMs };
   const metrics = serviceMetrics({ db, registry, clock, processMetrics: true });
-  const app = createApp({ config, registry, db, logger, readiness, rateLimits, clock, metrics, admission: admissionFrom(config), ...options.app, ...(oidc ? { oidc } : {}) });
+  const app = createApp({ config, registry, db, logger, readiness, rateLimits, clock, metrics, admission: admissionFrom(config), ...options.app, ...(oidc ? { oidc } : {}), ...(signIn ? { oidcSignIn: signIn } : {}) });
   const server = httpServer(app, config, logger);
   try {
     await new Promise<void>((resolve, reject) => {

@@ -39,8 +39,11 @@ export interface AccessDenial {
   principal: Principal;
   method: string;
   route: string;
-  /** `no-such-referral`: an id that names no referral, recorded as another practice's is, so that both take the same time */
-  reason: 'role' | 'other-practice' | 'no-such-referral';
+  /**
+   * `no-such-referral`: an id that names no referral, recorded as another practice's is, so that both take the same time;
+   * `not-named-by-simulation`: a clinical lead opening a referral that the simulation of that version does not name
+   */
+  reason: 'role' | 'other-practice' | 'no-such-referral' | 'not-named-by-simulation';
   referralId?: string;
   /** for the log line only: the request it was refused in */
   requestId?: string;

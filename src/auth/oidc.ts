@@ -31,14 +31,44 @@ function roleFrom(claim: unknown, roleMap: OidcConfig['roleMap']): Role | undefi
   return roles.size === 1 ? [...roles][0] : undefined;
 }
 
+/**
+ * The person the provider's claims name: the role from the role claim (mapped), a GP's practice, the
+ * name; the id a pseudonym of issuer and subject. One mapping for bearer tokens and for sign-in on
+ * the pages, so that one person is one person on both.
+ */
+export function principalFromClaims(payload: JWTPayload, config: Pick<OidcConfig, 'roleClaim' | 'roleMap' | 'practiceClaim' | 'nameClaim'>): OidcCheck {
+  if (typeof payload.sub !== 'string' || payload.sub.trim() === '' || payload.sub.length > 255) return { ok: false, reason: 'bad-subject' };
+  const role = roleFrom(claimAt(payload, config.roleClaim), config.roleMap);
+  if (!role) return { ok: false, reason: 'no-role' };
+  const practice = claimAt(payload, config.practiceClaim);
+  if (role === 'gp' && (typeof practice !== 'string' || !ODS_CODE.test(practice))) return { ok: false, reason: 'gp-without-practice' };
+  const name = claimAt(payload, config.nameClaim);
+  // Pseudonymous: the same person always has the same id here, which says nothing of who they are.
+  const id = `oidc:${createHash('sha256').update(`${payload.iss ?? ''}\n${payload.sub}`).digest('hex').slice(0, 32)}`;
+  return {
+    ok: true,
+    principal: {
+      id,
+      role,
+      ...(role === 'gp' ? { practice: practice as string } : {}),
+      name: typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : id,
+      via: 'oidc',
+    },
+  };
+}
+
 export interface OidcVerifier {
   verify(token: string): Promise<OidcCheck>;
 }
 
-export function oidcVerifier(config: OidcConfig): OidcVerifier {
-  const keys: JWTVerifyGetKey = config.jwksUrl
+/** The provider's signing keys: its JWKS from the URL (fetched when first needed, cached, refreshed on an unknown key id), or from the file. */
+export function providerKeys(config: Pick<OidcConfig, 'jwksUrl' | 'jwksFile'>): JWTVerifyGetKey {
+  return config.jwksUrl
     ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 })
     : createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile as string, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]);
+}
+
+export function oidcVerifier(config: OidcConfig, keys: JWTVerifyGetKey = providerKeys(config)): OidcVerifier {
   return {
     async verify(token) {
       let payload: JWTPayload;
@@ -55,24 +85,7 @@ export function oidcVerifier(config: OidcConfig): OidcVerifier {
         if (error instanceof errors.JOSEError) return { ok: false, reason: error.code.replace(/^ERR_/, '').toLowerCase() };
         throw error;
       }
-      if (typeof payload.sub !== 'string' || payload.sub.trim() === '' || payload.sub.length > 255) return { ok: false, reason: 'bad-subject' };
-      const role = roleFrom(claimAt(payload, config.roleClaim), config.roleMap);
-      if (!role) return { ok: false, reason: 'no-role' };
-      const practice = claimAt(payload, config.practiceClaim);
-      if (role === 'gp' && (typeof practice !== 'string' || !ODS_CODE.test(practice))) return { ok: false, reason: 'gp-without-practice' };
-      const name = claimAt(payload, config.nameClaim);
-      // Pseudonymous: the same person always has the same id here, which says nothing of who they are.
-      const id = `oidc:${createHash('sha256').update(`${payload.iss ?? ''}\n${payload.sub ?? ''}`).digest('hex').slice(0, 32)}`;
-      return {
-        ok: true,
-        principal: {
-          id,
-          role,
-          ...(role === 'gp' ? { practice: practice as string } : {}),
-          name: typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : id,
-          via: 'oidc',
-        },
-      };
+      return principalFromClaims(payload, config);
     },
   };
 }

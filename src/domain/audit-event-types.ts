@@ -21,6 +21,8 @@ export const AUDIT_EVENT_TYPES = [
   'referral.queue-read',
   'token.created',
   'token.revoked',
+  'session.started',
+  'session.ended',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -21,4 +21,8 @@ export interface Review {
    * why the route was overridden (required to override); optional note when confirming
    */
   reason?: string;
+  /**
+   * to correct a review already made: the id of the referral's latest review, which this override corrects (with If-Match naming the current decision)
+   */
+  correctsReviewId?: string;
 }

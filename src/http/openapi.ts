@@ -139,7 +139,7 @@ const OPERATIONS: Record<string, Record<string, Json>> = {
   '/api/v1/referrals/{id}/review': {
     post: {
       summary: 'Confirm or override the routing, with a reason to override',
-      parameters: [idParam, { name: 'If-Match', in: 'header', required: false, description: 'the id of the decision read, quoted: the review is made only while it is the current decision, else 409 DECISION_CHANGED', schema: { type: 'string' } }],
+      parameters: [idParam, { name: 'If-Match', in: 'header', required: false, description: 'the id of the decision read, quoted: the review is made only while it is the current decision, else 409 DECISION_CHANGED; required to correct a review (with correctsReviewId in the body)', schema: { type: 'string' } }],
       requestBody: { required: true, ...json(ref('Review')) },
       responses: { '201': { description: 'the review', ...json(object()) }, ...errors(400, 404, 409, 413, 415) },
     },

@@ -17,12 +17,16 @@ export interface ReadDeps {
   clock: () => Date;
 }
 
-/** What was read of one referral. */
-export type ReferralView = 'referral' | 'audit-trail';
+/** What was read of one referral: by a clinician, the referral or its audit trail; by a clinical lead, a referral an impact simulation named. */
+export type ReferralView = 'referral' | 'audit-trail' | 'simulation';
 
-export async function recordReferralRead(deps: ReadDeps, actor: Actor, referralId: string, view: ReferralView): Promise<void> {
+/** `simulation`: the rule set and version whose impact simulation named the referral (a lead's read). */
+export async function recordReferralRead(deps: ReadDeps, actor: Actor, referralId: string, view: ReferralView, simulation?: { id: string; version: string; comparedWith: string }): Promise<void> {
   await deps.db.transaction((tx) =>
-    appendAuditEvents(tx, [{ id: randomUUID(), referralId, type: 'referral.read', actor: actor.id, actorRole: actor.role, occurredAt: deps.clock(), ruleset: null, details: { view } }]),
+    appendAuditEvents(tx, [{
+      id: randomUUID(), referralId, type: 'referral.read', actor: actor.id, actorRole: actor.role, occurredAt: deps.clock(), ruleset: null,
+      details: { view, ...(simulation ? { simulationOf: `${simulation.id} ${simulation.version}`, comparedWith: simulation.comparedWith } : {}) },
+    }]),
   );
 }
 

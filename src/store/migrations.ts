@@ -341,6 +341,16 @@ create index referrals_patient_site on referrals ((referral -> 'patient' ->> 'nh
 alter table audit_events add column key_id text, add column mac text;
 `,
   },
+  {
+    id: '013-review-corrections',
+    // A review may be corrected: a confirmed decision can then be overridden once too (a new decision,
+    // linked). Still at most one confirmation and one override of any decision: of two clinicians
+    // acting on the same one at once, one wins.
+    sql: `
+alter table reviews drop constraint reviews_reviewed_decision_id_key;
+alter table reviews add constraint reviews_one_outcome_per_decision unique (reviewed_decision_id, outcome);
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

@@ -82,9 +82,10 @@ export async function touchSession(db: Queryable, idSha256: string, now: Date): 
   await db.query('update web_sessions set last_seen_at = $2 where id_sha256 = $1 and ended_at is null and last_seen_at < $2', [idSha256, now]);
 }
 
-/** Ends a session (sign-out, or expiry found at a request): it is never used again. */
-export async function endSession(db: Queryable, idSha256: string, now: Date): Promise<void> {
-  await db.query('update web_sessions set ended_at = $2 where id_sha256 = $1 and ended_at is null', [idSha256, now]);
+/** Ends a session (sign-out, or expiry found at a request): it is never used again. True when this call ended it. */
+export async function endSession(db: Queryable, idSha256: string, now: Date): Promise<boolean> {
+  const rows = await db.query('update web_sessions set ended_at = $2 where id_sha256 = $1 and ended_at is null returning id_sha256', [idSha256, now]);
+  return rows.length > 0;
 }
 
 /** Forgets the sessions that expired before `before`: a session is no record of who did what (the audit trail is). */

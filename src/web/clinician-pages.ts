@@ -2,9 +2,10 @@
  * A triage clinician's pages: the queue (the API's order, the open statuses by default, filters for
  * status, pathway, urgency and practice), a search by NHS number (POSTed, so the number is never in
  * an address), and a referral with its decision's full explanation, every decision it has had, its
- * audit trail, and the actions: confirm, or override with a reason. An action names the decision it
- * acts on (a hidden field, the API's If-Match): if another clinician acted first, nothing is saved
- * and the page says what changed (409). Who acted is shown by name and role, never as a token id.
+ * audit trail, and the actions: confirm, or override with a reason; on a reviewed referral, correct
+ * the review (an override naming the review it corrects). An action names the decision it acts on (a
+ * hidden field, the API's If-Match): if another clinician acted first, nothing is saved and the page
+ * says what changed (409). Who acted is shown by name and role, never as a token id.
  */
 import { Router, type Request, type Response } from 'express';
 import { referralViewFor } from '../auth/access-policy.js';
@@ -19,7 +20,7 @@ import { queueFilter, referralQueueRows, STATUSES } from '../referrals/referral-
 import { reviewReferral } from '../referrals/review-referral.js';
 import type { Database } from '../store/database.js';
 import { searchByNhsNumber } from '../referrals/search-referrals.js';
-import { decisionsOf, findReferral, isUuid, type QueueRow } from '../store/referral-store.js';
+import { decisionsOf, findReferral, isUuid, reviewsOf, type QueueRow } from '../store/referral-store.js';
 import { conditionLines, PATHWAY_TEXT, routeWords, serviceText, STATUS_TEXT, URGENCY_TEXT } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
 import { render } from './pages.js';
@@ -119,6 +120,7 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
     await recordReferralRead({ db: deps.db, clock: deps.clock }, actorOf(principalOf(res)), referral.id, 'referral');
     const view = referralViewFor('triage-clinician', referral, decisions) as unknown as { referral: Record<string, unknown>; decision: DecisionView | null; decisions: DecisionView[] };
     const events = await referralAuditTrail(deps.db, referral.id);
+    const latestReview = referral.status === 'reviewed' ? (await reviewsOf(deps.db, referral.id)).at(-1) : undefined;
     const names = await actorNames(deps.db, [...new Set([...decisions.map((d) => d.decidedBy), ...events.map((e) => e.actor)])]);
     const decisionRows = (d: DecisionView) => ({
       ...d,
@@ -142,6 +144,9 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
       earlier: view.decisions.filter((d) => d.id !== view.decision?.id).map(decisionRows),
       events: events.map((e) => ({ at: londonTime(e.occurredAt), type: e.type, by: names.get(e.actor) ?? e.actor })),
       canAct: referral.status === 'awaiting-review' || referral.status === 'awaiting-manual-triage' || referral.status === 'routed',
+      // A review stands until corrected: the correction names it, and the decision it replaces.
+      canCorrect: latestReview !== undefined,
+      latestReview: latestReview && { id: latestReview.id, outcome: latestReview.outcome, by: names.get(latestReview.reviewer) ?? latestReview.reviewerName ?? latestReview.reviewer, at: londonTime(latestReview.createdAt) },
       noRoute: current?.source === 'evaluation-failed',
       choices: { pathways: PATHWAYS.map((p) => ({ value: p, text: PATHWAY_TEXT[p] })), urgencies: URGENCIES.map((u) => ({ value: u, text: URGENCY_TEXT[u] })) },
       errors: extra.errors ?? [],
@@ -164,7 +169,7 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
       const confirming = form.outcome === 'confirmed';
       const review = confirming
         ? { outcome: 'confirmed' }
-        : { outcome: 'overridden', ...(form.pathway ? { pathway: form.pathway } : {}), ...(form.urgency ? { urgency: form.urgency } : {}), ...(form.service?.trim() ? { service: form.service.trim() } : {}), ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}) };
+        : { outcome: 'overridden', ...(form.pathway ? { pathway: form.pathway } : {}), ...(form.urgency ? { urgency: form.urgency } : {}), ...(form.service?.trim() ? { service: form.service.trim() } : {}), ...(form.reason?.trim() ? { reason: form.reason.trim() } : {}), ...(form.correctsReviewId ? { correctsReviewId: form.correctsReviewId } : {}) };
       try {
         await reviewReferral({ db: deps.db, clock: deps.clock, actor: actorOf(principalOf(res)) }, String(req.params.id), review, form.decisionId ?? '');
         res.locals.logFields = { referralId: req.params.id, outcome: review.outcome };

@@ -22,6 +22,7 @@ import type { Database } from '../store/database.js';
 import { activationsOf, approvalsOf } from '../store/ruleset-store.js';
 import { conditionLines, routeWords, ruleConditionLines } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
+import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
 import { requireRole } from './web-guards.js';
@@ -172,6 +173,8 @@ export function leadPages(deps: LeadPagesDeps): Router {
       });
     });
 
+  /** Referrals listed on the Impact page, of each kind: `msk-triage rules simulate` names them all. */
+  const LISTED = 200;
   // One simulation at a time on the pages (as on the API): each takes every core for a while.
   let simulating = false;
   router
@@ -185,11 +188,16 @@ export function leadPages(deps: LeadPagesDeps): Router {
       let report;
       try {
         // De-identified aggregates only, as the API answers a lead: counts, no referral.
-        report = await simulateImpact(deps, { ruleset: id, to: compiled.document.version, items: storedReferralPages(deps.db), withIds: false });
+        // Counts, and the ids of the referrals that change or would newly need review, each a link to a page that records its reading.
+        report = await simulateImpact(deps, { ruleset: id, to: compiled.document.version, items: storedReferralPages(deps.db), withIds: true });
       } finally {
         simulating = false;
       }
-      render(deps.views, res, 'ruleset-impact.njk', { title: `Impact of ${compiled.document.version}`, doc: compiled.document, report, ...impactViews(report) });
+      const listed = (ids: readonly string[] = []) => ({ shown: ids.slice(0, LISTED).map((referralId) => ({ id: referralId, href: impactReferralHref(id, compiled.document.version, referralId) })), more: Math.max(0, ids.length - LISTED) });
+      render(deps.views, res, 'ruleset-impact.njk', {
+        title: `Impact of ${compiled.document.version}`, doc: compiled.document, report, ...impactViews(report),
+        changedList: listed(report.changed.ids), newlyNeedReviewList: listed(report.newlyNeedReview.ids),
+      });
     });
 
   router

@@ -6,11 +6,19 @@
  * ends after SESSION_IDLE_MINUTES without a request, SESSION_MAX_HOURS after sign-in, at sign-out, or
  * when the token it was started with is revoked or expires. Each session has its own CSRF token,
  * which every form that changes anything carries in `_csrf`.
+ *
+ * Starting and ending a session are audit events (`session.started`, `session.ended`): who, how they
+ * signed in (`token` with the token's own id, or `oidc`), why it ended, and a reference that links the
+ * two (a hash of the stored hash: it finds no session and rebuilds no cookie). Never the token, never
+ * the cookie's value.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Principal } from '../auth/principal.js';
-import type { Queryable } from '../store/database.js';
+import { appendAuditEvents } from '../audit/audit-trail.js';
+import type { AuditEventInput } from '../domain/audit-event-types.js';
+import type { Role } from '../domain/roles.js';
+import type { Database } from '../store/database.js';
 import { deleteSessionsExpiredBefore, endSession, insertSession, sessionByHash, touchSession } from '../store/session-store.js';
 
 export interface SessionSettings {
@@ -19,7 +27,7 @@ export interface SessionSettings {
 }
 
 export interface SessionDeps extends SessionSettings {
-  db: Queryable;
+  db: Database;
   clock: () => Date;
 }
 
@@ -27,7 +35,11 @@ export interface WebSession {
   idSha256: string;
   principal: Principal;
   csrfToken: string;
+  /** the token it was started with; null for a sign-in with the identity provider */
+  tokenId: string | null;
 }
+
+const whoOf = (principal: Principal, tokenId: string | null) => ({ principalId: principal.id, role: principal.role, via: principal.via, tokenId });
 
 const COOKIE = 'msk-session';
 const SECURE_COOKIE = '__Host-msk-session';
@@ -50,10 +62,14 @@ export function cookiesOf(req: Request): Map<string, string> {
   return cookies;
 }
 
-/** Cookie attributes: HttpOnly, SameSite=Strict, and Secure with the __Host- name over TLS. */
-export function setCookie(req: Request, res: Response, name: string, value: string, maxAgeS: number | undefined): void {
+/**
+ * Cookie attributes: HttpOnly, SameSite=Strict, and Secure with the __Host- name over TLS. `Lax` only
+ * for a cookie that must come back with the identity provider's redirect to the callback (a top-level
+ * navigation from another site, which never carries a Strict cookie).
+ */
+export function setCookie(req: Request, res: Response, name: string, value: string, maxAgeS: number | undefined, sameSite: 'Strict' | 'Lax' = 'Strict'): void {
   const secure = req.secure;
-  const attributes = [`${secure ? `__Host-${name}` : name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Strict'];
+  const attributes = [`${secure ? `__Host-${name}` : name}=${value}`, 'Path=/', 'HttpOnly', `SameSite=${sameSite}`];
   if (secure) attributes.push('Secure');
   if (maxAgeS !== undefined) attributes.push(`Max-Age=${maxAgeS}`);
   res.append('Set-Cookie', attributes.join('; '));
@@ -62,6 +78,29 @@ export function setCookie(req: Request, res: Response, name: string, value: stri
 export const cookieValue = (req: Request, name: string): string | undefined => cookiesOf(req).get(req.secure ? `__Host-${name}` : name);
 
 const sessionCookieValue = (req: Request): string | undefined => cookiesOf(req).get(req.secure ? SECURE_COOKIE : COOKIE);
+
+export type SessionEnd = 'signed-out' | 'signed-in-again' | 'idle' | 'expired' | 'token-revoked' | 'token-expired';
+
+/** The audit event of a session's start or end (a pure builder). */
+export function sessionEvent(
+  type: 'session.started' | 'session.ended',
+  who: { principalId: string; role: Role; via: 'token' | 'oidc'; tokenId: string | null },
+  idSha256: string,
+  at: Date,
+  ended?: SessionEnd,
+): AuditEventInput {
+  return {
+    id: randomUUID(), referralId: null, type, actor: who.principalId, actorRole: who.role, occurredAt: at, ruleset: null,
+    details: { method: who.via, ...(who.tokenId ? { tokenId: who.tokenId } : {}), session: sha256(`audit-reference\n${idSha256}`).slice(0, 32), ...(ended ? { reason: ended } : {}) },
+  };
+}
+
+/** Ends the session and records why, once (whoever ends it first). */
+async function endAndRecord(db: Database, idSha256: string, who: Parameters<typeof sessionEvent>[1], now: Date, why: SessionEnd): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (await endSession(tx, idSha256, now)) await appendAuditEvents(tx, [sessionEvent('session.ended', who, idSha256, now, why)]);
+  });
+}
 
 /** Whether a session may still be used at `now`, and why not. */
 export function sessionState(s: { endedAt: Date | null; lastSeenAt: Date; expiresAt: Date; tokenRevokedAt: Date | null; tokenExpiresAt: Date | null }, now: Date, idleMs: number): 'live' | 'ended' | 'idle' | 'expired' | 'token-revoked' | 'token-expired' {
@@ -85,11 +124,11 @@ export function readSession(deps: SessionDeps): RequestHandler {
         const state = sessionState(record, now, deps.idleMs);
         if (state === 'live') {
           const principal: Principal = { id: record.principalId, role: record.role, ...(record.practice ? { practice: record.practice } : {}), name: record.name, via: record.via };
-          res.locals.session = { idSha256, principal, csrfToken: record.csrfToken } satisfies WebSession;
+          res.locals.session = { idSha256, principal, csrfToken: record.csrfToken, tokenId: record.tokenId } satisfies WebSession;
           res.locals.principal = principal;
           if (now.getTime() - record.lastSeenAt.getTime() >= TOUCH_EVERY_MS) await touchSession(deps.db, idSha256, now);
         } else {
-          if (state !== 'ended') await endSession(deps.db, idSha256, now);
+          if (state !== 'ended') await endAndRecord(deps.db, idSha256, record, now, state);
           res.locals.sessionEnded = state;
         }
       }
@@ -104,10 +143,11 @@ export const sessionOf = (res: Response): WebSession | undefined => res.locals.s
 export async function startSession(deps: SessionDeps, req: Request, res: Response, principal: Principal, tokenId: string | null): Promise<WebSession> {
   const previous = sessionOf(res);
   const now = deps.clock();
-  if (previous) await endSession(deps.db, previous.idSha256, now);
+  if (previous) await endAndRecord(deps.db, previous.idSha256, whoOf(previous.principal, previous.tokenId), now, 'signed-in-again');
   const id = randomToken();
-  const session: WebSession = { idSha256: sha256(id), principal, csrfToken: randomToken() };
-  await insertSession(deps.db, {
+  const session: WebSession = { idSha256: sha256(id), principal, csrfToken: randomToken(), tokenId };
+  await deps.db.transaction(async (tx) => {
+    await insertSession(tx, {
     idSha256: session.idSha256,
     principalId: principal.id,
     role: principal.role,
@@ -118,6 +158,8 @@ export async function startSession(deps: SessionDeps, req: Request, res: Respons
     csrfToken: session.csrfToken,
     now,
     expiresAt: new Date(now.getTime() + deps.maxMs),
+    });
+    await appendAuditEvents(tx, [sessionEvent('session.started', whoOf(principal, tokenId), session.idSha256, now)]);
   });
   setCookie(req, res, 'msk-session', id, Math.floor(deps.maxMs / 1000));
   // Housekeeping at each sign-in: sessions that expired more than a day ago are forgotten.
@@ -127,7 +169,7 @@ export async function startSession(deps: SessionDeps, req: Request, res: Respons
 
 export async function signOut(deps: SessionDeps, req: Request, res: Response): Promise<void> {
   const session = sessionOf(res);
-  if (session) await endSession(deps.db, session.idSha256, deps.clock());
+  if (session) await endAndRecord(deps.db, session.idSha256, whoOf(session.principal, session.tokenId), deps.clock(), 'signed-out');
   setCookie(req, res, 'msk-session', '', 0);
 }
 

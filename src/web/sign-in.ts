@@ -4,17 +4,19 @@
  * token itself is never kept, logged or shown again. The sign-in form carries a secret that also
  * sits in a cookie of its own, so another site cannot sign a browser in as someone else.
  *
- * OpenID Connect is the seam left here: with OIDC configured, GET /sign-in would redirect to the
- * provider (authorization code flow with PKCE) and its callback would call `startSession` with the
- * verified principal and no token id, exactly as below.
+ * With sign-in by the identity provider configured (OIDC_CLIENT_ID), the sign-in page offers that
+ * instead, and takes no token (provider-sign-in.ts): one way in, the organisation's, whose leavers
+ * and roles it manages. The API still takes command-line tokens beside the provider's.
  */
 import { Router, type Request, type Response } from 'express';
 import { checkToken } from '../auth/api-tokens.js';
+import type { OidcSignIn } from '../auth/oidc-sign-in.js';
 import type { VerifiedTokens } from '../auth/verified-tokens.js';
 import { routeTemplate } from '../http/request-logging.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf } from '../log/request-context.js';
 import { homeOf, render } from './pages.js';
+import { providerSignInRouter } from './provider-sign-in.js';
 import { cookieValue, newFormSecret, sameSecret, sessionOf, setCookie, signOut, startSession, type SessionDeps } from './sessions.js';
 import type { Views } from './views.js';
 
@@ -22,6 +24,7 @@ export interface SignInDeps extends SessionDeps {
   views: Views;
   logger: Logger;
   verifiedTokens?: VerifiedTokens;
+  oidcSignIn?: OidcSignIn;
 }
 
 const FORM_COOKIE = 'msk-sign-in';
@@ -30,9 +33,10 @@ const NOT_SIGNED_IN = 'The token was not recognised, has expired or was revoked.
 /** The sign-in page, again with its error if any: answered 200, the form being the answer (the error code is logged). */
 function signInPage(deps: SignInDeps, req: Request, res: Response, error?: string, errorCode?: string): void {
   if (errorCode) res.locals.errorCode = errorCode;
+  const ended = res.locals.sessionEnded !== undefined || req.query.session === 'ended';
+  if (deps.oidcSignIn) return render(deps.views, res, 'sign-in.njk', { title: 'Sign in', provider: deps.oidcSignIn.providerName, ended });
   const formSecret = newFormSecret();
   setCookie(req, res, FORM_COOKIE, formSecret, 3600);
-  const ended = res.locals.sessionEnded !== undefined || req.query.session === 'ended';
   render(deps.views, res, 'sign-in.njk', { title: 'Sign in', formSecret, error, ended });
 }
 
@@ -47,6 +51,8 @@ export function signInRouter(deps: SignInDeps): Router {
       signInPage(deps, req, res);
     })
     .post(async (req, res) => {
+      // With the identity provider, no token is taken here: the page offers the provider again.
+      if (deps.oidcSignIn) return signInPage(deps, req, res, undefined, 'FORBIDDEN');
       const body = (req.body ?? {}) as Record<string, unknown>;
       if (!sameSecret(body._form, cookieValue(req, FORM_COOKIE))) {
         return signInPage(deps, req, res, 'Your sign-in form had expired. Enter your token again.', 'FORBIDDEN');
@@ -66,6 +72,8 @@ export function signInRouter(deps: SignInDeps): Router {
       setCookie(req, res, FORM_COOKIE, '', 0);
       res.redirect(303, homeOf(session.principal));
     });
+
+  if (deps.oidcSignIn) router.use(providerSignInRouter({ ...deps, oidcSignIn: deps.oidcSignIn }));
 
   router
     .route('/sign-out')

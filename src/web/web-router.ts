@@ -8,6 +8,7 @@
  */
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { DenialSink } from '../auth/access-policy.js';
+import type { OidcSignIn } from '../auth/oidc-sign-in.js';
 import type { VerifiedTokens } from '../auth/verified-tokens.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { addressRateLimit, type RateLimits } from '../http/hardening.js';
@@ -19,6 +20,7 @@ import type { Database } from '../store/database.js';
 import { assetsRouter } from './assets.js';
 import { clinicianPages } from './clinician-pages.js';
 import { gpPages } from './gp-pages.js';
+import { impactReferralPage } from './impact-referral-page.js';
 import { leadPages } from './lead-pages.js';
 import { homeOf, pageHeaders, render } from './pages.js';
 import { readSession, sessionOf, type SessionSettings } from './sessions.js';
@@ -36,6 +38,7 @@ export interface WebDeps extends TriageDeps {
   keysInFlight: Set<string>;
   recordDenial: DenialSink;
   verifiedTokens?: VerifiedTokens;
+  oidcSignIn?: OidcSignIn;
   rulesDir: string;
   checkerSearchSize?: number;
 }
@@ -57,7 +60,7 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   };
 }
 
-const WEB_PATH = /^\/(sign-in|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact))?))?|assets\/.+)?$/;
+const WEB_PATH = /^\/(sign-in(\/provider|\/callback)?|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact(\/referrals\/[^/]+)?))?))?|assets\/.+)?$/;
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();
@@ -78,12 +81,13 @@ export function webRouter(deps: WebDeps): Router {
     .get((_req, res) => {
       const session = sessionOf(res);
       if (session && homeOf(session.principal) !== '/') return res.redirect(303, homeOf(session.principal));
-      render(views, res, 'start.njk', { title: 'Triage a musculoskeletal referral', signedIn: Boolean(session) });
+      render(views, res, 'start.njk', { title: 'Triage a musculoskeletal referral', signedIn: Boolean(session), provider: deps.oidcSignIn?.providerName });
     });
-  router.use(signInRouter({ ...sessionDeps, views, logger: deps.logger, ...(deps.verifiedTokens ? { verifiedTokens: deps.verifiedTokens } : {}) }));
+  router.use(signInRouter({ ...sessionDeps, views, logger: deps.logger, ...(deps.verifiedTokens ? { verifiedTokens: deps.verifiedTokens } : {}), ...(deps.oidcSignIn ? { oidcSignIn: deps.oidcSignIn } : {}) }));
   router.use(gpPages({ ...deps, views }));
   router.use(clinicianPages({ db: deps.db, views, clock: deps.clock }));
   router.use(leadPages({ ...deps, views, rulesDir: deps.rulesDir, ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
+  router.use(impactReferralPage({ db: deps.db, views, clock: deps.clock, registry: deps.registry, recordDenial: deps.recordDenial }));
   router.use(pageErrors(deps, views));
   return router;
 }

@@ -142,6 +142,35 @@ describe('configuration', () => {
     });
   });
 
+  describe('sign-in on the web pages with the identity provider', () => {
+    const OIDC = { OIDC_ISSUER: 'https://idp.example.org', OIDC_AUDIENCE: 'msk-triage', OIDC_JWKS_URL: 'https://idp.example.org/.well-known/jwks.json' };
+    const SIGN_IN = { ...OIDC, OIDC_ISSUER: 'https://idp.example.org', OIDC_CLIENT_ID: 'msk-triage-web', OIDC_REDIRECT_URL: 'https://msk.example.nhs.uk/sign-in/callback' };
+
+    it('is off without OIDC_CLIENT_ID, and on with it and OIDC_REDIRECT_URL: a public client without a secret, scopes and a name by default', () => {
+      expect(loadConfig(OIDC).oidc).to.not.have.property('signIn');
+      expect(loadConfig(SIGN_IN).oidc?.signIn).to.deep.equal({ clientId: 'msk-triage-web', redirectUrl: 'https://msk.example.nhs.uk/sign-in/callback', scopes: 'openid profile', providerName: "your organisation's account" });
+      expect(loadConfig({ ...SIGN_IN, OIDC_CLIENT_SECRET: 's3cret', OIDC_SCOPES: ' openid  profile nationalrbacaccess ', OIDC_PROVIDER_NAME: 'NHS Care Identity' }).oidc?.signIn).to.deep.include({ clientSecret: 's3cret', scopes: 'openid profile nationalrbacaccess', providerName: 'NHS Care Identity' });
+    });
+
+    it('takes the client id as the audience when OIDC_AUDIENCE is not given', () => {
+      const { OIDC_AUDIENCE: _audience, ...withoutAudience } = SIGN_IN;
+      expect(loadConfig(withoutAudience).oidc?.audience).to.equal('msk-triage-web');
+      expect(loadConfig(SIGN_IN).oidc?.audience).to.equal(OIDC.OIDC_AUDIENCE);
+    });
+
+    it('refuses a redirect that is not this service’s /sign-in/callback over https, a client setting without a client id, and scopes without openid', () => {
+      for (const url of ['http://msk.example.nhs.uk/sign-in/callback', 'https://msk.example.nhs.uk/callback', 'https://msk.example.nhs.uk/sign-in/callback?x=1', 'sign-in/callback']) {
+        expect(() => loadConfig({ ...SIGN_IN, OIDC_REDIRECT_URL: url }), url).to.throw(ConfigError, /^OIDC_REDIRECT_URL must be/);
+      }
+      expect(loadConfig({ ...SIGN_IN, OIDC_REDIRECT_URL: 'http://127.0.0.1:3000/sign-in/callback' }).oidc?.signIn?.redirectUrl).to.equal('http://127.0.0.1:3000/sign-in/callback');
+      const { OIDC_REDIRECT_URL: _redirect, ...withoutRedirect } = SIGN_IN;
+      expect(() => loadConfig(withoutRedirect)).to.throw(ConfigError, /^OIDC_REDIRECT_URL is needed with OIDC_CLIENT_ID/);
+      expect(() => loadConfig({ ...OIDC, OIDC_CLIENT_SECRET: 's3cret' })).to.throw(ConfigError, /^OIDC_CLIENT_SECRET is used only with OIDC_CLIENT_ID/);
+      expect(() => loadConfig({ ...SIGN_IN, OIDC_SCOPES: 'profile email' })).to.throw(ConfigError, /^OIDC_SCOPES must be/);
+      expect(() => loadConfig({ ...SIGN_IN, OIDC_ISSUER: 'http://idp.example.org' })).to.throw(ConfigError, /^OIDC_ISSUER must be https:\/\//);
+    });
+  });
+
   describe('the metrics listener and the log format', () => {
     it('opens no metrics listener, and chooses the log format by the terminal, by default', () => {
       expect(loadConfig({})).to.deep.include({ metrics: undefined, logFormat: 'auto' });

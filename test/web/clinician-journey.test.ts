@@ -1,7 +1,8 @@
 /**
  * A triage clinician's journey in a real browser (Chromium), on a database of this file's own so
  * that the queue holds only what it submits: sign in, find a GP's referral in the queue, read its
- * decision, override it with a reason; the GP then sees the override and its reason. Every page free
+ * decision, override it with a reason; the GP then sees the override and its reason; then correct
+ * that review. Every page free
  * of console errors, failed requests and axe violations; the queue's screenshot for the README.
  */
 import { expect } from 'chai';
@@ -70,5 +71,18 @@ describe('a triage clinician in the browser', function () {
     await gpPage.goto(`/referrals/${reviewId}`);
     expect(await gpPage.locator('main').textContent()).to.contain('A triage clinician changed this route').and.contain('Seen in clinic: no sign of infection');
     await checkAccessibility(gpPage);
+  });
+
+  it('corrects the review: the correction becomes the decision, the override before it kept among the earlier ones', async () => {
+    await page.goto(`/queue/referrals/${reviewId}`);
+    expect(await page.getByRole('heading', { name: 'Correct this review' }).count()).to.equal(1);
+    await page.getByLabel('The community MSK interface service').check();
+    await page.getByLabel('Urgent', { exact: true }).check();
+    await page.getByLabel('Reason').fill('MRI reported since: refer to the interface service');
+    await page.getByRole('button', { name: 'Correct this review' }).click();
+    await page.waitForURL(`**/queue/referrals/${reviewId}`);
+    const main = (await page.locator('main').textContent()) as string;
+    expect(main).to.contain('MRI reported since').and.contain('Seen in clinic: no sign of infection');
+    await checkAccessibility(page);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A triage clinician's pages without JavaScript (supertest): the queue's order, default statuses and
- * filters, a search by NHS number that is POSTed and audited, confirming and overriding, and two
- * clinicians acting on one decision: the second is told what changed (409), and nothing of theirs is saved.
+ * filters, a search by NHS number that is POSTed and audited, confirming and overriding, correcting a
+ * review, and two clinicians acting on one decision: the second is told what changed (409), and
+ * nothing of theirs is saved.
  */
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
@@ -100,6 +101,24 @@ describe("a triage clinician's pages", () => {
     await first.agent.post(`/queue/referrals/${id}/review`).type('form').send({ _csrf: first.csrf, decisionId, outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'first reason' }).expect(303);
     const late = await second.agent.post(`/queue/referrals/${id}/review`).type('form').send({ _csrf: second.csrf, decisionId, outcome: 'overridden', pathway: 'secondary', urgency: 'urgent', reason: 'second reason' }).expect(409);
     expect(late.text).to.contain('Another clinician acted on this referral before you').and.contain('first reason').and.not.contain('second reason');
+    const stored = await db.query<{ n: number }>("select count(*)::int as n from decisions where referral_id = $1 and source = 'override'", [id]);
+    expect(stored[0]?.n).to.equal(1);
+  });
+
+  it('offers to correct a reviewed referral’s review, naming it: the correction is a new decision, and a second clinician’s correction of the same review is 409', async () => {
+    const id = await submitted(practice());
+    const first = await clinicianSignedIn('Dr Q Confirmer');
+    const confirmedDecision = hiddenField((await first.agent.get(`/queue/referrals/${id}`).expect(200)).text, 'decisionId');
+    await first.agent.post(`/queue/referrals/${id}/review`).type('form').send({ _csrf: first.csrf, decisionId: confirmedDecision, outcome: 'confirmed' }).expect(303);
+    const corrector = await clinicianSignedIn('Dr Q Corrector');
+    const late = await clinicianSignedIn('Dr Q Late');
+    const page = (await corrector.agent.get(`/queue/referrals/${id}`).expect(200)).text;
+    expect(page).to.contain('Correct this review').and.contain('Dr Q Confirmer').and.not.contain('Confirm this route');
+    const form = { decisionId: hiddenField(page, 'decisionId'), correctsReviewId: hiddenField(page, 'correctsReviewId'), outcome: 'overridden', urgency: 'soon' };
+    expect(form.decisionId).to.equal(confirmedDecision);
+    await corrector.agent.post(`/queue/referrals/${id}/review`).type('form').send({ ...form, _csrf: corrector.csrf, pathway: 'physio', reason: 'imaging since: no fracture' }).expect(303);
+    const refused = await late.agent.post(`/queue/referrals/${id}/review`).type('form').send({ ...form, _csrf: late.csrf, pathway: 'secondary', reason: 'late reason' }).expect(409);
+    expect(refused.text).to.contain('Another clinician acted on this referral before you').and.contain('imaging since: no fracture').and.not.contain('late reason');
     const stored = await db.query<{ n: number }>("select count(*)::int as n from decisions where referral_id = $1 and source = 'override'", [id]);
     expect(stored[0]?.n).to.equal(1);
   });

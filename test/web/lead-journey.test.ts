@@ -61,17 +61,40 @@ describe('a clinical lead in the browser', function () {
     await checkAccessibility(page);
   });
 
-  it('runs the draft’s impact on the stored referrals: the routes before and after, as a table and a chart, counts only', async () => {
+  it('runs the draft’s impact on the stored referrals: the routes before and after, as a table and a chart, and no patient data', async () => {
     const gp = await file.h.t.gpOf('D82099');
-    for (const body of [aReferral({ referrer: { odsCode: 'D82099' } }), aReferral({ referrer: { odsCode: 'D82099' }, redFlags: { saddleAnaesthesia: true } })]) await gp.post('/api/v1/referrals').send(body).expect(201);
+    // The third, a shoulder after 7 weeks of care, goes to community MSK under 1.0.0 and to physiotherapy under 1.1.0 (MSK-R10 and R11 move from 6 to 8 weeks).
+    const shoulder = aReferral({ referrer: { odsCode: 'D82099' }, complaint: { bodySite: 'shoulder' }, startBack: null, history: { nonSurgicalCareWeeks: 7 } });
+    for (const body of [aReferral({ referrer: { odsCode: 'D82099' } }), aReferral({ referrer: { odsCode: 'D82099' }, redFlags: { saddleAnaesthesia: true } }), shoulder]) await gp.post('/api/v1/referrals').send(body).expect(201);
     await page.goto('/rulesets/msk-triage/versions/1.1.0');
     await page.getByRole('button', { name: 'Run the impact simulation' }).click({ timeout: 30_000 });
     await page.waitForURL('**/versions/1.1.0/impact', { timeout: 30_000 });
-    expect(await page.locator('dl').first().textContent()).to.match(/Stored referrals\s*2/);
+    expect(await page.locator('dl').first().textContent()).to.match(/Stored referrals\s*3/);
     expect(await page.locator('table tbody tr').count()).to.be.greaterThan(0);
     expect(await page.locator('svg.app-chart rect').count()).to.be.greaterThan(0);
     expect(await page.locator('main').textContent()).to.not.contain('9434765919');
     await checkAccessibility(page);
+  });
+
+  it('lists the referrals the draft would change, each opening as a read recorded with the simulation that named it', async () => {
+    const links = page.locator('main ul a[href*="/impact/referrals/"]');
+    expect(await links.count()).to.be.greaterThan(0);
+    const href = (await links.first().getAttribute('href')) as string;
+    const referralId = href.split('/').at(-1) as string;
+    await links.first().click();
+    await page.waitForURL(`**${href}`);
+    expect(await page.locator('h1').textContent()).to.equal('A referral the impact of 1.1.0 names');
+    expect(await page.locator('main').textContent()).to.contain('Route under 1.0.0 → 1.1.0');
+    await checkAccessibility(page);
+    const [read] = await file.db.query<{ details: Record<string, unknown>; actor_role: string }>(
+      "select details, actor_role from audit_events where event_type = 'referral.read' and referral_id = $1 order by seq desc limit 1", [referralId],
+    );
+    expect(read).to.deep.equal({ actor_role: 'clinical-lead', details: { view: 'simulation', simulationOf: 'msk-triage 1.1.0', comparedWith: '1.0.0' } });
+    // A referral the simulation does not name (1.0.0 against itself names none) is not found, and the attempt recorded.
+    const answer = await page.request.get(`/rulesets/msk-triage/versions/1.0.0/impact/referrals/${referralId}`);
+    expect(answer.status()).to.equal(404);
+    const [denied] = await file.db.query<{ details: Record<string, unknown> }>("select details from audit_events where event_type = 'access.denied' order by seq desc limit 1");
+    expect(denied?.details).to.include({ reason: 'not-named-by-simulation', referralId });
   });
 
   it('is refused, with the reason listed, when approving and activating alone; a second lead approves; then it activates', async () => {

@@ -1,0 +1,119 @@
+/**
+ * Signing in with an OpenID provider, in a real browser (Chromium) against a real provider
+ * (oidc-provider, in-process on another loopback site): the authorization code flow with PKCE from
+ * the sign-in page's button, through the provider's own login and consent pages, back to the
+ * callback, landing signed in on the role's first page with a database session and a
+ * `session.started` event; then a forged state and an account without a role, each the sign-in
+ * page again with an NHS error summary that says what happened, and no session. No code, state or token in any log line.
+ */
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import { providerKeys } from '../../src/auth/oidc.js';
+import { oidcSignIn, type OidcSignIn } from '../../src/auth/oidc-sign-in.js';
+import { loadConfig } from '../../src/config.js';
+import { browserForFile, checkAccessibility } from '../support/browser.js';
+import { CLIENT_ID, CLIENT_SECRET, testProvider, type TestProvider } from '../support/oidc-provider.js';
+
+const ACCOUNTS = {
+  'clinician-1': { name: 'Dr O Provider', role: 'triage-clinician' },
+  'no-role-1': { name: 'Mx N Role' },
+};
+
+let provider: TestProvider;
+let signIn: OidcSignIn | undefined;
+/** The app is made before its address is known; the sign-in it is given is built once it listens. */
+const lateSignIn: OidcSignIn = {
+  providerName: 'Test Care Identity',
+  get redirectUrl() {
+    return (signIn as OidcSignIn).redirectUrl;
+  },
+  begin: () => (signIn as OidcSignIn).begin(),
+  finish: (url, flow) => (signIn as OidcSignIn).finish(url, flow),
+};
+
+/** The provider's development pages import a web font from the internet, which this machine has not: answered empty. */
+async function providerPage(page: Page): Promise<Page> {
+  await page.route('https://fonts.googleapis.com/**', (route) => route.fulfill({ status: 200, contentType: 'text/css', body: '' }));
+  return page;
+}
+
+/** From our sign-in page through the provider's login and consent pages, as a person would. */
+async function signInAtProvider(page: Page, login: string): Promise<void> {
+  await page.goto('/sign-in');
+  await page.getByRole('button', { name: 'Sign in with Test Care Identity' }).click();
+  await page.waitForURL(`${provider.issuer}/interaction/**`);
+  await page.getByPlaceholder('Enter any login').fill(login);
+  await page.getByPlaceholder('and password').fill('any password');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL((url) => url.pathname === '/sign-in/callback' || !url.href.startsWith(provider.issuer));
+  await page.waitForLoadState('load');
+}
+
+describe('signing in with an OpenID provider in the browser', function () {
+  this.timeout(60_000);
+  before(async () => {
+    provider = await testProvider(ACCOUNTS);
+  });
+  const file = browserForFile({ ownDatabase: true, overrides: () => ({ oidcSignIn: lateSignIn }) });
+  before(async () => {
+    const redirectUrl = `${file.h.baseUrl}/sign-in/callback`;
+    const config = loadConfig({
+      OIDC_ISSUER: provider.issuer, OIDC_JWKS_URL: `${provider.issuer}/jwks`, OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: CLIENT_SECRET,
+      OIDC_REDIRECT_URL: redirectUrl, OIDC_PROVIDER_NAME: 'Test Care Identity',
+    }).oidc;
+    if (!config?.signIn) throw new Error('OIDC sign-in is not configured');
+    signIn = oidcSignIn({ ...config, signIn: config.signIn }, providerKeys(config));
+    await provider.serve(redirectUrl);
+  });
+  after(() => provider.close());
+
+  const logs = () => file.h.t.logLines.join('\n');
+
+  it('offers the provider instead of the token form, and lands a triage clinician on the queue, signed in', async () => {
+    const page = await providerPage(await file.h.newPage());
+    await page.goto('/sign-in');
+    expect(await page.locator('input[name="token"]').count()).to.equal(0);
+    await checkAccessibility(page);
+    await signInAtProvider(page, 'clinician-1');
+    await page.waitForURL('**/queue');
+    expect(await page.getByTestId('signed-in').textContent()).to.equal('Dr O Provider, Triage clinician');
+    await checkAccessibility(page);
+
+    const cookies = await page.context().cookies(file.h.baseUrl);
+    expect(cookies.map((c) => c.name)).to.include('msk-session').and.not.include('msk-oidc-flow');
+    const [started] = await file.db.query<{ actor: string; details: Record<string, unknown> }>(
+      "select actor, details from audit_events where event_type = 'session.started' order by seq desc limit 1",
+    );
+    expect(started?.actor).to.match(/^oidc:[0-9a-f]{32}$/);
+    expect(started?.details).to.include({ method: 'oidc' }).and.not.have.property('tokenId');
+    // Nothing of the flow in the log: the lines name the routes, never the code, the state or the address's query.
+    expect(logs()).to.not.match(/code=|state=|eyJ[A-Za-z0-9_-]{10,}/);
+  });
+
+  it('refuses a callback whose state is not the one this browser was sent with: an error page, no session', async () => {
+    const page = await providerPage(await file.h.newPage());
+    await page.goto('/sign-in');
+    await page.getByRole('button', { name: 'Sign in with Test Care Identity' }).click();
+    await page.waitForURL(`${provider.issuer}/interaction/**`);
+    const answer = await page.goto(`${file.h.baseUrl}/sign-in/callback?code=forged-code-123&state=forged-state-456`);
+    expect(answer?.status()).to.equal(200);
+    expect(await page.locator('.nhsuk-error-summary').textContent()).to.contain('You could not be signed in');
+    expect(await page.locator('.nhsuk-error-summary a').getAttribute('href')).to.equal('#provider-sign-in');
+    await checkAccessibility(page);
+    expect((await page.context().cookies(file.h.baseUrl)).map((c) => c.name)).to.not.include('msk-session');
+    expect(logs()).to.contain('"reason":"state-mismatch"').and.not.contain('forged-code-123').and.not.contain('forged-state-456');
+  });
+
+  it('refuses an account whose claims give no role: an error page that says so, no session', async () => {
+    const page = await providerPage(await file.h.newPage());
+    const before = await file.db.query("select 1 from audit_events where event_type = 'session.started'");
+    await signInAtProvider(page, 'no-role-1');
+    expect(new URL(page.url()).pathname).to.equal('/sign-in/callback');
+    expect(await page.locator('.nhsuk-error-summary').textContent()).to.contain('Your account has no role in this service');
+    await checkAccessibility(page);
+    expect((await page.context().cookies(file.h.baseUrl)).map((c) => c.name)).to.not.include('msk-session');
+    expect(await file.db.query("select 1 from audit_events where event_type = 'session.started'")).to.have.length(before.length);
+    expect(logs()).to.contain('"reason":"no-role"');
+  });
+});
