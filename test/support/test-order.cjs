@@ -16,6 +16,7 @@ const LONGEST_FIRST = [
   'test/api/cli.test.ts',
   'test/web/clinician-journey.test.ts',
   'test/web/gp-journey.test.ts',
+  'test/web/oidc-sign-in-journey.test.ts',
   'test/rules/safety-net-proof.test.ts',
   'test/api/reads-audited.test.ts',
 ];
