@@ -1,20 +1,5 @@
-// The rule-set checks' worker thread. Plain JavaScript, started without tsx (src/domain/threads.ts): in dist/ it
-// loads the compiled thread beside it; in src/ the compiled one in dist/ too when dist/ is current
-// (src/tools/build.js), and otherwise registers tsx and loads the TypeScript.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+// The rule-set checks' worker thread: plain JavaScript, so that it can choose how to load the checks
+// (compiled, or TypeScript through tsx: thread-entry.js).
+import { loadThread } from './thread-entry.js';
 
-const typescript = new URL('./version-check-thread.ts', import.meta.url);
-if (!existsSync(typescript)) {
-  await import('./version-check-thread.js');
-} else {
-  const { buildIsCurrent, DIST } = await import('../tools/build.js');
-  if (buildIsCurrent()) {
-    await import(pathToFileURL(path.join(DIST, 'rules', 'version-check-thread.js')).href);
-  } else {
-    const { register } = await import('tsx/esm/api');
-    register();
-    await import(typescript.href);
-  }
-}
+await loadThread(import.meta.url, 'version-check-thread');

@@ -11,7 +11,7 @@
 //   node src/tools/build.js             build dist/
 //   node src/tools/build.js --if-stale  build dist/ unless it is current
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,7 +81,7 @@ export async function build() {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const ifStale = process.argv.includes('--if-stale');
-  if (!(ifStale && existsSync(DIST) && buildIsCurrent())) {
+  if (!(ifStale && buildIsCurrent())) {
     const started = performance.now();
     const { files } = await build();
     process.stderr.write(`msk-triage: built dist/ from ${files} files in src/ in ${Math.round(performance.now() - started)} ms\n`);
