@@ -101,7 +101,6 @@ export function lockDataDir(location: string): () => void {
   throw new DataDirInUseError(`could not lock ${lockFile}`);
 }
 
-/** `from`: a dump of another embedded database to start with, instead of creating an empty one (tests). */
 /** Where in DATA_DIR the embedded database keeps its files (made, owner only, if it is not there). */
 export function pgliteLocation(dataDir: string): string {
   const location = path.resolve(dataDir, 'pglite');
@@ -109,6 +108,7 @@ export function pgliteLocation(dataDir: string): string {
   return location;
 }
 
+/** `from`: a dump of another embedded database to start with, instead of creating an empty one (tests). */
 export async function openPglite(dataDir: string, options: { from?: Blob } = {}): Promise<Database> {
   let location = dataDir;
   let unlock = () => undefined as void;

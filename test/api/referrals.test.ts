@@ -428,10 +428,10 @@ describe('when the database is gone', () => {
   it('answers 503 DATABASE_UNAVAILABLE and stores nothing, and /readyz says not ready', async function () {
     this.timeout(30_000);
     const { freshDatabase } = await import('../support/test-database.js');
-    const { db: doomedDb, dispose } = await freshDatabase();
+    const { db: doomedDb } = await freshDatabase();
     const doomed = await testApp({ db: doomedDb });
     const gp = await doomed.gpOf('J82001');
-    await dispose();
+    await doomedDb.close(); // closed, not given back (test/support/test-database.ts)
     expectError(await gp.post('/api/v1/referrals').send(aReferral()), 503, 'DATABASE_UNAVAILABLE');
     expectError(await doomed.anonymous.get('/readyz'), 503, 'NOT_READY');
   });

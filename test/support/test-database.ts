@@ -3,10 +3,13 @@
  * PostgreSQL server, a new database created on it for this run and dropped afterwards. Opened once,
  * on first use, and migrated like the service's own.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
-import { IN_MEMORY, openPglite, openPostgres, type Database } from '../../src/store/database.js';
-import { migrate } from '../../src/store/migrations.js';
+import { IN_MEMORY, openPglite, openPostgres, pgliteLocation, type Database } from '../../src/store/database.js';
+import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
+import { tempDir } from './temp-dirs.js';
 
 // On globalThis: mocha loads the root hook file through another loader than the tests, which can
 // give this module two instances; the run's database must be one, so that the hook closes it.
@@ -43,30 +46,119 @@ export async function dropRunDatabases(): Promise<void> {
 export const usingPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
 
 /**
- * Creating an embedded database is most of the cost of a new one (PGlite's initdb: 2–10 s here);
- * starting from a dump of one already created and migrated takes a second. The first database of a
- * run is created, migrated and dumped; every later one starts from that dump.
+ * Creating an embedded database is most of the cost of a new one (PGlite's initdb: 4–10 s here);
+ * starting from a copy of one already created and migrated takes a second (a dump, in memory) or
+ * less (a data folder). The template is made once, by mocha's own process before the workers start
+ * (`prepareEmbeddedTemplate`), and kept for later runs in node_modules/.cache under a key of the
+ * migrations and the PGlite version: a new migration, or another PGlite, makes a new one.
  */
-async function freshPglite(): Promise<Database> {
-  if (state.__mskPgliteTemplate) {
-    const db = await openPglite(IN_MEMORY, { from: await state.__mskPgliteTemplate });
-    await migrate(db); // nothing to apply: the template is migrated; a migration added since would be applied here
-    return db;
+function templateFolder(): string {
+  const pglite = JSON.parse(readFileSync(path.join('node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
+  const key = createHash('sha256').update(JSON.stringify([pglite.version, MIGRATIONS])).digest('hex').slice(0, 16);
+  return path.resolve('node_modules', '.cache', 'msk-triage-tests', `pglite-${key}`);
+}
+
+const templateDump = (folder: string) => path.join(folder, 'dump.tar');
+
+/** Makes the run's template of a migrated embedded database, if no earlier run left one: a data folder and its dump. */
+export async function prepareEmbeddedTemplate(): Promise<void> {
+  const folder = templateFolder();
+  if (existsSync(templateDump(folder))) return;
+  const making = `${folder}.making-${process.pid}`;
+  rmSync(making, { recursive: true, force: true });
+  mkdirSync(making, { recursive: true });
+  const db = await openPglite(making);
+  try {
+    await migrate(db);
+    if (!db.dumpDataDir) throw new Error('PGlite gave no dump of its data');
+    writeFileSync(templateDump(making), Buffer.from(await (await db.dumpDataDir()).arrayBuffer()));
+  } finally {
+    await db.close();
   }
-  const db = await openPglite(IN_MEMORY);
-  await migrate(db);
-  if (!db.dumpDataDir) throw new Error('PGlite gave no dump of its data');
-  state.__mskPgliteTemplate = db.dumpDataDir();
-  await state.__mskPgliteTemplate;
+  try {
+    renameSync(making, folder); // whole, or not at all: a run stopped half-way leaves no broken template
+  } catch {
+    rmSync(making, { recursive: true, force: true }); // another run made it first
+  }
+}
+
+async function freshPglite(): Promise<Database> {
+  state.__mskPgliteTemplate ??= (async () => {
+    const dump = templateDump(templateFolder());
+    if (existsSync(dump)) return new Blob([readFileSync(dump)]);
+    // Without the global setup (a file run on its own by other means): made here, once per process.
+    const db = await openPglite(IN_MEMORY);
+    try {
+      await migrate(db);
+      if (!db.dumpDataDir) throw new Error('PGlite gave no dump of its data');
+      return await db.dumpDataDir();
+    } finally {
+      await db.close();
+    }
+  })();
+  const db = await openPglite(IN_MEMORY, { from: await state.__mskPgliteTemplate });
+  await migrate(db); // nothing to apply: the template is migrated; a migration added since would be applied here
   return db;
 }
 
-/** A new, migrated, empty database that the caller owns and must close with `dispose`. */
-export async function freshDatabase(): Promise<{ db: Database; dispose: () => Promise<void>; url?: string }> {
+/**
+ * A new DATA_DIR for a service or command started by a test, holding an embedded database already
+ * created and migrated (a copy of the template's folder), as a folder a service has run in before.
+ * A test of the very first start in an empty folder uses `tempDir` instead.
+ */
+export function freshDataDir(prefix: string): string {
+  const dir = tempDir(prefix);
+  const template = templateFolder();
+  if (existsSync(templateDump(template))) cpSync(pgliteLocation(template), pgliteLocation(dir), { recursive: true });
+  return dir;
+}
+
+type Fresh = { db: Database; dispose: () => Promise<void>; url?: string; /** given out before, and emptied since */ reused?: boolean };
+
+/**
+ * The shape of a database's schema: its tables, triggers, functions and migrations. A database a
+ * test gives back with another shape than a new one's (a migration test's) is closed, not reused.
+ */
+async function schemaShape(db: Database): Promise<string> {
+  const [row] = await db.query<{ shape: string }>(`select concat_ws('|',
+    (select string_agg(relname || ':' || relkind::text, ',' order by relname) from pg_class where relnamespace = 'public'::regnamespace),
+    (select string_agg(tgname, ',' order by tgname) from pg_trigger where not tgisinternal),
+    (select string_agg(proname, ',' order by proname) from pg_proc where pronamespace = 'public'::regnamespace),
+    (select string_agg(id, ',' order by id) from schema_migrations)) as shape`);
+  return row?.shape ?? '';
+}
+
+/**
+ * Empties a database for its next test: every table but schema_migrations truncated, its sequences
+ * restarted, with triggers off for the one statement (the append-only tables refuse a truncate).
+ * False if it could not be (a connection of an earlier test still holding a lock; closed by the
+ * test itself): then it is closed and another is given out.
+ */
+async function emptied(db: Database): Promise<boolean> {
+  try {
+    await db.transaction(async (tx) => {
+      await tx.exec("set local lock_timeout = '2s'; set local session_replication_role = replica");
+      const tables = await tx.query<{ name: string }>("select quote_ident(tablename) as name from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'");
+      await tx.exec(`truncate ${tables.map((t) => t.name).join(', ')} restart identity cascade`);
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The databases this process's tests have given back, emptied, to be given out again: emptying one
+ * takes a tenth of a second, a new one (PGlite's start, or a server's create database and
+ * migrations) a second or more.
+ */
+const givenBack: Array<{ fresh: Omit<Fresh, 'dispose' | 'reused'>; close: () => Promise<void>; shape: string }> = [];
+
+async function newDatabase(): Promise<{ fresh: Omit<Fresh, 'dispose' | 'reused'>; close: () => Promise<void> }> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
     const db = await freshPglite();
-    return { db, dispose: () => db.close() };
+    return { fresh: { db }, close: () => db.close() };
   }
   const name = `${runDatabasePrefix()}${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -78,9 +170,8 @@ export async function freshDatabase(): Promise<{ db: Database; dispose: () => Pr
   const db = openPostgres(url.toString());
   await migrate(db);
   return {
-    db,
-    url: url.toString(),
-    dispose: async () => {
+    fresh: { db, url: url.toString() },
+    close: async () => {
       await db.close();
       const cleanup = new pg.Client({ connectionString: serverUrl });
       await cleanup.connect();
@@ -90,6 +181,34 @@ export async function freshDatabase(): Promise<{ db: Database; dispose: () => Pr
   };
 }
 
+/**
+ * A migrated, empty database that the caller owns until it calls `dispose`: a new one, or one an
+ * earlier test gave back, emptied. After `dispose` the caller must not use it; a test that wants it
+ * closed (to see the service without its database) calls `db.close()` and not `dispose`.
+ */
+export async function freshDatabase(): Promise<Fresh> {
+  let reused = givenBack.pop();
+  // Emptied as it is given out, not as it was given back: whatever wrote to it since is gone too.
+  while (reused && !(await emptied(reused.fresh.db))) {
+    await reused.close().catch(() => undefined); // closed already, perhaps
+    reused = givenBack.pop();
+  }
+  const { fresh, close } = reused ?? (await newDatabase());
+  const shape = reused?.shape ?? (await schemaShape(fresh.db));
+  let disposed = false;
+  return {
+    ...fresh,
+    // A new object each time it is given out: what a test keeps by the database (its tokens, test/support/callers.ts) is not found by the next.
+    db: { ...fresh.db },
+    reused: Boolean(reused),
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      if ((await schemaShape(fresh.db).catch(() => '')) === shape) givenBack.push({ fresh, close, shape });
+      else await close();
+    },
+  };
+}
 
 /** The run's shared database. Tests never assume it is empty: other tests write to it too. */
 export async function testDatabase(): Promise<Database> {
