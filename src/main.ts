@@ -4,8 +4,7 @@
  * start-up (the message says what), 0 after a clean stop.
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, logFormatFor } from './log/logger.js';
-import { startService, StartupError } from './service.js';
+import { openServiceDatabase } from './store/embedded-server.js';
 
 const notice = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -17,10 +16,15 @@ try {
   notice(`msk-triage: configuration error: ${error.message}`);
   process.exit(2);
 }
+// The database first: its thread opens it while this one loads the rest of the service (most of a
+// restart's time is one or the other). startService waits for it and reports a failure.
+const opening = openServiceDatabase(config);
+opening.catch(() => undefined); // not an unhandled rejection before startService awaits it
+const [{ createLogger, logFormatFor }, { startService, StartupError }] = await Promise.all([import('./log/logger.js'), import('./service.js')]);
 const logger = createLogger({ level: config.logLevel, format: logFormatFor(config.logFormat, process.stdout.isTTY === true) });
 
 try {
-  const service = await startService(config, { logger, notice });
+  const service = await startService(config, { logger, notice, opening });
   const stop = (signal: string) => void service.stop(signal).then(() => process.exit(0), () => process.exit(1));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -21,9 +21,9 @@ import type { FolderScan } from './rules/rules-folder-scan.js';
 import { watchActivations } from './rulesets/activation-watch.js';
 import { logLeftOut } from './rulesets/draft-reload.js';
 import { startupRegistry } from './rulesets/rule-set-lifecycle.js';
-import { IN_MEMORY, openPglite, openPostgres, type Database } from './store/database.js';
+import { IN_MEMORY, type Database } from './store/database.js';
 import { databaseLocation } from './store/database-location.js';
-import { serveEmbeddedDatabase } from './store/embedded-server.js';
+import { openServiceDatabase } from './store/embedded-server.js';
 import { migrate } from './store/migrations.js';
 import { usableTokenCount } from './store/token-store.js';
 import { inspectVersionInWorker } from './rules/version-check.js';
@@ -46,6 +46,8 @@ export interface ServiceOptions {
   notice(line: string): void;
   /** the database to use instead of opening the one the configuration names (tests); not closed on stop */
   db?: Database;
+  /** the database the configuration names, already being opened (`openServiceDatabase`, by src/main.ts); closed on stop */
+  opening?: Promise<{ db: Database; socketPath?: string }>;
   clock?: () => Date;
   /** passed on to the app (tests: the checker's search size, the rate limits) */
   app?: Partial<Pick<AppDeps, 'checkerSearchSize' | 'rateLimits' | 'admission'>>;
@@ -73,21 +75,11 @@ export interface RunningService {
   stop(signal: string): Promise<void>;
 }
 
-/**
- * PostgreSQL when DATABASE_URL is set; otherwise the embedded database in DATA_DIR, served on its
- * socket from a thread of its own, so that the commands can run beside the service.
- */
-async function openServiceDatabase(config: Config): Promise<{ db: Database; socketPath?: string }> {
-  if (config.databaseUrl) return { db: openPostgres(config.databaseUrl) };
-  if (config.dataDir === IN_MEMORY) return { db: await openPglite(IN_MEMORY) };
-  return serveEmbeddedDatabase(config.dataDir);
-}
-
 async function openAndMigrate(config: Config, options: ServiceOptions): Promise<{ db: Database; owned: boolean; socketPath?: string }> {
   let db: Database | undefined = options.db;
   let socketPath: string | undefined;
   try {
-    if (!db) ({ db, socketPath } = await openServiceDatabase(config));
+    if (!db) ({ db, socketPath } = await (options.opening ?? openServiceDatabase(config)));
     const applied = await migrate(db);
     options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied, sinceProcessStartMs: Math.round(performance.now()) });
     return { db, owned: !options.db, ...(socketPath ? { socketPath } : {}) };

@@ -1,14 +1,17 @@
 /**
- * The two channels' agreement on a version's generated sample, remembered across restarts.
+ * The checks of a version that passed, remembered across restarts: the two channels' agreement on
+ * its generated sample, and its verification (bundled cases, rule coverage, agreement, invariant proof).
  *
- * The check (rule-set-loader.ts, channelProblems) runs json-rules-engine and the compiled evaluator on
- * 2,000 seeded referrals at a fixed date: about 1-2 s a version on these machines, most of a restart.
- * Its result is a pure function of the version's content and of the code that evaluates it, so a pass
- * is recorded by the content hash under a fingerprint of that code (the rules, domain and schema
- * modules, the contract schemas and json-rules-engine's version): a restart with the same code and an
- * unchanged version skips it, and any change to either runs it again. The bundled cases and the
- * invariant proof still run on every load. The record is a file in DATA_DIR, readable by the
- * service's user only; one that cannot be read, or that was written by other code, counts for nothing.
+ * The agreement check (rule-set-loader.ts, channelProblems) runs json-rules-engine and the compiled
+ * evaluator on 2,000 seeded referrals at a fixed date: about 1-2 s a version on these machines; the
+ * cases and the proof most of a second more. Their results are pure functions of the version's
+ * content (and its cases, files and the day, for the verification) and of the code that checks it,
+ * so a pass is recorded under a fingerprint of that code (the rules, domain and schema modules, the
+ * contract schemas and json-rules-engine's version): a restart with the same code and an unchanged
+ * version skips them, and any change to either, or a new day, runs them again. Only passes are
+ * recorded: a version that fails is checked at every load. The record is a file in DATA_DIR,
+ * readable by the service's user only (who can change the database as well); one that cannot be
+ * read, or that was written by other code, counts for nothing.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,7 +19,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agreedContentHashes, agreementSampleSize, trustAgreement } from './rule-set-loader.js';
+import { agreedContentHashes, agreementSampleSize, passedVerificationEntries, trustAgreement, trustVerifications } from './rule-set-loader.js';
+import type { CaseResult } from './rule-cases.js';
 import { scanRulesFolder, type FolderScan } from './rules-folder-scan.js';
 
 export const AGREEMENT_RECORD_FILE = 'channel-agreement.json';
@@ -47,41 +51,60 @@ export function codeFingerprint(): string {
 interface RecordFile {
   code: string;
   agreed: string[];
+  /** verifications that passed, by key (rule-set-loader.ts, trustVerifications) */
+  verified?: Array<[string, CaseResult[]]>;
+}
+
+/** The record under this code, or undefined (none, unreadable, or written by other code). */
+async function readRecord(dataDir: string): Promise<Partial<RecordFile> | undefined> {
+  try {
+    const record = JSON.parse(await readFile(path.join(dataDir, AGREEMENT_RECORD_FILE), 'utf8')) as Partial<RecordFile>;
+    return record.code === codeFingerprint() ? record : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The content hashes recorded as agreed in `dataDir`'s record under this code; none if there is no record. */
 export async function readAgreementRecord(dataDir: string): Promise<string[]> {
-  try {
-    const record = JSON.parse(await readFile(path.join(dataDir, AGREEMENT_RECORD_FILE), 'utf8')) as Partial<RecordFile>;
-    if (record.code !== codeFingerprint() || !Array.isArray(record.agreed)) return [];
-    return record.agreed.filter((hash): hash is string => typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash));
-  } catch {
-    return [];
-  }
+  const agreed = (await readRecord(dataDir))?.agreed;
+  if (!Array.isArray(agreed)) return [];
+  return agreed.filter((hash): hash is string => typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash));
+}
+
+/** The verifications recorded as passed in `dataDir`'s record under this code, by key; none if there is no record. */
+export async function readVerificationRecord(dataDir: string): Promise<Array<[string, CaseResult[]]>> {
+  const verified = (await readRecord(dataDir))?.verified;
+  if (!Array.isArray(verified)) return [];
+  return verified.filter((entry): entry is [string, CaseResult[]] => Array.isArray(entry) && typeof entry[0] === 'string' && Array.isArray(entry[1]));
 }
 
 /** Writes the record whole (to a new file, then renamed over the old one, so that a reader never sees half of it). */
-export async function writeAgreementRecord(dataDir: string, agreed: Iterable<string>): Promise<void> {
+export async function writeAgreementRecord(dataDir: string, agreed: Iterable<string>, verified: Array<[string, CaseResult[]]> = []): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, AGREEMENT_RECORD_FILE);
   const next = `${file}.${process.pid}.tmp`;
-  const record: RecordFile = { code: codeFingerprint(), agreed: [...new Set(agreed)].sort() };
+  const record: RecordFile = { code: codeFingerprint(), agreed: [...new Set(agreed)].sort(), verified };
   await writeFile(next, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   await rename(next, file);
 }
 
 /**
- * The rules folder scanned as scanRulesFolder does, with the agreement recorded in `dataDir` trusted
- * and any new one recorded there; without a `dataDir` (an in-memory database), nothing is remembered.
+ * The rules folder scanned as scanRulesFolder does, with the checks recorded in `dataDir` trusted
+ * and any new pass recorded there; without a `dataDir` (an in-memory database), nothing is remembered.
  */
 export async function scanRulesFolderRemembering(rulesDir: string, dataDir: string | undefined): Promise<FolderScan> {
   const recorded = dataDir ? await readAgreementRecord(dataDir) : [];
+  const recordedVerifications = dataDir ? await readVerificationRecord(dataDir) : [];
   trustAgreement(recorded);
+  trustVerifications(recordedVerifications);
   const scan = await scanRulesFolder(rulesDir);
   const agreed = agreedContentHashes();
-  if (dataDir && agreed.some((sha256) => !recorded.includes(sha256))) {
+  const verified = passedVerificationEntries();
+  const known = new Set(recordedVerifications.map(([key]) => key));
+  if (dataDir && (agreed.some((sha256) => !recorded.includes(sha256)) || verified.some(([key]) => !known.has(key)))) {
     // Only a cache: a record that cannot be written costs the next start its time, nothing else.
-    await writeAgreementRecord(dataDir, agreed).catch(() => undefined);
+    await writeAgreementRecord(dataDir, agreed, verified).catch(() => undefined);
   }
   return scan;
 }

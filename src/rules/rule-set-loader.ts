@@ -172,22 +172,56 @@ async function loadVersionParts(dir: string, problems: LoadProblem[]): Promise<P
  * REMEMBERED_VERIFICATIONS are kept: a draft edited all day does not grow the process.
  */
 const verifications = new Map<string, Promise<{ caseResults: CaseResult[]; problems: LoadProblem[] }>>();
+/** The verifications kept above that passed, settled, by the same key: what a restart may trust (agreement-record.ts). */
+const passedVerifications = new Map<string, CaseResult[]>();
 const REMEMBERED_VERIFICATIONS = 32;
+
+function remember(key: string, verification: Promise<{ caseResults: CaseResult[]; problems: LoadProblem[] }>): void {
+  verifications.set(key, verification);
+  if (verifications.size > REMEMBERED_VERIFICATIONS) {
+    const oldest = verifications.keys().next().value ?? key;
+    verifications.delete(oldest);
+    passedVerifications.delete(oldest);
+  }
+  verification.then(
+    ({ caseResults, problems }) => {
+      if (problems.length === 0 && verifications.get(key) === verification) passedVerifications.set(key, caseResults);
+    },
+    () => verifications.delete(key), // a failure to check is not remembered
+  );
+}
 
 function verifiedOnce(compiled: CompiledRuleSet, cases: RuleCases, files: { rulesetFile: string; casesFile: string }): Promise<{ caseResults: CaseResult[]; problems: LoadProblem[] }> {
   const today = todayInLondon();
-  const key = [compiled.sha256, contentHash(cases), today, files.rulesetFile, files.casesFile].join('\0');
+  const key = verificationKey(compiled.sha256, contentHash(cases), today, files);
   let verification = verifications.get(key);
   if (verification) {
     verifications.delete(key); // the most recently used is the last to go
     verifications.set(key, verification);
   } else {
     verification = verify(compiled, cases, files, today);
-    verifications.set(key, verification);
-    if (verifications.size > REMEMBERED_VERIFICATIONS) verifications.delete(verifications.keys().next().value ?? key);
-    verification.catch(() => verifications.delete(key)); // a failure to check is not remembered
+    remember(key, verification);
   }
   return verification;
+}
+
+const verificationKey = (sha256: string, casesSha256: string, today: string, files: { rulesetFile: string; casesFile: string }) =>
+  [sha256, casesSha256, today, files.rulesetFile, files.casesFile].join('\0');
+
+/**
+ * Verifications that passed in an earlier run of this same code (agreement-record.ts), by key: a
+ * version with the same content, cases, files and day is answered from them without running its
+ * cases and proof again. Only passes are ever recorded; a version that fails is checked every time.
+ */
+export function trustVerifications(passed: Iterable<readonly [string, CaseResult[]]>): void {
+  for (const [key, caseResults] of passed) {
+    if (!verifications.has(key)) remember(key, Promise.resolve({ caseResults, problems: [] }));
+  }
+}
+
+/** The verifications this process holds that passed (the last REMEMBERED_VERIFICATIONS at most), by key. */
+export function passedVerificationEntries(): Array<[string, CaseResult[]]> {
+  return [...passedVerifications];
 }
 
 async function verify(compiled: CompiledRuleSet, cases: RuleCases, { rulesetFile, casesFile }: { rulesetFile: string; casesFile: string }, today: string): Promise<{ caseResults: CaseResult[]; problems: LoadProblem[] }> {

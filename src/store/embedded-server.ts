@@ -9,7 +9,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DataDirInUseError, dataDirOwner, lockDataDir, openPglite, openPostgres, pgliteLocation, poolDatabase, type Database } from './database.js';
+import { DataDirInUseError, dataDirOwner, IN_MEMORY, lockDataDir, openPglite, openPostgres, pgliteLocation, poolDatabase, type Database } from './database.js';
 import { threadExecArgv } from '../domain/threads.js';
 
 /** The socket's "port": pg and psql find `<dir>/.s.PGSQL.<port>`. */
@@ -93,4 +93,16 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     return db;
   }
   return openPglite(options.dataDir);
+}
+
+/**
+ * The service's database: PostgreSQL when `databaseUrl` is set; otherwise the embedded database in
+ * `dataDir`, served on its socket from a thread of its own, so that the commands can run beside the
+ * service (in memory: in this thread, for no one else). `npm start` calls it first (src/main.ts),
+ * so that the thread opens the database while the main thread loads the rest of the service.
+ */
+export async function openServiceDatabase(where: { databaseUrl: string | undefined; dataDir: string }): Promise<{ db: Database; socketPath?: string }> {
+  if (where.databaseUrl) return { db: openPostgres(where.databaseUrl) };
+  if (where.dataDir === IN_MEMORY) return { db: await openPglite(IN_MEMORY) };
+  return serveEmbeddedDatabase(where.dataDir);
 }

@@ -1,9 +1,10 @@
 /**
- * The channels' agreement on a version's generated sample is remembered across restarts in DATA_DIR,
- * by content hash under a fingerprint of the code, and trusted only for exactly that content and code.
+ * The checks of a version that passed (the channels' agreement on its generated sample, and its
+ * verification: cases, coverage, proof) are remembered across restarts in DATA_DIR, under a
+ * fingerprint of the code, and trusted only for exactly that content and code.
  */
 import { expect } from 'chai';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AGREEMENT_RECORD_FILE, codeFingerprint, readAgreementRecord, scanRulesFolderRemembering, writeAgreementRecord } from '../../src/rules/agreement-record.js';
 import { asVersion, ruleSetCopies, unchanged } from '../support/rule-set-copies.js';
@@ -71,5 +72,32 @@ describe('the record of the channels’ agreement', () => {
     const again = [...(await scanRulesFolderRemembering(rulesDir, dataDir)).values()];
     expect(again.flatMap((folder) => (folder.loaded ? [folder.loaded.compiled.sha256] : []))).to.deep.equal(loaded);
     expect(again.find((folder) => folder.version === '1.1.0')?.problems.map((p) => p.caseId)).to.include(folders.find((folder) => folder.version === '1.1.0')?.problems[0]?.caseId);
+  });
+
+  it('answers a version’s verification from the record on a restart: its cases and proof are not run again, and a failing version is never recorded', async () => {
+    const rulesDir = await ruleSetCopies((copy) => {
+      copy.ruleset.changeLog.at(-1)!.summary += ' (a copy of its own, for this test)';
+    }, (copy) => {
+      asVersion('1.1.0', 'draft')(copy);
+      const first = copy.cases.cases[0];
+      if (first) first.expect = { ...first.expect, pathway: first.expect.pathway === 'gp' ? 'physio' : 'gp' };
+    });
+    const dataDir = tempDir('msk-agreement-');
+    await scanRulesFolderRemembering(rulesDir, dataDir);
+    const file = path.join(dataDir, AGREEMENT_RECORD_FILE);
+    const record = JSON.parse(readFileSync(file, 'utf8')) as { code: string; agreed: string[]; verified: Array<[string, Array<{ description: string }>]> };
+    const mine = record.verified.filter(([key]) => key.includes(path.relative(process.cwd(), rulesDir)));
+    expect(mine.map(([key]) => key.includes('/1.0.0/')), 'the passing version alone').to.deep.equal([true]);
+    // The same files in a folder this process has never checked, and the record's results for them
+    // marked: a scan with the record answers from it, instead of running the cases.
+    const restarted = `${rulesDir}-restarted`;
+    cpSync(rulesDir, restarted, { recursive: true });
+    const [key, results] = mine[0]!;
+    const marked = results.map((result) => ({ ...result, description: 'from the record' }));
+    writeFileSync(file, JSON.stringify({ ...record, verified: [[key.replaceAll(path.relative(process.cwd(), rulesDir), path.relative(process.cwd(), restarted)), marked]] }));
+    const scan = [...(await scanRulesFolderRemembering(restarted, dataDir)).values()];
+    const loaded = scan.find((folder) => folder.version === '1.0.0')?.loaded;
+    expect(loaded?.caseResults.map((result) => result.description)).to.deep.equal(marked.map(() => 'from the record'));
+    expect(scan.find((folder) => folder.version === '1.1.0')?.loaded, 'the failing version, checked again').to.equal(undefined);
   });
 });
