@@ -132,8 +132,7 @@ describe('the service process', function () {
   });
 
   it('serves the holders of tokens the command line issued in its data folder; on SIGTERM under load answers /readyz 503 during the shutdown delay while still serving, answers every request it accepted, with Connection: close, then exits 0', async () => {
-    // An empty data folder: the first start, as on a new machine (the command line creates the database).
-    const env = { DATA_DIR: tempDir('msk-data-'), DATABASE_URL: '', SHUTDOWN_DELAY_MS: '3000' };
+    const env = { DATA_DIR: freshDataDir('msk-data-'), DATABASE_URL: '', SHUTDOWN_DELAY_MS: '3000' };
     const gp = await issueTokenWithCli(env, { role: 'gp', name: 'Dr G Practice', practice: 'J82001' });
     const started = startService(env);
     const port = await listeningPort(started);
