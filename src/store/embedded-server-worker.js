@@ -9,7 +9,7 @@
 // statement (pglite-socket's own queue takes turns message by message, which mixed up two clients'
 // answers under load here). So a connection keeps the database from its first message to the end of
 // its group (Sync, or a simple Query) and, when that leaves a transaction open, to its end.
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
@@ -83,12 +83,13 @@ class TurnQueue {
   }
 }
 
-const { location, socketPath, maxConnections } = workerData;
+const { location, socketPath, maxConnections, template } = workerData;
 let db;
 let server;
 const handlers = new Set();
 try {
-  db = await PGlite.create(location);
+  // A new data folder starts from the build's migrated template (pglite-template.ts), not PGlite's initdb.
+  db = await PGlite.create(location, template ? { loadDataDir: new Blob([readFileSync(template)]) } : {});
   const queue = new TurnQueue(db);
   server = createServer((socket) => {
     if (handlers.size >= maxConnections) return socket.end();

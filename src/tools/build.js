@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SRC = path.join(ROOT, 'src');
@@ -76,14 +76,29 @@ export async function build() {
     rmSync(next, { recursive: true, force: true });
     if (!buildIsCurrent()) throw error; // another build of the same src/ took the place first: as good
   }
-  return { files: files.length, digest };
+  return { files: files.length, digest, template: await makeDatabaseTemplate() };
+}
+
+/**
+ * The migrated template a new embedded database starts from (src/store/pglite-template.ts), made
+ * with the build just done, once for each set of migrations. Only a saving: a failure is reported,
+ * and a new database is then created by PGlite's initdb, as without it.
+ */
+async function makeDatabaseTemplate() {
+  try {
+    const { makeTemplate } = await import(pathToFileURL(path.join(DIST, 'store', 'pglite-template.js')).href);
+    return (await makeTemplate()) ? 'made' : 'current';
+  } catch (error) {
+    process.stderr.write(`msk-triage: the embedded database's template was not made (${error.message}); a new database will take PGlite's initdb\n`);
+    return 'failed';
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const ifStale = process.argv.includes('--if-stale');
   if (!(ifStale && buildIsCurrent())) {
     const started = performance.now();
-    const { files } = await build();
-    process.stderr.write(`msk-triage: built dist/ from ${files} files in src/ in ${Math.round(performance.now() - started)} ms\n`);
+    const { files, template } = await build();
+    process.stderr.write(`msk-triage: built dist/ from ${files} files in src/ in ${Math.round(performance.now() - started)} ms${template === 'made' ? ', and the embedded database\'s template' : ''}\n`);
   }
 }
