@@ -65,18 +65,21 @@ async function readRecord(dataDir: string): Promise<Partial<RecordFile> | undefi
   }
 }
 
-/** The content hashes recorded as agreed in `dataDir`'s record under this code; none if there is no record. */
-export async function readAgreementRecord(dataDir: string): Promise<string[]> {
-  const agreed = (await readRecord(dataDir))?.agreed;
-  if (!Array.isArray(agreed)) return [];
-  return agreed.filter((hash): hash is string => typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash));
+/** The content hashes a record holds as agreed. */
+function agreedIn(record: Partial<RecordFile> | undefined): string[] {
+  if (!Array.isArray(record?.agreed)) return [];
+  return record.agreed.filter((hash): hash is string => typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash));
 }
 
-/** The verifications recorded as passed in `dataDir`'s record under this code, by key; none if there is no record. */
-export async function readVerificationRecord(dataDir: string): Promise<Array<[string, CaseResult[]]>> {
-  const verified = (await readRecord(dataDir))?.verified;
-  if (!Array.isArray(verified)) return [];
-  return verified.filter((entry): entry is [string, CaseResult[]] => Array.isArray(entry) && typeof entry[0] === 'string' && Array.isArray(entry[1]));
+/** The verifications a record holds as passed, by key. */
+function verifiedIn(record: Partial<RecordFile> | undefined): Array<[string, CaseResult[]]> {
+  if (!Array.isArray(record?.verified)) return [];
+  return record.verified.filter((entry): entry is [string, CaseResult[]] => Array.isArray(entry) && typeof entry[0] === 'string' && Array.isArray(entry[1]));
+}
+
+/** The content hashes recorded as agreed in `dataDir`'s record under this code; none if there is no record. */
+export async function readAgreementRecord(dataDir: string): Promise<string[]> {
+  return agreedIn(await readRecord(dataDir));
 }
 
 /** Writes the record whole (to a new file, then renamed over the old one, so that a reader never sees half of it). */
@@ -94,8 +97,9 @@ export async function writeAgreementRecord(dataDir: string, agreed: Iterable<str
  * and any new pass recorded there; without a `dataDir` (an in-memory database), nothing is remembered.
  */
 export async function scanRulesFolderRemembering(rulesDir: string, dataDir: string | undefined): Promise<FolderScan> {
-  const recorded = dataDir ? await readAgreementRecord(dataDir) : [];
-  const recordedVerifications = dataDir ? await readVerificationRecord(dataDir) : [];
+  const record = dataDir ? await readRecord(dataDir) : undefined;
+  const recorded = agreedIn(record);
+  const recordedVerifications = verifiedIn(record);
   trustAgreement(recorded);
   trustVerifications(recordedVerifications);
   const scan = await scanRulesFolder(rulesDir);

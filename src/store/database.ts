@@ -108,7 +108,7 @@ export function pgliteLocation(dataDir: string): string {
   return location;
 }
 
-/** `from`: a dump of another embedded database to start with, instead of creating an empty one (tests). */
+/** `from`: a dump of another embedded database to start with, instead of creating an empty one (pglite-template.ts). */
 export async function openPglite(dataDir: string, options: { from?: Blob } = {}): Promise<Database> {
   let location = dataDir;
   let unlock = () => undefined as void;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DataDirInUseError, dataDirOwner, IN_MEMORY, lockDataDir, openPglite, openPostgres, pgliteLocation, poolDatabase, type Database } from './database.js';
 import { threadExecArgv } from '../domain/threads.js';
-import { templateDump, templateFile } from './pglite-template.js';
+import { startingFrom, startingTemplate } from './pglite-template.js';
 
 /** The socket's "port": pg and psql find `<dir>/.s.PGSQL.<port>`. */
 const SOCKET_PORT = 5432;
@@ -24,8 +24,6 @@ const SERVICE_CONNECTIONS = 8;
 const servedHere = new Set<string>();
 
 const socketPath = (location: string) => path.join(location, `.s.PGSQL.${SOCKET_PORT}`);
-/** Whether a data folder holds no database yet: its first start begins from the template (pglite-template.ts). */
-const isNew = (location: string) => !existsSync(path.join(location, 'PG_VERSION'));
 const overSocket = (location: string, max: number): Database =>
   poolDatabase({ host: location, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max }, 'pglite');
 
@@ -47,7 +45,7 @@ export async function serveEmbeddedDatabase(dataDir: string): Promise<EmbeddedSe
   rmSync(socket, { force: true }); // left by a service that was killed: the lock is ours now
   const worker = new Worker(new URL('./embedded-server-worker.js', import.meta.url), {
     execArgv: threadExecArgv(),
-    workerData: { location, socketPath: socket, maxConnections: SERVICE_CONNECTIONS + 4, template: isNew(location) && existsSync(templateFile()) ? templateFile() : undefined },
+    workerData: { location, socketPath: socket, maxConnections: SERVICE_CONNECTIONS + 4, template: startingTemplate(location) },
   });
   const started = await new Promise<{ ready?: true; failed?: string }>((resolve) => {
     worker.once('message', resolve);
@@ -95,8 +93,7 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     await db.query('select 1'); // fails here, with pg's reason, if the socket does not answer
     return db;
   }
-  const dump = isNew(location) ? templateDump() : undefined;
-  return openPglite(options.dataDir, dump ? { from: dump } : {});
+  return openPglite(options.dataDir, startingFrom(location));
 }
 
 /**
@@ -107,9 +104,6 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
  */
 export async function openServiceDatabase(where: { databaseUrl: string | undefined; dataDir: string }): Promise<{ db: Database; socketPath?: string }> {
   if (where.databaseUrl) return { db: openPostgres(where.databaseUrl) };
-  if (where.dataDir === IN_MEMORY) {
-    const dump = templateDump();
-    return { db: await openPglite(IN_MEMORY, dump ? { from: dump } : {}) };
-  }
+  if (where.dataDir === IN_MEMORY) return { db: await openPglite(IN_MEMORY, startingFrom(IN_MEMORY)) };
   return serveEmbeddedDatabase(where.dataDir);
 }

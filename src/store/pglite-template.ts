@@ -26,10 +26,20 @@ export function templateFile(): string {
   return path.join(ROOT, 'node_modules', '.cache', 'msk-triage', `pglite-${templateKey()}.tar`);
 }
 
-/** The dump, if the build made it. */
-export function templateDump(): Blob | undefined {
+/**
+ * The dump a new embedded database starts from: the template's file when the database at `location`
+ * (a data folder's pglite/, or IN_MEMORY) holds nothing yet and the build made one; else undefined.
+ */
+export function startingTemplate(location: string): string | undefined {
+  const isNew = location === IN_MEMORY || !existsSync(path.join(location, 'PG_VERSION'));
   const file = templateFile();
-  return existsSync(file) ? new Blob([readFileSync(file)]) : undefined;
+  return isNew && existsSync(file) ? file : undefined;
+}
+
+/** openPglite's options for the database at `location`: from the template when it is new (startingTemplate). */
+export function startingFrom(location: string): { from?: Blob } {
+  const file = startingTemplate(location);
+  return file ? { from: new Blob([readFileSync(file)]) } : {};
 }
 
 /** Makes the dump unless it is there: an empty database in memory, migrated, dumped, written whole. */

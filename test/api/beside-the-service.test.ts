@@ -13,7 +13,7 @@ import { inProcessCli, type InProcessCli } from '../support/cli.js';
 import { aReferral } from '../support/referral-factory.js';
 import { version1RulesFolder } from '../support/rule-set-copies.js';
 import { capturingLogger, GENEROUS_LIMITS } from '../support/test-app.js';
-import { freshDataDir } from '../support/test-database.js';
+import { tempDir } from '../support/temp-dirs.js';
 import { runAuditKey } from '../support/audit-key.js';
 
 /** Polls `check` until it holds, for at most `ms`; returns how long it took. */
@@ -37,7 +37,7 @@ describe('every command beside a running service, on the embedded database', fun
   const activeVersion = async () => ((await (await fetch(`${base}/readyz`)).json()) as { ruleset: { version: string } }).ruleset.version;
 
   before(async () => {
-    const env = { DATA_DIR: freshDataDir('msk-beside-'), RULES_DIR: await version1RulesFolder() };
+    const env = { DATA_DIR: tempDir('msk-beside-'), RULES_DIR: await version1RulesFolder() };
     service = await startService(loadConfig({ ...env, PORT: '0', ...runAuditKey() }), { logger: capturingLogger().logger, notice: () => undefined, app: { rateLimits: GENEROUS_LIMITS, checkerSearchSize: 300 } });
     base = `http://127.0.0.1:${service.port}`;
     cli = inProcessCli({ env, checkerSearchSize: 300 });

@@ -1,7 +1,7 @@
 /** The short crash-safety run inside npm test: one SIGKILL under load (npm run test:crash does 20). */
 import { expect } from 'chai';
 import { runCrashTest } from '../crash/crash-harness.js';
-import { freshDataDir } from '../support/test-database.js';
+import { tempDir } from '../support/temp-dirs.js';
 
 describe('crash safety', function () {
   this.timeout(120_000);
@@ -10,7 +10,7 @@ describe('crash safety', function () {
     const report = await runCrashTest({
       kills: 1,
       clients: 4,
-      env: { DATA_DIR: freshDataDir('msk-crash-'), DATABASE_URL: '' },
+      env: { DATA_DIR: tempDir('msk-crash-'), DATABASE_URL: '' },
       minAcknowledgedBeforeKill: 15,
       killAfterMs: [200, 1200],
     });

@@ -17,7 +17,8 @@ import { CanaryScanner, canaryPatients, canaryReferral } from '../support/canary
 import { expectError } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
 import { activeVersion, capturingLogger, GENEROUS_LIMITS, registry, tickingClock } from '../support/test-app.js';
-import { freshDatabase, freshDataDir } from '../support/test-database.js';
+import { tempDir } from '../support/temp-dirs.js';
+import { freshDatabase } from '../support/test-database.js';
 import { runAuditKey } from '../support/audit-key.js';
 
 type Labels = Record<string, string>;
@@ -187,7 +188,7 @@ describe('the service’s metrics listener (METRICS_PORT)', function () {
     const captured = capturingLogger();
     lines = captured.lines;
     // The embedded database served on its socket, as npm start serves it: a pool of pg connections.
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', DATA_DIR: freshDataDir('msk-metrics-'), ...runAuditKey() });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', DATA_DIR: tempDir('msk-metrics-'), ...runAuditKey() });
     service = await startService(config, { logger: captured.logger, notice: () => undefined, app: { rateLimits: GENEROUS_LIMITS, checkerSearchSize: 300 } });
   });
   after(async () => service?.stop('test'));

@@ -9,12 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import { openPglite } from '../../src/store/database.js';
+import { IN_MEMORY, openPglite } from '../../src/store/database.js';
 import { issueTokenWithCli } from '../support/cli-tokens.js';
 import { aReferral } from '../support/referral-factory.js';
 import { ruleSetCopies, type Copy } from '../support/rule-set-copies.js';
 import { tempDir } from '../support/temp-dirs.js';
-import { freshDataDir } from '../support/test-database.js';
 
 interface Started {
   child: ChildProcess;
@@ -126,13 +125,13 @@ describe('the service process', function () {
     const rulesDir = await ruleSetCopies((copy: Copy) => {
       copy.ruleset.rules[0].conditions = { all: [{ fact: 'bmi', operator: 'greaterThan', value: 40 }] };
     });
-    const started = startService({ RULES_DIR: rulesDir, DATA_DIR: freshDataDir('msk-data-') });
+    const started = startService({ RULES_DIR: rulesDir, DATA_DIR: IN_MEMORY });
     expect(await started.exited).to.equal(1);
     expect(started.stderr()).to.match(/^msk-triage: [\s\S]*msk-triage\/1\.0\.0\/ruleset\.json: rule MSK-E01 \/conditions\/all\/0: fact "bmi" is recorded only/);
   });
 
   it('serves the holders of tokens the command line issued in its data folder; on SIGTERM under load answers /readyz 503 during the shutdown delay while still serving, answers every request it accepted, with Connection: close, then exits 0', async () => {
-    const env = { DATA_DIR: freshDataDir('msk-data-'), DATABASE_URL: '', SHUTDOWN_DELAY_MS: '3000' };
+    const env = { DATA_DIR: tempDir('msk-data-'), DATABASE_URL: '', SHUTDOWN_DELAY_MS: '3000' };
     const gp = await issueTokenWithCli(env, { role: 'gp', name: 'Dr G Practice', practice: 'J82001' });
     const started = startService(env);
     const port = await listeningPort(started);

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readAuditKeys, useAuditKeys, writeNewAuditKeyFile } from '../../src/audit/audit-keys.js';
 import { build, buildIsCurrent } from '../../src/tools/build.js';
-import { dropRunDatabases, prepareEmbeddedTemplate, startTestRun } from './test-database.js';
+import { makeTemplate } from '../../src/store/pglite-template.js';
+import { dropRunDatabases, startTestRun } from './test-database.js';
 import { removeTempDirs, runFolder } from './temp-dirs.js';
 
 process.env.NODE_ENV = 'test';
@@ -34,8 +35,9 @@ export async function mochaGlobalSetup(): Promise<void> {
   startTestRun();
   useRunAuditKey();
   // The process tests run the service as `npm start` does: the compiled build, as current as src/.
-  // Meanwhile, the embedded database every test's copy starts from (test/support/test-database.ts).
-  await Promise.all([buildIsCurrent() ? undefined : build(), prepareEmbeddedTemplate()]);
+  if (!buildIsCurrent()) await build();
+  // The embedded database every new one starts from: made by the build, unless it was current (src/store/pglite-template.ts).
+  await makeTemplate();
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {

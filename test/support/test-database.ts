@@ -3,13 +3,11 @@
  * PostgreSQL server, a new database created on it for this run and dropped afterwards. Opened once,
  * on first use, and migrated like the service's own.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { IN_MEMORY, openPglite, openPostgres, pgliteLocation, type Database } from '../../src/store/database.js';
-import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
-import { tempDir } from './temp-dirs.js';
+import { IN_MEMORY, openPglite, openPostgres, type Database } from '../../src/store/database.js';
+import { migrate } from '../../src/store/migrations.js';
+import { makeTemplate, startingFrom } from '../../src/store/pglite-template.js';
 
 // On globalThis: mocha loads the root hook file through another loader than the tests, which can
 // give this module two instances; the run's database must be one, so that the hook closes it.
@@ -46,71 +44,20 @@ export async function dropRunDatabases(): Promise<void> {
 export const usingPostgres = (): boolean => Boolean(process.env.TEST_DATABASE_URL);
 
 /**
- * Creating an embedded database is most of the cost of a new one (PGlite's initdb: 4–10 s here);
- * starting from a copy of one already created and migrated takes a second (a dump, in memory) or
- * less (a data folder). The template is made once, by mocha's own process before the workers start
- * (`prepareEmbeddedTemplate`), and kept for later runs in node_modules/.cache under a key of the
- * migrations and the PGlite version: a new migration, or another PGlite, makes a new one.
+ * Creating an embedded database is most of the cost of a new one (PGlite's initdb: 4–10 s here); a
+ * test's starts from the product's migrated template (src/store/pglite-template.ts), made by the build
+ * and kept for later runs, in a second. A service or command a test starts in a new DATA_DIR starts
+ * from it too, as on a new machine.
  */
-function templateFolder(): string {
-  const pglite = JSON.parse(readFileSync(path.join('node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
-  const key = createHash('sha256').update(JSON.stringify([pglite.version, MIGRATIONS])).digest('hex').slice(0, 16);
-  return path.resolve('node_modules', '.cache', 'msk-triage-tests', `pglite-${key}`);
-}
-
-const templateDump = (folder: string) => path.join(folder, 'dump.tar');
-
-/** Makes the run's template of a migrated embedded database, if no earlier run left one: a data folder and its dump. */
-export async function prepareEmbeddedTemplate(): Promise<void> {
-  const folder = templateFolder();
-  if (existsSync(templateDump(folder))) return;
-  const making = `${folder}.making-${process.pid}`;
-  rmSync(making, { recursive: true, force: true });
-  mkdirSync(making, { recursive: true });
-  const db = await openPglite(making);
-  try {
-    await migrate(db);
-    if (!db.dumpDataDir) throw new Error('PGlite gave no dump of its data');
-    writeFileSync(templateDump(making), Buffer.from(await (await db.dumpDataDir()).arrayBuffer()));
-  } finally {
-    await db.close();
-  }
-  try {
-    renameSync(making, folder); // whole, or not at all: a run stopped half-way leaves no broken template
-  } catch {
-    rmSync(making, { recursive: true, force: true }); // another run made it first
-  }
-}
-
 async function freshPglite(): Promise<Database> {
-  state.__mskPgliteTemplate ??= (async () => {
-    const dump = templateDump(templateFolder());
-    if (existsSync(dump)) return new Blob([readFileSync(dump)]);
-    // Without the global setup (a file run on its own by other means): made here, once per process.
-    const db = await openPglite(IN_MEMORY);
-    try {
-      await migrate(db);
-      if (!db.dumpDataDir) throw new Error('PGlite gave no dump of its data');
-      return await db.dumpDataDir();
-    } finally {
-      await db.close();
-    }
-  })();
+  state.__mskPgliteTemplate ??= makeTemplate().then(() => {
+    const { from } = startingFrom(IN_MEMORY);
+    if (!from) throw new Error('the embedded database\'s template could not be made');
+    return from;
+  });
   const db = await openPglite(IN_MEMORY, { from: await state.__mskPgliteTemplate });
   await migrate(db); // nothing to apply: the template is migrated; a migration added since would be applied here
   return db;
-}
-
-/**
- * A new DATA_DIR for a service or command started by a test, holding an embedded database already
- * created and migrated (a copy of the template's folder), as a folder a service has run in before.
- * A test of the very first start in an empty folder uses `tempDir` instead.
- */
-export function freshDataDir(prefix: string): string {
-  const dir = tempDir(prefix);
-  const template = templateFolder();
-  if (existsSync(templateDump(template))) cpSync(pgliteLocation(template), pgliteLocation(dir), { recursive: true });
-  return dir;
 }
 
 type Fresh = { db: Database; dispose: () => Promise<void>; url?: string; /** given out before, and emptied since */ reused?: boolean };
