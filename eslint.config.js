@@ -23,7 +23,7 @@ const layerRules = LAYERS.slice(0, -1).map((layer, index) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'src/tools/build.js', 'coverage/**', 'src/generated/**', 'src/cli/bin.js', 'src/rules/impact-simulation-worker.js', 'src/rules/version-check-worker.js', 'src/rules/thread-entry.js', 'src/store/embedded-server-worker.js', 'src/web/assets/**', 'test/support/slowest-reporter.cjs', 'test/support/test-order.cjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'src/tools/build.js', 'coverage/**', 'src/generated/**', 'src/cli/bin.js', 'src/rules/impact-simulation-worker.js', 'src/rules/version-check-worker.js', 'src/rules/thread-entry.js', 'src/store/embedded-server-worker.js', 'src/store/database-folder.js', 'src/web/assets/**', 'test/support/slowest-reporter.cjs', 'test/support/test-order.cjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

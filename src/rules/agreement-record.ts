@@ -25,6 +25,14 @@ import { scanRulesFolder, type FolderScan } from './rules-folder-scan.js';
 
 export const AGREEMENT_RECORD_FILE = 'channel-agreement.json';
 
+/**
+ * Where the build leaves a record of its own (src/tools/build.js): the shipped rules/ checked with
+ * the code just built, so that the first start in a new DATA_DIR, on the day of the build, skips the
+ * checks a restart would skip (a later day re-runs the cases and the proof; the agreement stands).
+ * Beside the code in node_modules/.cache/msk-triage/: whoever can write it can change the code.
+ */
+export const BUILD_RECORD_DIR = fileURLToPath(new URL('../../node_modules/.cache/msk-triage/', import.meta.url));
+
 const SRC = fileURLToPath(new URL('../', import.meta.url));
 const CODE_FOLDERS = [path.join(SRC, 'rules'), path.join(SRC, 'domain'), path.join(SRC, 'schemas'), path.join(SRC, '..', 'schemas')];
 
@@ -93,15 +101,17 @@ export async function writeAgreementRecord(dataDir: string, agreed: Iterable<str
 }
 
 /**
- * The rules folder scanned as scanRulesFolder does, with the checks recorded in `dataDir` trusted
- * and any new pass recorded there; without a `dataDir` (an in-memory database), nothing is remembered.
+ * The rules folder scanned as scanRulesFolder does, with the checks recorded in `dataDir` and by the
+ * build (BUILD_RECORD_DIR) trusted, and any new pass recorded in `dataDir`; without a `dataDir` (an
+ * in-memory database), nothing is remembered.
  */
 export async function scanRulesFolderRemembering(rulesDir: string, dataDir: string | undefined): Promise<FolderScan> {
   const record = dataDir ? await readRecord(dataDir) : undefined;
   const recorded = agreedIn(record);
   const recordedVerifications = verifiedIn(record);
-  trustAgreement(recorded);
-  trustVerifications(recordedVerifications);
+  const built = dataDir === BUILD_RECORD_DIR ? undefined : await readRecord(BUILD_RECORD_DIR);
+  trustAgreement([...recorded, ...agreedIn(built)]);
+  trustVerifications([...recordedVerifications, ...verifiedIn(built)]);
   const scan = await scanRulesFolder(rulesDir);
   const agreed = agreedContentHashes();
   const verified = passedVerificationEntries();

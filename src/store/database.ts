@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { copyDatabaseFolder } from './database-folder.js';
 
 export interface Queryable {
   query<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
@@ -108,8 +109,16 @@ export function pgliteLocation(dataDir: string): string {
   return location;
 }
 
-/** `from`: a dump of another embedded database to start with, instead of creating an empty one (pglite-template.ts). */
-export async function openPglite(dataDir: string, options: { from?: Blob } = {}): Promise<Database> {
+/**
+ * How a new embedded database starts (pglite-template.ts): `from`, a dump of another to load (in
+ * memory); `copyOf`, the folder of a closed one to copy into a new data folder (copyDatabaseFolder).
+ */
+export interface StartingPoint {
+  from?: Blob;
+  copyOf?: string;
+}
+
+export async function openPglite(dataDir: string, options: StartingPoint = {}): Promise<Database> {
   let location = dataDir;
   let unlock = () => undefined as void;
   if (dataDir !== IN_MEMORY) {
@@ -118,6 +127,7 @@ export async function openPglite(dataDir: string, options: { from?: Blob } = {})
   }
   let db: PGlite;
   try {
+    if (options.copyOf && location !== IN_MEMORY) await copyDatabaseFolder(options.copyOf, location);
     db = await PGlite.create(location === IN_MEMORY ? undefined : location, options.from ? { loadDataDir: options.from } : {});
   } catch (error) {
     unlock();

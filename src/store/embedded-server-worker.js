@@ -9,11 +9,12 @@
 // statement (pglite-socket's own queue takes turns message by message, which mixed up two clients'
 // answers under load here). So a connection keeps the database from its first message to the end of
 // its group (Sync, or a simple Query) and, when that leaves a transaction open, to its end.
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
+import { copyDatabaseFolder } from './database-folder.js';
 
 const SYNC = 0x53; // 'S'
 const QUERY = 0x51; // 'Q'
@@ -88,8 +89,9 @@ let db;
 let server;
 const handlers = new Set();
 try {
-  // A new data folder starts from the build's migrated template (pglite-template.ts), not PGlite's initdb.
-  db = await PGlite.create(location, template ? { loadDataDir: new Blob([readFileSync(template)]) } : {});
+  // A new data folder starts as a copy of the build's migrated one (pglite-template.ts), not PGlite's initdb.
+  if (template) await copyDatabaseFolder(template, location);
+  db = await PGlite.create(location);
   const queue = new TurnQueue(db);
   server = createServer((socket) => {
     if (handlers.size >= maxConnections) return socket.end();

@@ -45,7 +45,7 @@ export async function serveEmbeddedDatabase(dataDir: string): Promise<EmbeddedSe
   rmSync(socket, { force: true }); // left by a service that was killed: the lock is ours now
   const worker = new Worker(new URL('./embedded-server-worker.js', import.meta.url), {
     execArgv: threadExecArgv(),
-    workerData: { location, socketPath: socket, maxConnections: SERVICE_CONNECTIONS + 4, template: startingTemplate(location) },
+    workerData: { location, socketPath: socket, maxConnections: SERVICE_CONNECTIONS + 4, template: startingTemplate(location).folder },
   });
   const started = await new Promise<{ ready?: true; failed?: string }>((resolve) => {
     worker.once('message', resolve);

@@ -5,5 +5,5 @@ export declare const DIST: string;
 export declare function sourceDigest(): string;
 /** Whether dist/ was built from src/ as it is now. */
 export declare function buildIsCurrent(): boolean;
-/** Builds dist/ afresh, then the embedded database's template when its migrations have none yet. */
-export declare function build(): Promise<{ files: number; digest: string; template: 'made' | 'current' | 'failed' }>;
+/** Builds dist/ afresh, then the embedded database's template when its migrations have none yet, then records the shipped rules' checks. */
+export declare function build(): Promise<{ files: number; digest: string; template: 'made' | 'current' | 'failed'; checks: 'made' | 'failed' }>;

@@ -76,7 +76,24 @@ export async function build() {
     rmSync(next, { recursive: true, force: true });
     if (!buildIsCurrent()) throw error; // another build of the same src/ took the place first: as good
   }
-  return { files: files.length, digest, template: await makeDatabaseTemplate() };
+  return { files: files.length, digest, template: await makeDatabaseTemplate(), checks: await recordRuleChecks() };
+}
+
+/**
+ * The shipped rules/ checked with the build just done (cases, coverage, the channels' agreement, the
+ * invariant proof), each pass recorded where a first start finds it (src/rules/agreement-record.ts,
+ * BUILD_RECORD_DIR). Only a saving: a version that fails is not recorded, and is checked, and refused,
+ * at start-up as without it.
+ */
+async function recordRuleChecks() {
+  try {
+    const { BUILD_RECORD_DIR, scanRulesFolderRemembering } = await import(pathToFileURL(path.join(DIST, 'rules', 'agreement-record.js')).href);
+    await scanRulesFolderRemembering(path.join(ROOT, 'rules'), BUILD_RECORD_DIR);
+    return 'made';
+  } catch (error) {
+    process.stderr.write(`msk-triage: the shipped rules' checks were not recorded (${error.message}); a first start will run them\n`);
+    return 'failed';
+  }
 }
 
 /**
@@ -98,7 +115,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const ifStale = process.argv.includes('--if-stale');
   if (!(ifStale && buildIsCurrent())) {
     const started = performance.now();
-    const { files, template } = await build();
-    process.stderr.write(`msk-triage: built dist/ from ${files} files in src/ in ${Math.round(performance.now() - started)} ms${template === 'made' ? ', and the embedded database\'s template' : ''}\n`);
+    const { files, template, checks } = await build();
+    process.stderr.write(`msk-triage: built dist/ from ${files} files in src/ in ${Math.round(performance.now() - started)} ms${template === 'made' ? ', the embedded database\'s template' : ''}${checks === 'made' ? ', and checked rules/' : ''}\n`);
   }
 }

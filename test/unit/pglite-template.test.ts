@@ -5,9 +5,10 @@
  */
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { openDatabase, serveEmbeddedDatabase } from '../../src/store/embedded-server.js';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
-import { makeTemplate, templateFile } from '../../src/store/pglite-template.js';
+import { makeTemplate, templateFile, templateFolder } from '../../src/store/pglite-template.js';
 import type { Database } from '../../src/store/database.js';
 import { tempDir } from '../support/temp-dirs.js';
 
@@ -22,6 +23,7 @@ describe('a new embedded database, from the build’s template', function () {
   before(async () => {
     await makeTemplate(); // made by the build; here too, in case the cache was cleared since
     expect(existsSync(templateFile())).to.equal(true);
+    expect(existsSync(path.join(templateFolder(), 'PG_VERSION'))).to.equal(true);
   });
 
   it('opens for a command in an empty data folder with every migration applied', async () => {
@@ -36,6 +38,22 @@ describe('a new embedded database, from the build’s template', function () {
   it('is served for a service in an empty data folder with every migration applied', async () => {
     const { db } = await serveEmbeddedDatabase(tempDir('msk-first-'));
     try {
+      await expectMigratedAndWorking(db);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('is copied, never shared: what one data folder writes, the next new one does not see', async () => {
+    const first = await serveEmbeddedDatabase(tempDir('msk-first-'));
+    try {
+      await first.db.exec('create table template_probe (x int); insert into template_probe values (1)');
+    } finally {
+      await first.db.close();
+    }
+    const db = await openDatabase({ dataDir: tempDir('msk-first-') });
+    try {
+      expect(await db.query("select to_regclass('template_probe') is null as absent")).to.deep.equal([{ absent: true }]);
       await expectMigratedAndWorking(db);
     } finally {
       await db.close();
