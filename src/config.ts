@@ -16,6 +16,8 @@ export interface Config {
   dataDir: string;
   /** A PostgreSQL server to use instead of the embedded database. */
   databaseUrl: string | undefined;
+  /** The login migrations run with (the tables' owner), when DATABASE_URL's is the runtime role's. */
+  databaseMigrationUrl: string | undefined;
   rulesetId: string;
   /** Pins the active version of `rulesetId` to another loaded version. */
   rulesetVersion: string | undefined;
@@ -200,6 +202,13 @@ function metricsListener(env: Env, port: number): Config['metrics'] {
   return Object.freeze({ host: matching(env, 'METRICS_HOST', '127.0.0.1', HOST_PATTERN, 'a host name or IP address') as string, port: metricsPort });
 }
 
+/** DATABASE_MIGRATION_URL: only beside DATABASE_URL (the embedded database has one login). */
+function migrationUrl(env: Env): string | undefined {
+  const url = matching(env, 'DATABASE_MIGRATION_URL', undefined, /^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// connection URL');
+  if (url && !env.DATABASE_URL) throw new ConfigError('DATABASE_MIGRATION_URL is set without DATABASE_URL: it names the login that migrates a PostgreSQL server, beside the one DATABASE_URL names');
+  return url;
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   return Object.freeze({
@@ -210,6 +219,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     rulesDir: env.RULES_DIR || 'rules',
     dataDir: env.DATA_DIR || 'data',
     databaseUrl: matching(env, 'DATABASE_URL', undefined, /^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// connection URL'),
+    databaseMigrationUrl: migrationUrl(env),
     rulesetId: matching(env, 'RULESET_ID', 'msk-triage', /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, 'a rule-set id such as msk-triage') as string,
     rulesetVersion: matching(env, 'RULESET_VERSION', undefined, new RegExp(VERSION_PATTERN), 'a version such as 1.0.0'),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),

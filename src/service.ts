@@ -24,7 +24,7 @@ import { startupRegistry } from './rulesets/rule-set-lifecycle.js';
 import { IN_MEMORY, type Database } from './store/database.js';
 import { databaseLocation } from './store/database-location.js';
 import { openServiceDatabase } from './store/embedded-server.js';
-import { migrate } from './store/migrations.js';
+import { prepareDatabase, RUNTIME_ROLE } from './store/runtime-role.js';
 import { usableTokenCount } from './store/token-store.js';
 import { inspectVersionInWorker } from './rules/version-check.js';
 import { auditKeyRingFor, auditKeys, useAuditKeys } from './audit/audit-keys.js';
@@ -80,8 +80,9 @@ async function openAndMigrate(config: Config, options: ServiceOptions): Promise<
   let socketPath: string | undefined;
   try {
     if (!db) ({ db, socketPath } = await (options.opening ?? openServiceDatabase(config)));
-    const applied = await migrate(db);
-    options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied, sinceProcessStartMs: Math.round(performance.now()) });
+    const { applied, warning } = await prepareDatabase(db, config.databaseMigrationUrl ? { migrationUrl: config.databaseMigrationUrl } : {});
+    if (warning) options.logger.warn(warning, { event: 'startup.database-roles' });
+    options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied, role: RUNTIME_ROLE, sinceProcessStartMs: Math.round(performance.now()) });
     return { db, owned: !options.db, ...(socketPath ? { socketPath } : {}) };
   } catch (error) {
     if (db && !options.db) await db.close().catch(() => undefined);

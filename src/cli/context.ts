@@ -13,7 +13,7 @@ import { registryFromDatabase } from '../rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import { IN_MEMORY, type Database } from '../store/database.js';
 import { openDatabase } from '../store/embedded-server.js';
-import { migrate } from '../store/migrations.js';
+import { prepareDatabase } from '../store/runtime-role.js';
 
 export interface CommandIo {
   /** the environment the configuration is read from */
@@ -50,7 +50,7 @@ export interface Command {
 export async function withDatabase<T>({ config, io }: Command, work: (db: Database) => Promise<T>): Promise<T> {
   const db = await io.openDatabase(config);
   try {
-    await migrate(db);
+    await prepareDatabase(db, config.databaseMigrationUrl ? { migrationUrl: config.databaseMigrationUrl } : {});
     return await work(db);
   } finally {
     await db.close();

@@ -22,7 +22,7 @@ import type { Actor } from '../auth/principal.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReview } from '../schemas/schema-registry.js';
 import type { Database, Queryable } from '../store/database.js';
-import { findDecision, findReferral, insertDecision, insertReview, reviewsOf, setCurrentDecision, setStatus, type StoredDecision, type StoredReferral } from '../store/referral-store.js';
+import { applyReview, findDecision, findReferral, insertDecision, insertReview, lockReferral, reviewsOf, type StoredDecision, type StoredReferral } from '../store/referral-store.js';
 
 export interface ReviewDeps {
   db: Database;
@@ -67,7 +67,8 @@ export async function reviewReferral(deps: ReviewDeps, referralId: string, body:
   const now = deps.clock();
   try {
     return await deps.db.transaction(async (tx) => {
-      const referral = await findReferral(tx, referralId, { forUpdate: true });
+      await lockReferral(tx, referralId); // one review of a referral at a time: the second sees the first's
+      const referral = await findReferral(tx, referralId);
       if (!referral || !referral.currentDecisionId) throw new ApiError('REFERRAL_NOT_FOUND');
       if (expectedDecisionId !== undefined && expectedDecisionId !== referral.currentDecisionId) throw new ApiError('DECISION_CHANGED');
       const corrects = await correctedReview(tx, referral, review, expectedDecisionId);
@@ -89,8 +90,7 @@ export async function reviewReferral(deps: ReviewDeps, referralId: string, body:
         id: reviewId, referralId, reviewedDecisionId: current.id, outcome: review.outcome, newDecisionId: newDecision?.id ?? null,
         reason: review.reason ?? null, reviewer: deps.actor.id, reviewerName: deps.actor.name ?? null, reviewerRole: deps.actor.role, at: now,
       });
-      if (newDecision) await setCurrentDecision(tx, referralId, newDecision, 'reviewed', now);
-      else await setStatus(tx, referralId, 'reviewed', now);
+      await applyReview(tx, reviewId);
       await appendAuditEvents(tx, [{
         id: randomUUID(), referralId, type: newDecision ? 'referral.overridden' : 'referral.reviewed', actor: deps.actor.id, actorRole: deps.actor.role, occurredAt: now,
         ruleset: current.ruleset,

@@ -26,6 +26,11 @@ export interface Database extends Queryable {
   dumpDataDir?(): Promise<Blob>;
   /** Runs `work` in one transaction; inside it, use only `tx` (PGlite has a single connection). */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Every query from now on runs as `role` (SET ROLE on each connection; src/store/runtime-role.ts),
+   * or, with undefined, as the user connected again (RESET ROLE).
+   */
+  actAs(role: string | undefined): Promise<void>;
   /** The connection pool's use now (pg pools only: PGlite opened in this process has no pool). */
   poolStats?(): PoolStats;
   close(): Promise<void>;
@@ -113,6 +118,13 @@ export function pgliteLocation(dataDir: string): string {
  * How a new embedded database starts (pglite-template.ts): `from`, a dump of another to load (in
  * memory); `copyOf`, the folder of a closed one to copy into a new data folder (copyDatabaseFolder).
  */
+/** SET ROLE or RESET ROLE; a role's name is one of ours, never a caller's, but is checked anyway. */
+function roleStatement(role: string | undefined): string {
+  if (role === undefined) return 'reset role';
+  if (!/^[a-z_][a-z0-9_]*$/.test(role)) throw new Error(`not a role name: ${role}`);
+  return `set role ${role}`;
+}
+
 export interface StartingPoint {
   from?: Blob;
   copyOf?: string;
@@ -138,6 +150,7 @@ export async function openPglite(dataDir: string, options: StartingPoint = {}): 
     query: async <T>(sql: string, params: readonly unknown[] = []) => (await db.query<T>(sql, [...params])).rows,
     exec: async (sql: string) => void (await db.exec(sql)),
     dumpDataDir: () => db.dumpDataDir('none'),
+    actAs: async (role) => void (await db.exec(roleStatement(role))),
     transaction: <T>(work: (tx: Queryable) => Promise<T>) =>
       db.transaction((tx) =>
         work({
@@ -167,8 +180,32 @@ export function poolDatabase(settings: pg.PoolConfig, kind: Database['kind']): D
   const pool = new pg.Pool(settings);
   // An idle client's error (the server restarted, say) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  const run = async <T>(client: pg.Pool | pg.PoolClient, sql: string, params: readonly unknown[] = []) =>
+  const run = async <T>(client: pg.PoolClient, sql: string, params: readonly unknown[] = []) =>
     (await client.query(sql, [...params])).rows as T[];
+  // The role every query runs as (actAs), set on a connection as it is next taken from the pool.
+  let role: string | undefined;
+  const roleOf = new WeakMap<pg.PoolClient, string | undefined>();
+  const connection = async (): Promise<pg.PoolClient> => {
+    const client = await pool.connect();
+    if (roleOf.get(client) !== role) {
+      try {
+        await client.query(roleStatement(role));
+      } catch (error) {
+        client.release(error as Error);
+        throw error;
+      }
+      roleOf.set(client, role);
+    }
+    return client;
+  };
+  const once = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await connection();
+    try {
+      return await work(client);
+    } finally {
+      client.release();
+    }
+  };
   const listen: Database['listen'] = async (channel, onNotice) => {
     const client = new pg.Client(settings);
     client.on('error', () => undefined); // a lost listener only delays the switch: the periodic check remains
@@ -182,11 +219,17 @@ export function poolDatabase(settings: pg.PoolConfig, kind: Database['kind']): D
   return {
     kind,
     ...(kind === 'postgres' ? { listen } : {}),
-    query: (sql, params) => run(pool, sql, params),
-    exec: async (sql) => void (await pool.query(sql)),
+    query: (sql, params) => once((client) => run(client, sql, params)),
+    exec: (sql) => once(async (client) => void (await client.query(sql))),
+    async actAs(next) {
+      roleStatement(next);
+      role = next;
+      // A connection of the embedded database's socket shares its one session: set it there now.
+      if (kind === 'pglite') await once(() => Promise.resolve());
+    },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max }),
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await connection();
       try {
         await client.query('begin');
         const result = await work({ query: (sql, params) => run(client, sql, params), exec: async (sql) => void (await client.query(sql)) });

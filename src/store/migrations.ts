@@ -351,12 +351,81 @@ alter table reviews drop constraint reviews_reviewed_decision_id_key;
 alter table reviews add constraint reviews_one_outcome_per_decision unique (reviewed_decision_id, outcome);
 `,
   },
+  {
+    id: '014-runtime-role',
+    // Least privilege (src/store/runtime-role.ts): migrations run as the tables' owner, the service and
+    // the commands as msk_runtime, which may read and insert on the clinical and audit tables and
+    // nothing more: no update, delete, truncate, trigger or DDL. The one change a referral has after
+    // it is stored (a review makes it reviewed, an override its current decision) is made by
+    // msk_apply_review, which derives the change from the review row named, and from nothing else.
+    // The role is the cluster's: made once (a migration role without CREATEROLE needs it made first),
+    // and the owner made a member of it, so that a deployment of one login can drop to it.
+    sql: `
+do $$ begin
+  if not exists (select from pg_roles where rolname = 'msk_runtime') then
+    begin
+      create role msk_runtime nologin;
+    exception when duplicate_object or unique_violation then null; -- another database's migration, at the same moment
+    end;
+  end if;
+  begin
+    if not pg_has_role(current_user, 'msk_runtime', 'MEMBER') then execute format('grant msk_runtime to %I', current_user); end if;
+  exception when insufficient_privilege or invalid_grant_operation then null; -- then DATABASE_MIGRATION_URL must be set
+  end;
+end $$;
+
+revoke all on all tables in schema public from msk_runtime;
+grant select, insert on referrals, decisions, reviews, audit_events, idempotency_keys, people, api_tokens,
+  ruleset_approvals, ruleset_activations, ruleset_schedules, ruleset_schedule_cancellations, ruleset_reload_requests,
+  web_sessions to msk_runtime;
+grant update (revoked_at) on api_tokens to msk_runtime;
+grant update (last_seen_at, ended_at), delete on web_sessions to msk_runtime;
+grant select on schema_migrations to msk_runtime;
+grant usage on all sequences in schema public to msk_runtime;
+
+create function msk_apply_review(review_id uuid) returns void language plpgsql security definer
+  set search_path = public, pg_temp as $$
+declare
+  r reviews;
+  d decisions;
+  current_id uuid;
+begin
+  select * into r from reviews where id = review_id;
+  if not found then raise exception 'msk-triage: no review %', review_id; end if;
+  select current_decision_id into current_id from referrals where id = r.referral_id for update;
+  if current_id is distinct from r.reviewed_decision_id then
+    raise exception 'msk-triage: review % is not of its referral''s current decision', review_id;
+  end if;
+  if r.outcome = 'overridden' then
+    select * into d from decisions where id = r.new_decision_id and referral_id = r.referral_id
+      and source = 'override' and replaces_decision_id = r.reviewed_decision_id;
+    if not found then raise exception 'msk-triage: review % names no override of the decision it reviewed', review_id; end if;
+    update referrals set current_decision_id = d.id, status = 'reviewed', pathway = d.pathway, urgency = d.urgency,
+      queue_rank = case d.urgency when 'emergency' then 1 when 'very-urgent' then 2 when 'urgent' then 3 when 'soon' then 4
+        when 'routine' then 5 else 0 end,
+      updated_at = r.created_at
+      where id = r.referral_id;
+  else
+    update referrals set status = 'reviewed', updated_at = r.created_at where id = r.referral_id;
+  end if;
+end $$;
+revoke execute on function msk_apply_review(uuid) from public;
+grant execute on function msk_apply_review(uuid) to msk_runtime;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;
 
 /** Applies every migration not yet applied; returns the ids applied now. */
 export async function migrate(db: Database): Promise<string[]> {
+  // Up to date: nothing to apply, and no DDL either (a command beside the running service connects
+  // to the embedded database's one session as the runtime role, which may not create a table).
+  const [present] = await db.query<{ present: boolean }>("select to_regclass('schema_migrations') is not null as present");
+  if (present?.present) {
+    const done = new Set((await db.query<{ id: string }>('select id from schema_migrations')).map((row) => row.id));
+    if (MIGRATIONS.every((migration) => done.has(migration.id))) return [];
+  }
   return db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query('create table if not exists schema_migrations (id text primary key, applied_at timestamptz not null)');

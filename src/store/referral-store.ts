@@ -139,24 +139,28 @@ export async function insertDecision(tx: Queryable, d: StoredDecision): Promise<
   );
 }
 
-/** Points the referral at its current decision and sets its status; the referral itself never changes. */
-export async function setCurrentDecision(tx: Queryable, referralId: string, decision: StoredDecision, status: ReferralStatus, at: Date): Promise<void> {
-  await tx.query(
-    `update referrals set current_decision_id = $2, status = $3, pathway = $4, urgency = $5, queue_rank = $6, updated_at = $7 where id = $1`,
-    [referralId, decision.id, status, decision.pathway, decision.urgency, queueRank(decision.urgency), at],
-  );
+/**
+ * The review's change to its referral (reviewed; an override's decision becomes the current one), made
+ * by the database from the review row alone (msk_apply_review, migration 014): the runtime role may
+ * not update a referral itself.
+ */
+export async function applyReview(tx: Queryable, reviewId: string): Promise<void> {
+  await tx.query('select msk_apply_review($1)', [reviewId]);
 }
 
-export async function setStatus(tx: Queryable, referralId: string, status: ReferralStatus, at: Date): Promise<void> {
-  await tx.query('update referrals set status = $2, updated_at = $3 where id = $1', [referralId, status, at]);
+const REFERRAL_LOCK = 7_240_002;
+
+/** Holds the referral for the rest of the transaction (an advisory lock: the runtime role may not select for update). */
+export async function lockReferral(tx: Queryable, referralId: string): Promise<void> {
+  if (isUuid(referralId)) await tx.query('select pg_advisory_xact_lock($1, hashtext($2))', [REFERRAL_LOCK, referralId]);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string): boolean => UUID.test(value);
 
-export async function findReferral(db: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<StoredReferral | undefined> {
+export async function findReferral(db: Queryable, id: string): Promise<StoredReferral | undefined> {
   if (!isUuid(id)) return undefined;
-  const [row] = await db.query<ReferralRow>(`select * from referrals where id = $1${options.forUpdate ? ' for update' : ''}`, [id]);
+  const [row] = await db.query<ReferralRow>('select * from referrals where id = $1', [id]);
   return row ? referralFromRow(row) : undefined;
 }
 

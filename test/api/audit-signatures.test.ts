@@ -64,6 +64,7 @@ describe('the audit trail’s signatures', () => {
 
   const removeFrom = async (seq: number) => {
     await db.transaction(async (tx) => {
+      await tx.query('set local role none'); // as the tables' owner would: the runtime role may not
       await tx.query('alter table audit_events disable trigger user');
       await tx.query('delete from audit_events where seq >= $1', [seq]);
       await tx.query('alter table audit_events enable trigger user');
@@ -107,12 +108,14 @@ describe('the audit trail’s signatures', () => {
     const [last] = await db.query<{ seq: number }>('select max(seq)::int as seq from audit_events');
     expect(last?.seq, 'the row edited is the last').to.equal(seq);
     await db.transaction(async (tx) => {
+      await tx.query('set local role none'); // as the tables' owner would: the runtime role may not
       await tx.query('alter table audit_events disable trigger user');
       await tx.query('update audit_events set details = $2, hash = $3 where seq = $1', [seq, JSON.stringify(details), rehashed]);
       await tx.query('alter table audit_events enable trigger user');
     });
     expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: seq, reason: `row ${seq}'s signature does not match: it was written or re-chained without the audit key` });
     await db.transaction(async (tx) => {
+      await tx.query('set local role none'); // as the tables' owner would: the runtime role may not
       await tx.query('alter table audit_events disable trigger user');
       await tx.query('update audit_events set details = $2, hash = $3 where seq = $1', [seq, JSON.stringify(event?.details), event?.hash]);
       await tx.query('alter table audit_events enable trigger user');

@@ -33,6 +33,7 @@ describe('the audit trail', function () {
   /** Runs SQL past the append-only triggers, as someone with direct database access could. */
   async function tamper(sql: string): Promise<void> {
     await db.transaction(async (tx) => {
+      await tx.query('set local role none'); // as the tables' owner would: the runtime role may not
       await tx.query('alter table audit_events disable trigger user');
       await tx.query(sql);
       await tx.query('alter table audit_events enable trigger user');
@@ -52,21 +53,29 @@ describe('the audit trail', function () {
     }
   });
 
-  it('is refused updates, deletes and truncation by the database itself', async () => {
-    for (const sql of ["update audit_events set actor = 'someone else' where seq = 1", 'delete from audit_events where seq = 1', 'truncate audit_events']) {
-      let message = '';
-      await db.query(sql).catch((error: Error) => (message = error.message));
-      expect(message, sql).to.match(/append-only/);
+  /** The message `sql` is refused with, as the service runs (the runtime role) and as the tables' owner. */
+  async function refusals(sql: string): Promise<{ runtime: string; owner: string }> {
+    const refusal = (run: Promise<unknown>) => run.then(() => '(not refused)', (error: Error) => error.message);
+    const runtime = await refusal(db.query(sql));
+    const owner = await refusal(db.transaction(async (tx) => {
+      await tx.query('set local role none');
+      await tx.query(sql);
+    }));
+    return { runtime, owner };
+  }
+
+  it('is refused updates, deletes and truncation by the database itself, with the runtime role\'s rights and with the owner\'s', async () => {
+    for (const sql of ["update audit_events set actor = 'someone else' where seq = 1", 'delete from audit_events where seq = 1', 'truncate audit_events', "update decisions set pathway = 'gp'"]) {
+      const { runtime, owner } = await refusals(sql);
+      expect(runtime, sql).to.match(/^permission denied for table (audit_events|decisions)$/);
+      expect(owner, sql).to.match(/append-only/);
     }
-    let decisionMessage = '';
-    await db.query("update decisions set pathway = 'gp'").catch((error: Error) => (decisionMessage = error.message));
-    expect(decisionMessage).to.match(/append-only/);
   });
 
   it('never lets a submitted referral change', async () => {
-    let message = '';
-    await db.query(`update referrals set referral = jsonb_set(referral, '{notes}', '"changed"')`).catch((error: Error) => (message = error.message));
-    expect(message).to.match(/never changed/);
+    const { runtime, owner } = await refusals(`update referrals set referral = jsonb_set(referral, '{notes}', '"changed"')`);
+    expect(runtime).to.equal('permission denied for table referrals');
+    expect(owner).to.match(/never changed/);
   });
 
   it('keeps a referral whose evaluation failed, with no route, awaiting manual triage', async () => {
@@ -122,14 +131,18 @@ describe('the audit trail', function () {
       // (An earlier test here cut the chain's tail: only what is said of this referral counts.)
       const about = async () => (await verifyCoverage(db)).filter((problem) => problem.includes(id));
       expect(await about()).to.deep.equal([]);
-      // What the service's own database role could do: an emergency turned into a reviewed routine referral.
-      await db.query("update referrals set status = 'reviewed', pathway = 'gp', urgency = 'routine', queue_rank = 5 where id = $1", [id]);
+      // What the tables' owner could do (the runtime role may not: the attacks' test): an emergency turned into a reviewed routine referral.
+      const asOwner = (sql: string, params: unknown[]) => db.transaction(async (tx) => {
+        await tx.query('set local role none');
+        await tx.query(sql, params);
+      });
+      await asOwner("update referrals set status = 'reviewed', pathway = 'gp', urgency = 'routine', queue_rank = 5 where id = $1", [id]);
       try {
         expect(await about()).to.deep.equal([
           `referral ${id} says status reviewed (its decisions and reviews: ${before?.status ?? '?'}), route gp / routine (its current decision: ${before?.pathway ?? '?'} / emergency), queue rank 5 (its urgency: ${before?.queue_rank ?? '?'})`,
         ]);
       } finally {
-        await db.query('update referrals set status = $2, pathway = $3, urgency = $4, queue_rank = $5 where id = $1', [id, before?.status, before?.pathway, before?.urgency, before?.queue_rank]);
+        await asOwner('update referrals set status = $2, pathway = $3, urgency = $4, queue_rank = $5 where id = $1', [id, before?.status, before?.pathway, before?.urgency, before?.queue_rank]);
       }
       expect(await about()).to.deep.equal([]);
     });
@@ -155,6 +168,7 @@ describe('the audit trail', function () {
       for (const edit of edits) {
         const [before] = await db.query<{ row: string }>(`select to_jsonb(t)::text as row from ${edit.table} t where ${edit.where}`);
         await db.transaction(async (tx) => {
+          await tx.query('set local role none'); // as the tables' owner would: the runtime role may not
           await tx.query(`alter table ${edit.table} disable trigger user`);
           await tx.query(`update ${edit.table} set ${edit.set} where ${edit.where}`);
           await tx.query(`alter table ${edit.table} enable trigger user`);
@@ -164,6 +178,7 @@ describe('the audit trail', function () {
           expect(problems.some((problem) => problem.startsWith(edit.named)), problems.join('; ')).to.equal(true);
         } finally {
           await db.transaction(async (tx) => {
+            await tx.query('set local role none'); // as the tables' owner would: the runtime role may not
             await tx.query(`alter table ${edit.table} disable trigger user`);
             const columns = Object.keys(JSON.parse(before?.row ?? '{}') as object).join(', ');
             await tx.query(`update ${edit.table} t set (${columns}) = (select ${columns} from jsonb_populate_record(null::${edit.table}, $1::jsonb)) where ${edit.where}`, [before?.row]);

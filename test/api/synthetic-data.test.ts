@@ -12,6 +12,7 @@ import { expectError, issuesOf } from '../support/error-shape.js';
 import { aReferral } from '../support/referral-factory.js';
 import { testApp, type TestApp } from '../support/test-app.js';
 import { freshDatabase } from '../support/test-database.js';
+import { RUNTIME_ROLE } from '../../src/store/runtime-role.js';
 
 const PRACTICE = 'J82001';
 
@@ -104,9 +105,14 @@ describe('synthetic data stays out of clinical work', function () {
     const res = await (await t.gpOf(PRACTICE)).post('/api/v1/referrals').send({ ...aReferral({ referrer: { odsCode: PRACTICE } }), synthetic: true });
     expectError(res, 400, 'REFERRAL_INVALID');
     expect(issuesOf(res)).to.have.length(1); // the unknown field, named as the contract names any it does not know
+    await db.actAs(RUNTIME_ROLE);
     let refused: Error | undefined;
     await db.query('update referrals set synthetic = true where id = $1', [realId]).catch((error: Error) => (refused = error));
-    expect(refused?.message).to.contain('a submitted referral is never changed');
+    expect(refused?.message, 'as the service runs').to.contain('permission denied for table referrals');
+    await db.actAs(undefined);
+    let refusedToOwner: Error | undefined;
+    await db.query('update referrals set synthetic = true where id = $1', [realId]).catch((error: Error) => (refusedToOwner = error));
+    expect(refusedToOwner?.message, 'as the tables\' owner').to.contain('a submitted referral is never changed');
     expect(await counts()).to.deep.equal(['real 1', 'synthetic 6']);
   });
 

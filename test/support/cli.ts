@@ -28,6 +28,7 @@ export function borrowed(db: Database): Database {
     query: (sql, params) => db.query(sql, params),
     exec: (sql) => db.exec(sql),
     transaction: (work) => db.transaction(work),
+    actAs: (role) => db.actAs(role),
     close: () => Promise.resolve(),
   };
 }

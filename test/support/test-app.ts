@@ -10,6 +10,7 @@ import { Admission } from '../../src/http/admission.js';
 import { createLogger, type Logger } from '../../src/log/logger.js';
 import { loadRuleSets, type LoadedVersion } from '../../src/rules/rule-set-loader.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
+import { RUNTIME_ROLE } from '../../src/store/runtime-role.js';
 import { testDatabase } from './test-database.js';
 import { version1RulesFolder } from './rule-set-copies.js';
 import { callersFor, type Callers } from './callers.js';
@@ -76,5 +77,6 @@ export async function testApp(overrides: Partial<AppDeps> = {}): Promise<TestApp
     ...overrides,
   };
   const app = createApp(deps);
+  await deps.db.actAs(RUNTIME_ROLE); // as the service runs (src/store/runtime-role.ts): a query it may not make fails here too
   return { app, logLines: lines, ...(await callersFor(app, deps.db)) };
 }

@@ -63,7 +63,7 @@ async function freshPglite(): Promise<Database> {
 type Fresh = { db: Database; dispose: () => Promise<void>; url?: string; /** given out before, and emptied since */ reused?: boolean };
 
 /**
- * The shape of a database's schema: its tables, triggers, functions and migrations. A database a
+ * The shape of a database's schema: its tables, triggers, functions, migrations and the runtime role's grants. A database a
  * test gives back with another shape than a new one's (a migration test's) is closed, not reused.
  */
 async function schemaShape(db: Database): Promise<string> {
@@ -71,7 +71,8 @@ async function schemaShape(db: Database): Promise<string> {
     (select string_agg(relname || ':' || relkind::text, ',' order by relname) from pg_class where relnamespace = 'public'::regnamespace),
     (select string_agg(tgname, ',' order by tgname) from pg_trigger where not tgisinternal),
     (select string_agg(proname, ',' order by proname) from pg_proc where pronamespace = 'public'::regnamespace),
-    (select string_agg(id, ',' order by id) from schema_migrations)) as shape`);
+    (select string_agg(id, ',' order by id) from schema_migrations),
+    (select string_agg(table_name || ':' || privilege_type, ',' order by table_name, privilege_type) from information_schema.role_table_grants where grantee = 'msk_runtime')) as shape`);
   return row?.shape ?? '';
 }
 
@@ -83,6 +84,7 @@ async function schemaShape(db: Database): Promise<string> {
  */
 async function emptied(db: Database): Promise<boolean> {
   try {
+    await db.actAs(undefined); // a service the last test started runs it as the runtime role
     await db.transaction(async (tx) => {
       await tx.exec("set local lock_timeout = '2s'; set local session_replication_role = replica");
       const tables = await tx.query<{ name: string }>("select quote_ident(tablename) as name from pg_tables where schemaname = 'public' and tablename <> 'schema_migrations'");
