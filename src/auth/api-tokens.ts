@@ -10,7 +10,8 @@
  * token to a person who has one (`--person <id>`), with that person's role and practice.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Queryable } from '../store/database.js';
+import { appendAuditEvents } from '../audit/audit-trail.js';
+import type { Database, Queryable } from '../store/database.js';
 import { allPeople, allTokens, insertPerson, insertToken, markTokenRevoked, personById, personIdsLike, tokenByHash, tokenIdsLike, type Person, type TokenRecord } from '../store/token-store.js';
 import type { Role } from '../domain/roles.js';
 import type { Principal } from './principal.js';
@@ -59,6 +60,32 @@ export async function createToken(
     expiresAt: input.expiresAt,
   });
   return { token, record, person, newPerson };
+}
+
+/** Who issues a token: the operator at the command line (src/cli/token-commands.ts). */
+export interface TokenIssuer {
+  id: string;
+  role: string;
+}
+
+/**
+ * Issues a token as createToken does, with its `token.created` audit event, in one transaction:
+ * every token is in the signed trail, and `audit verify` names one that is not (a token row inserted
+ * behind the service's back). Who, which token and person; never the token.
+ */
+export async function issueToken(
+  db: Database,
+  input: Parameters<typeof createToken>[1],
+  by: TokenIssuer = { id: 'cli:operator', role: 'operator' },
+): ReturnType<typeof createToken> {
+  return db.transaction(async (tx) => {
+    const made = await createToken(tx, input);
+    await appendAuditEvents(tx, [{
+      id: randomUUID(), referralId: null, type: 'token.created', actor: by.id, actorRole: by.role, occurredAt: input.now, ruleset: null,
+      details: { tokenId: made.record.id, personId: made.person.id, newPerson: made.newPerson, role: made.record.role, practice: made.record.practice, expiresAt: input.expiresAt?.toISOString() ?? null },
+    }]);
+    return made;
+  });
 }
 
 export async function listPeople(db: Queryable): Promise<Person[]> {

@@ -10,7 +10,7 @@
  *   msk-triage token revoke ID
  */
 import { parseArgs } from 'node:util';
-import { createToken, findPerson, listPeople, listTokens, PersonMismatchError, personIdsStartingWith, revokeToken, tokenIdsStartingWith } from '../auth/api-tokens.js';
+import { findPerson, issueToken, listPeople, listTokens, PersonMismatchError, personIdsStartingWith, revokeToken, tokenIdsStartingWith } from '../auth/api-tokens.js';
 import { ODS_CODE } from '../auth/principal.js';
 import { isRole, ROLES } from '../domain/roles.js';
 import type { TokenRecord } from '../store/token-store.js';
@@ -72,17 +72,13 @@ export async function tokenCreate(command: Command, args: string[]): Promise<num
       personId = matches[0];
     }
     // Issuing a credential is recorded like any other action: who (the operator), which token and person, never the token.
-    let created: Awaited<ReturnType<typeof createToken>>;
+    let created: Awaited<ReturnType<typeof issueToken>>;
     try {
-      created = await db.transaction(async (tx) => {
-        const person = personId === undefined ? undefined : await findPerson(tx, personId);
-        const made = await createToken(tx, {
-          name: name ?? person?.displayName ?? '', role: isRole(values.role) ? values.role : (person?.role ?? 'gp'),
-          ...(practice ? { practice } : {}), expiresAt, now, ...(personId ? { personId } : {}),
-        });
-        await appendAuditEvents(tx, [tokenEvent('token.created', made.record.id, now, { personId: made.person.id, newPerson: made.newPerson, role: made.record.role, practice: made.record.practice, expiresAt: expiresAt?.toISOString() ?? null })]);
-        return made;
-      });
+      const person = personId === undefined ? undefined : await findPerson(db, personId); // a person never changes
+      created = await issueToken(db, {
+        name: name ?? person?.displayName ?? '', role: isRole(values.role) ? values.role : (person?.role ?? 'gp'),
+        ...(practice ? { practice } : {}), expiresAt, now, ...(personId ? { personId } : {}),
+      }, CLI_ACTOR);
     } catch (error) {
       if (!(error instanceof PersonMismatchError)) throw error;
       io.out(error.message);

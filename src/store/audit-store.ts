@@ -107,6 +107,9 @@ export async function missingAuditEvents(db: Queryable): Promise<string[]> {
     union all
     select 'review ' || v.id || ' has no audit event' from reviews v
      where not exists (select 1 from audit_events a where a.details ->> 'reviewId' = v.id::text)
+    union all
+    select 'token ' || t.id || ' has no token.created event' from api_tokens t
+     where not exists (select 1 from audit_events a where a.event_type = 'token.created' and a.details ->> 'tokenId' = t.id::text)
     limit 20`);
   return missing.map((row) => row.problem);
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request, { type Response } from 'supertest';
-import { createToken } from '../../src/auth/api-tokens.js';
+import { issueToken } from '../../src/auth/api-tokens.js';
 import { loadValidRuleSets } from '../../src/rules/rule-set-loader.js';
 import { registryFromDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
 import type { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
@@ -106,7 +106,7 @@ describe('activating a rule-set version', function () {
     expect(own.status, JSON.stringify(own.body)).to.equal(201);
     expect(own.body).to.include({ approver: 'Dr C Lead', version: '1.1.0' });
     needsApproval(await activate('1.1.0', t.lead));
-    const namesake = caller(t.app, (await createToken(db, { role: 'clinical-lead', name: 'Dr C Lead', expiresAt: null, now: new Date() })).token);
+    const namesake = caller(t.app, (await issueToken(db, { role: 'clinical-lead', name: 'Dr C Lead', expiresAt: null, now: new Date() })).token);
     expect((await approve('1.1.0', namesake)).status).to.equal(201);
     needsApproval(await activate('1.1.0', t.lead));
     expect(await activeVersion()).to.equal('1.0.0');

@@ -42,10 +42,13 @@ describe('the audit trail', function () {
 
   it('verifies: every row of the chain checks out', async () => {
     const result = await verifyAuditChain(db);
-    expect(result).to.deep.include({ ok: true, rows: 600 });
+    // Two events a referral (submitted, decided), and one for each token its practice's GP was issued.
+    const [tokens] = await db.query<{ n: number }>('select count(*)::int as n from api_tokens');
+    expect(result).to.deep.include({ ok: true, rows: 600 + (tokens?.n ?? 0) });
     expect(await verifyCoverage(db)).to.deep.equal([]);
     // every row names its actor pseudonymously, with the actor's role: here, the GPs who referred
-    const actors = await db.query<{ actor: string; actor_role: string | null }>('select distinct actor, actor_role from audit_events');
+    // (the tokens' events are the operator's, who issued them: test/api/cli.test.ts)
+    const actors = await db.query<{ actor: string; actor_role: string | null }>("select distinct actor, actor_role from audit_events where event_type <> 'token.created'");
     expect(actors.length).to.be.above(1);
     for (const { actor, actor_role } of actors) {
       expect(actor).to.match(/^person:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -208,7 +211,7 @@ describe('the audit trail', function () {
 
     it("names a row whose actor's role was edited, or erased to pass for a row written before roles were recorded", async () => {
       const [row3, row2] = await db.query<{ actor_role: string | null }>('select actor_role from audit_events where seq in (2, 3) order by seq desc');
-      expect([row3?.actor_role, row2?.actor_role]).to.deep.equal(['gp', 'gp']);
+      expect([row3?.actor_role, row2?.actor_role], 'rows with a role recorded').to.satisfy((roles: unknown[]) => roles.every((role) => typeof role === 'string'));
       await tamper("update audit_events set actor_role = 'clinical-lead' where seq = 3");
       expect(await verifyAuditChain(db)).to.deep.include({ ok: false, brokenAt: 3, reason: 'row 3 was changed after it was written' });
       await tamper('update audit_events set actor_role = null where seq = 2');

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import request, { type Response, type Test } from 'supertest';
 import type { AppDeps } from '../../src/app.js';
-import { createToken, revokeToken } from '../../src/auth/api-tokens.js';
+import { issueToken, revokeToken } from '../../src/auth/api-tokens.js';
 import type { Referral } from '../../src/generated/referral.js';
 import { CompiledRuleSet } from '../../src/rules/compiled-rule-set.js';
 import { RuleSetRegistry } from '../../src/rules/rule-set-registry.js';
@@ -407,9 +407,9 @@ describe('patient data never reaches the logs, error answers or process output (
       const otherGp = await main.gpOf('J82002');
       const { clinician, lead, anonymous } = main;
       const now = new Date();
-      const revoked = await createToken(db, { name: 'log-canary revoked', role: 'triage-clinician', expiresAt: null, now });
+      const revoked = await issueToken(db, { name: 'log-canary revoked', role: 'triage-clinician', expiresAt: null, now });
       await revokeToken(db, revoked.record.id, now);
-      const expired = await createToken(db, { name: 'log-canary expired', role: 'triage-clinician', expiresAt: new Date('2020-01-01T00:00:00Z'), now: new Date('2019-01-01T00:00:00Z') });
+      const expired = await issueToken(db, { name: 'log-canary expired', role: 'triage-clinician', expiresAt: new Date('2020-01-01T00:00:00Z'), now: new Date('2019-01-01T00:00:00Z') });
       const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
       const asJson = (test: Test, body: string) => test.set('content-type', 'application/json').send(body);
 

@@ -10,7 +10,7 @@ import type request from 'supertest';
 import type { Decision } from '../../src/generated/decision.js';
 import type { Referral } from '../../src/generated/referral.js';
 import { validateDecision } from '../../src/schemas/schema-registry.js';
-import { createToken } from '../../src/auth/api-tokens.js';
+import { issueToken } from '../../src/auth/api-tokens.js';
 import { caller, type Caller } from '../support/callers.js';
 import { expectError, issuesOf } from '../support/error-shape.js';
 import { aKneeReferral, aReferral } from '../support/referral-factory.js';
@@ -312,8 +312,8 @@ describe('POST /api/v1/referrals/{id}/review', () => {
   });
 
   it('shows who reviewed and who overrode by name and role, and takes one clinician with two tokens as one actor', async () => {
-    const first = await createToken(db, { role: 'triage-clinician', name: 'Dr T Clinician', expiresAt: null, now: new Date() });
-    const second = await createToken(db, { role: 'triage-clinician', name: 'T Clinician (ward PC)', expiresAt: null, now: new Date(), personId: first.person.id });
+    const first = await issueToken(db, { role: 'triage-clinician', name: 'Dr T Clinician', expiresAt: null, now: new Date() });
+    const second = await issueToken(db, { role: 'triage-clinician', name: 'T Clinician (ward PC)', expiresAt: null, now: new Date(), personId: first.person.id });
     const reviewedBy = { id: `person:${first.person.id}`, name: 'Dr T Clinician', role: 'triage-clinician' };
     const ods = practice();
     const [confirmedId, overriddenId] = [await awaitingReview(ods), await awaitingReview(ods)];

@@ -124,6 +124,19 @@ describe('the runtime database role', function () {
     expect(message).to.match(/not of its referral's current decision/);
   });
 
+  it('names a clinical lead\'s token inserted directly, with no token.created event', async () => {
+    const personId = randomUUID();
+    const tokenId = randomUUID();
+    await db.transaction(async (tx) => {
+      await tx.query("insert into people (id, display_name, role, created_at) values ($1, 'Dr Mallory', 'clinical-lead', now())", [personId]);
+      await tx.query(`insert into api_tokens (id, token_sha256, name, role, created_at, person_id)
+        values ($1, $2, 'Dr Mallory', 'clinical-lead', now(), $3)`, [tokenId, randomBytes(32).toString('hex'), personId]);
+    });
+    const problems = await verifyCoverage(db);
+    expect(problems).to.include(`token ${tokenId} has no token.created event`);
+    expect(problems.filter((problem) => problem.startsWith('token ')), 'the tokens the service issued are all in the trail').to.deep.equal([`token ${tokenId} has no token.created event`]);
+  });
+
   (usingPostgres() ? it : it.skip)('on PostgreSQL, migrates with DATABASE_MIGRATION_URL\'s login and runs with DATABASE_URL\'s, a member of msk_runtime only', async () => {
     const ownerUrl = new URL(process.env.TEST_DATABASE_URL as string);
     const login = `msk_test_app_${randomBytes(4).toString('hex')}`;

@@ -6,7 +6,7 @@
  * with one and activate with the other. Owns a fresh database.
  */
 import { expect } from 'chai';
-import { createToken } from '../../src/auth/api-tokens.js';
+import { issueToken } from '../../src/auth/api-tokens.js';
 import { loadValidRuleSets } from '../../src/rules/rule-set-loader.js';
 import { registryFromDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
 import type { Database } from '../../src/store/database.js';
@@ -24,7 +24,7 @@ describe('the two-person rule, between people', function () {
   /** a lead named in the file by person id, under a name of another spelling altogether */
   let writerPersonId: string;
   const lead = async (name: string, personId?: string): Promise<{ who: Caller; personId: string }> => {
-    const made = await createToken(db, { role: 'clinical-lead', name, expiresAt: null, now: new Date(), ...(personId ? { personId } : {}) });
+    const made = await issueToken(db, { role: 'clinical-lead', name, expiresAt: null, now: new Date(), ...(personId ? { personId } : {}) });
     return { who: caller(t.app, made.token), personId: made.person.id };
   };
   const approve = (version: string, by: Caller) => by.post(`/api/v1/rulesets/msk-triage/versions/${version}/approvals`).send({ note: 'reviewed' });
@@ -33,7 +33,7 @@ describe('the two-person rule, between people', function () {
 
   before(async () => {
     ({ db, dispose } = await freshDatabase());
-    const writer = await createToken(db, { role: 'clinical-lead', name: 'Dr Zed Writer', expiresAt: null, now: new Date() });
+    const writer = await issueToken(db, { role: 'clinical-lead', name: 'Dr Zed Writer', expiresAt: null, now: new Date() });
     writerPersonId = writer.person.id;
     const authored = (version: string) => (copy: Copy) => {
       asVersion(version, 'draft')(copy);

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { createToken, revokeToken } from '../../src/auth/api-tokens.js';
+import { issueToken, revokeToken } from '../../src/auth/api-tokens.js';
 import { VerifiedTokens } from '../../src/auth/verified-tokens.js';
 import type { Database } from '../../src/store/database.js';
 import { insertPerson, insertToken, markTokenRevoked } from '../../src/store/token-store.js';
@@ -38,7 +38,7 @@ function countingTokenQueries(real: Database): { db: Database; tokenQueries: () 
 const authFailures = (lines: readonly string[]) =>
   lines.map((line) => JSON.parse(line) as { event?: string; reason?: string }).filter((line) => line.event === 'auth.failed').map((line) => line.reason);
 
-const issue = (name: string, expiresAt: Date | null = null) => createToken(db, { name, role: 'triage-clinician', expiresAt, now: new Date() });
+const issue = (name: string, expiresAt: Date | null = null) => issueToken(db, { name, role: 'triage-clinician', expiresAt, now: new Date() });
 
 describe('verified tokens', () => {
   it('reads a token from the database once a second, not on every request', async () => {

@@ -6,9 +6,9 @@
  */
 import type { Express } from 'express';
 import request, { type Test } from 'supertest';
-import { createToken } from '../../src/auth/api-tokens.js';
+import { issueToken } from '../../src/auth/api-tokens.js';
 import type { Role } from '../../src/domain/roles.js';
-import type { Queryable } from '../../src/store/database.js';
+import type { Database } from '../../src/store/database.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
 export type Caller = Record<Method, (url: string) => Test> & { token: string | undefined };
@@ -24,12 +24,12 @@ export function caller(app: Express, token: string | undefined): Caller {
 const issued = new Map<string, Promise<string>>();
 
 /** A token of that role (and practice, for a GP), issued once per database and reused. */
-export function tokenFor(db: Queryable, role: Role, options: { practice?: string; name?: string } = {}): Promise<string> {
+export function tokenFor(db: Database, role: Role, options: { practice?: string; name?: string } = {}): Promise<string> {
   const name = options.name ?? `test ${role}${options.practice ? ` of ${options.practice}` : ''}`;
   const key = `${role}|${options.practice ?? ''}|${name}|${String(dbIds.get(db) ?? registerDb(db))}`;
   let token = issued.get(key);
   if (!token) {
-    token = createToken(db, { role, name, ...(options.practice ? { practice: options.practice } : {}), expiresAt: null, now: new Date() }).then((t) => t.token);
+    token = issueToken(db, { role, name, ...(options.practice ? { practice: options.practice } : {}), expiresAt: null, now: new Date() }).then((t) => t.token);
     issued.set(key, token);
   }
   return token;
@@ -37,7 +37,7 @@ export function tokenFor(db: Queryable, role: Role, options: { practice?: string
 
 const dbIds = new WeakMap<object, number>();
 let nextDbId = 1;
-function registerDb(db: Queryable): number {
+function registerDb(db: Database): number {
   const id = nextDbId++;
   dbIds.set(db, id);
   return id;
@@ -53,7 +53,7 @@ export interface Callers {
   gpOf(practice: string): Promise<Caller>;
 }
 
-export async function callersFor(app: Express, db: Queryable): Promise<Callers> {
+export async function callersFor(app: Express, db: Database): Promise<Callers> {
   return {
     anonymous: caller(app, undefined),
     clinician: caller(app, await tokenFor(db, 'triage-clinician')),

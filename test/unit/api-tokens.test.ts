@@ -1,7 +1,7 @@
 /** Command-line bearer tokens in the database: only a hash is kept; expiry and revocation hold. */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { checkToken, createToken, listTokens, revokeToken, TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
+import { checkToken, issueToken, listTokens, revokeToken, TOKEN_PATTERN } from '../../src/auth/api-tokens.js';
 import { db } from '../support/test-app.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
@@ -9,7 +9,7 @@ const later = (ms: number) => new Date(now.getTime() + ms);
 
 describe('API tokens', () => {
   it('stores only the SHA-256 of a token: the token itself is nowhere in the table', async () => {
-    const { token, record } = await createToken(db, { name: 'Practice system', role: 'gp', practice: 'A81001', expiresAt: null, now });
+    const { token, record } = await issueToken(db, { name: 'Practice system', role: 'gp', practice: 'A81001', expiresAt: null, now });
     expect(token).to.match(TOKEN_PATTERN);
     const [row] = await db.query<Record<string, unknown>>('select * from api_tokens where id = $1', [record.id]);
     expect(JSON.stringify(row)).to.not.contain(token.slice(4));
@@ -18,13 +18,13 @@ describe('API tokens', () => {
   });
 
   it("gives the principal of a valid token: its person's pseudonymous id, role, practice and name", async () => {
-    const { token, person, record } = await createToken(db, { name: 'Dr Example', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
+    const { token, person, record } = await issueToken(db, { name: 'Dr Example', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
     expect(await checkToken(db, token, now)).to.deep.equal({ ok: true, tokenId: record.id, principal: { id: `person:${person.id}`, role: 'gp', practice: 'A81001', name: 'Dr Example', via: 'token' } });
   });
 
   it("gives a person's second token the same principal as their first: one person, whatever the token is called", async () => {
-    const first = await createToken(db, { name: 'Dr B Lead', role: 'clinical-lead', expiresAt: null, now });
-    const second = await createToken(db, { name: 'B Lead (laptop)', role: 'clinical-lead', expiresAt: null, now, personId: first.person.id });
+    const first = await issueToken(db, { name: 'Dr B Lead', role: 'clinical-lead', expiresAt: null, now });
+    const second = await issueToken(db, { name: 'B Lead (laptop)', role: 'clinical-lead', expiresAt: null, now, personId: first.person.id });
     expect(second.newPerson).to.equal(false);
     expect(second.record.id).to.not.equal(first.record.id);
     const [a, b] = [await checkToken(db, first.token, now), await checkToken(db, second.token, now)];
@@ -34,7 +34,7 @@ describe('API tokens', () => {
   });
 
   it("refuses a token for a person of another role or practice, or for no person: a token has its person's role", async () => {
-    const gp = await createToken(db, { name: 'Riverside EMIS', role: 'gp', practice: 'A81001', expiresAt: null, now });
+    const gp = await issueToken(db, { name: 'Riverside EMIS', role: 'gp', practice: 'A81001', expiresAt: null, now });
     const refusals: string[] = [];
     for (const input of [
       { role: 'clinical-lead' as const, personId: gp.person.id },
@@ -42,7 +42,7 @@ describe('API tokens', () => {
       { role: 'gp' as const, personId: '00000000-0000-4000-8000-000000000000' },
     ]) {
       try {
-        await createToken(db, { name: 'x', expiresAt: null, now, ...input });
+        await issueToken(db, { name: 'x', expiresAt: null, now, ...input });
       } catch (error) {
         refusals.push((error as Error).name);
       }
@@ -51,13 +51,13 @@ describe('API tokens', () => {
   });
 
   it('refuses a token from the moment it expires', async () => {
-    const { token } = await createToken(db, { name: 'short', role: 'triage-clinician', expiresAt: later(1_000), now });
+    const { token } = await issueToken(db, { name: 'short', role: 'triage-clinician', expiresAt: later(1_000), now });
     expect((await checkToken(db, token, later(999))).ok).to.equal(true);
     expect(await checkToken(db, token, later(1_000))).to.deep.equal({ ok: false, reason: 'expired' });
   });
 
   it('refuses a revoked token, and revokes only once', async () => {
-    const { token, record } = await createToken(db, { name: 'leaver', role: 'clinical-lead', expiresAt: null, now });
+    const { token, record } = await issueToken(db, { name: 'leaver', role: 'clinical-lead', expiresAt: null, now });
     expect(await revokeToken(db, record.id, later(1))).to.equal(true);
     expect(await revokeToken(db, record.id, later(2))).to.equal(false);
     expect(await checkToken(db, token, later(3))).to.deep.equal({ ok: false, reason: 'revoked' });
@@ -69,7 +69,7 @@ describe('API tokens', () => {
   });
 
   it('lets the database refuse anything but a revocation: no deletes, no edits of role, practice or expiry', async () => {
-    const { record } = await createToken(db, { name: 'fixed', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
+    const { record } = await issueToken(db, { name: 'fixed', role: 'gp', practice: 'A81001', expiresAt: later(60_000), now });
     for (const sql of [
       'delete from api_tokens where id = $1',
       "update api_tokens set role = 'clinical-lead' where id = $1",
@@ -86,7 +86,7 @@ describe('API tokens', () => {
     }
     let gpWithoutPractice = false;
     try {
-      await createToken(db, { name: 'no practice', role: 'gp', expiresAt: null, now });
+      await issueToken(db, { name: 'no practice', role: 'gp', expiresAt: null, now });
     } catch {
       gpWithoutPractice = true;
     }
