@@ -110,6 +110,18 @@ export async function missingAuditEvents(db: Queryable): Promise<string[]> {
     union all
     select 'token ' || t.id || ' has no token.created event' from api_tokens t
      where not exists (select 1 from audit_events a where a.event_type = 'token.created' and a.details ->> 'tokenId' = t.id::text)
+    union all
+    select 'approval ' || p.id || ' has no ruleset.approved event' from ruleset_approvals p
+     where not exists (select 1 from audit_events a where a.event_type = 'ruleset.approved' and a.details ->> 'approvalId' = p.id::text)
+    union all
+    select 'schedule ' || s.id || ' has no ruleset.activation-scheduled event' from ruleset_schedules s
+     where not exists (select 1 from audit_events a where a.event_type = 'ruleset.activation-scheduled' and a.details ->> 'scheduleId' = s.id::text)
+    union all
+    select 'activations of ' || x.ruleset_id || ' ' || x.version || ': ' || x.n || ' rows, ' || coalesce(e.n, 0) || ' ruleset.activated events'
+      from (select ruleset_id, version, sha256, count(*) as n from ruleset_activations group by 1, 2, 3) x
+      left join (select ruleset_id, ruleset_version, ruleset_sha256, count(*) as n from audit_events where event_type = 'ruleset.activated' group by 1, 2, 3) e
+        on e.ruleset_id = x.ruleset_id and e.ruleset_version = x.version and e.ruleset_sha256 = x.sha256
+     where x.n > coalesce(e.n, 0)
     limit 20`);
   return missing.map((row) => row.problem);
 }

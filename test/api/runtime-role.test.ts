@@ -137,6 +137,19 @@ describe('the runtime database role', function () {
     expect(problems.filter((problem) => problem.startsWith('token ')), 'the tokens the service issued are all in the trail').to.deep.equal([`token ${tokenId} has no token.created event`]);
   });
 
+  it('names an approval and an activation inserted directly, with no signed event', async () => {
+    const approvalId = randomUUID();
+    await db.transaction(async (tx) => {
+      await tx.query(`insert into ruleset_approvals (id, ruleset_id, version, sha256, approver, approver_id, role, approved_at)
+        values ($1, 'msk-triage', '9.9.9', $2, 'Dr Mallory', 'person:mallory', 'clinical-lead', now())`, [approvalId, 'a'.repeat(64)]);
+      await tx.query(`insert into ruleset_activations (id, ruleset_id, version, sha256, activated_by, activated_by_id, reason, activated_at)
+        values ($1, 'msk-triage', '9.9.9', $2, 'Dr Mallory', 'person:mallory', 'forged', now())`, [randomUUID(), 'a'.repeat(64)]);
+    });
+    const problems = await verifyCoverage(db);
+    expect(problems).to.include(`approval ${approvalId} has no ruleset.approved event`);
+    expect(problems).to.include('activations of msk-triage 9.9.9: 1 rows, 0 ruleset.activated events');
+  });
+
   (usingPostgres() ? it : it.skip)('on PostgreSQL, migrates with DATABASE_MIGRATION_URL\'s login and runs with DATABASE_URL\'s, a member of msk_runtime only', async () => {
     const ownerUrl = new URL(process.env.TEST_DATABASE_URL as string);
     const login = `msk_test_app_${randomBytes(4).toString('hex')}`;
