@@ -5,7 +5,7 @@
  */
 import type { AuditEvent, AuditEventInput } from '../domain/audit-event-types.js';
 import type { Database, Queryable } from '../store/database.js';
-import { auditEventsAfter, auditEventsOfReferral, insertAuditEvents, lockAuditChainHead, missingAuditEvents, referralStateMismatches } from '../store/audit-store.js';
+import { approvalEventsOf, auditEventsAfter, auditEventsOfReferral, insertAuditEvents, lockAuditChainHead, missingAuditEvents, referralStateMismatches } from '../store/audit-store.js';
 import { URGENCIES } from '../domain/route-order.js';
 import { auditContent, chainEvent, chainHash, GENESIS_HASH } from './audit-event.js';
 import { recordHashMismatches, withRecordHashes } from './record-hashes.js';
@@ -63,6 +63,27 @@ export async function verifyAuditChain(db: Queryable, ring: AuditKeyRing | undef
     }
     if (page.length < PAGE) return { ok: true, rows, head: previous.seq === 0 ? null : { seq: previous.seq, hash: previous.hash } };
   }
+}
+
+/**
+ * The approvals of a version that its own signed `ruleset.approved` event vouches for: the event's
+ * content matches its hash, its signature is the audit key's (when the service has one), and it names
+ * the approval, its content hash and its approver. An approval row inserted behind the service's back
+ * has none, and so does not count towards an activation (rule-set-activation.ts).
+ */
+export async function vouchedApprovalIds(
+  db: Queryable, rulesetId: string, version: string, approvals: ReadonlyArray<{ id: string; sha256: string; approverId: string | null }>, ring: AuditKeyRing | undefined = auditKeys(),
+): Promise<Set<string>> {
+  const byId = new Map(approvals.map((approval) => [approval.id, approval]));
+  const vouched = new Set<string>();
+  for (const event of await approvalEventsOf(db, rulesetId, version)) {
+    const approval = byId.get(String(event.details.approvalId));
+    if (!approval || approval.sha256 !== event.ruleset?.sha256 || approval.approverId !== event.actor) continue;
+    if (chainHash(event.prevHash, auditContent(event)) !== event.hash) continue;
+    if (ring && (event.keyId === null || event.mac === null || ring.check(event.hash, event.keyId, event.mac) !== 'valid')) continue;
+    vouched.add(approval.id);
+  }
+  return vouched;
 }
 
 /**

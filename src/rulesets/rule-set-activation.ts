@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { appendAuditEvents } from '../audit/audit-trail.js';
+import { appendAuditEvents, vouchedApprovalIds } from '../audit/audit-trail.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { isVersion } from '../domain/version.js';
 import type { Database } from '../store/database.js';
@@ -167,10 +167,14 @@ export async function activateVersion(
     const activator = input.activatedBy;
     const authors = compiled.document.authors.map((a) => a.name);
     const recorded = (await approvalsOf(deps.db, input.rulesetId, input.version)).filter((a) => a.sha256 === compiled.sha256);
-    const valid = recorded.filter((a) =>
+    // Only an approval its signed audit event vouches for: not one inserted behind the service's back.
+    const vouched = await vouchedApprovalIds(deps.db, input.rulesetId, input.version, recorded);
+    const valid = recorded.filter((a) => vouched.has(a.id) &&
       CLINICAL_LEAD.test(a.role) && authorsAmong(compiled.document, { id: a.approverId, name: a.approver }).length === 0 && !samePerson(a.approverId, activator.id) && !sameName(a.approver, activator.name));
     if (valid.length === 0) {
-      issues.push({ path: '/approvals', message: `needs an approval, recorded for this exact content (hash ${compiled.sha256}), by a clinical lead who is not one of its authors (${authors.join(', ')}) and not the one activating it` });
+      const unvouched = recorded.filter((a) => !vouched.has(a.id)).length;
+      const why = unvouched === 0 ? '' : `; ${unvouched} recorded approval(s) of it have no signed ruleset.approved event this process can verify (msk-triage audit verify names them; every instance and command needs the same AUDIT_KEY_FILE)`;
+      issues.push({ path: '/approvals', message: `needs an approval, recorded for this exact content (hash ${compiled.sha256}), by a clinical lead who is not one of its authors (${authors.join(', ')}) and not the one activating it${why}` });
     }
   }
   if (issues.length > 0) throw new ApiError('ACTIVATION_REFUSED', issues);

@@ -75,6 +75,13 @@ export async function auditEventsOfReferral(db: Queryable, referralId: string): 
   return rows.map(fromRow);
 }
 
+/** The `ruleset.approved` events of one version, oldest first (what vouches for its approvals). */
+export async function approvalEventsOf(db: Queryable, rulesetId: string, version: string): Promise<AuditEvent[]> {
+  const rows = await db.query<AuditRow>(
+    `select ${COLUMNS} from audit_events where event_type = 'ruleset.approved' and ruleset_id = $1 and ruleset_version = $2 order by seq`, [rulesetId, version]);
+  return rows.map(fromRow);
+}
+
 /** Up to `limit` events after `seq`, oldest first. */
 export async function auditEventsAfter(db: Queryable, seq: number, limit: number): Promise<AuditEvent[]> {
   const rows = await db.query<AuditRow>(`select ${COLUMNS} from audit_events where seq > $1 order by seq limit ${limit}`, [seq]);

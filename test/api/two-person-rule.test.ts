@@ -6,6 +6,7 @@
  * with one and activate with the other. Owns a fresh database.
  */
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import { issueToken } from '../../src/auth/api-tokens.js';
 import { loadValidRuleSets } from '../../src/rules/rule-set-loader.js';
 import { registryFromDatabase } from '../../src/rulesets/rule-set-lifecycle.js';
@@ -79,6 +80,25 @@ describe('the two-person rule, between people', function () {
       expect(issuesOf(res)[0]?.message).to.contain('you approved this exact content already');
     }
     expect(await approvals('1.3.0')).to.equal(1);
+  });
+
+  it('does not count an approval row inserted behind the service\'s back, without its signed event', async () => {
+    const activator = await lead('Dr G Lead');
+    const version = await activator.who.get('/api/v1/rulesets/msk-triage/versions/1.1.0');
+    const sha256 = version.body.sha256 as string;
+    expect(sha256).to.match(/^[0-9a-f]{64}$/);
+    await db.query(`insert into ruleset_approvals (id, ruleset_id, version, sha256, approver, approver_id, role, approved_at)
+      values (gen_random_uuid(), 'msk-triage', '1.1.0', $1, 'Dr Forged Lead', $2, 'clinical-lead', now())`, [sha256, `person:${randomUUID()}`]);
+    const res = await activate('1.1.0', activator.who);
+    expectError(res, 409, 'ACTIVATION_REFUSED');
+    expect(issuesOf(res).map((issue) => issue.path)).to.deep.equal(['/approvals']);
+    expect(issuesOf(res)[0]?.message).to.contain('1 recorded approval(s) of it have no signed ruleset.approved event');
+    await db.transaction(async (tx) => {
+      await tx.query('set local role none'); // the owner takes the forgery out, for the next test
+      await tx.query('alter table ruleset_approvals disable trigger user');
+      await tx.query("delete from ruleset_approvals where approver = 'Dr Forged Lead'");
+      await tx.query('alter table ruleset_approvals enable trigger user');
+    });
   });
 
   it('takes a lead who approved with one token and activates with another as one person: refused until a second person approves', async () => {

@@ -31,6 +31,17 @@ function useRunAuditKey(): void {
 // A worker: the global setup has named the run and written its key.
 if (process.env.MSK_TEST_RUN) useRunAuditKey();
 
+/**
+ * Each file starts with the run's key ring: a service an earlier file started in-process, with a
+ * DATA_DIR of its own, made the process sign with that folder's key (the ring is the process's), and
+ * what a file signs must verify with the key its commands read (AUDIT_KEY_FILE).
+ */
+export const mochaHooks = {
+  beforeAll(): void {
+    if (process.env.AUDIT_KEY_FILE) useAuditKeys(readAuditKeys(process.env.AUDIT_KEY_FILE));
+  },
+};
+
 export async function mochaGlobalSetup(): Promise<void> {
   startTestRun();
   useRunAuditKey();
