@@ -80,7 +80,7 @@ async function openAndMigrate(config: Config, options: ServiceOptions): Promise<
   let socketPath: string | undefined;
   try {
     if (!db) ({ db, socketPath } = await (options.opening ?? openServiceDatabase(config)));
-    const { applied, warning } = await prepareDatabase(db, config.databaseMigrationUrl ? { migrationUrl: config.databaseMigrationUrl } : {});
+    const { applied, warning } = await prepareDatabase(db, config.databaseMigrationUrl);
     if (warning) options.logger.warn(warning, { event: 'startup.database-roles' });
     options.logger.info('database ready', { event: 'startup.database-ready', kind: db.kind, migrationsApplied: applied, role: RUNTIME_ROLE, sinceProcessStartMs: Math.round(performance.now()) });
     return { db, owned: !options.db, ...(socketPath ? { socketPath } : {}) };

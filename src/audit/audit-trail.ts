@@ -90,9 +90,8 @@ export async function vouchedApprovalIds(
  * Cross-checks the trail against the state it records: every referral has its submitted event,
  * every decision and review has the event that announced it (catches a deleted last row), and every
  * token, approval, schedule and activation its own (catches one inserted behind the service's
- * back); and every
- * referral's status, current decision, route and queue rank are what its append-only decisions and
- * reviews say (catches `update referrals set status = 'reviewed', urgency = 'routine'`).
+ * back); and every referral's status, current decision, route and queue rank are what its
+ * append-only decisions and reviews say (catches `update referrals set status = 'reviewed', urgency = 'routine'`).
  */
 export async function verifyCoverage(db: Database): Promise<string[]> {
   return [...(await missingAuditEvents(db)), ...(await referralStateMismatches(db, URGENCIES))];

@@ -50,7 +50,7 @@ export interface Command {
 export async function withDatabase<T>({ config, io }: Command, work: (db: Database) => Promise<T>): Promise<T> {
   const db = await io.openDatabase(config);
   try {
-    await prepareDatabase(db, config.databaseMigrationUrl ? { migrationUrl: config.databaseMigrationUrl } : {});
+    await prepareDatabase(db, config.databaseMigrationUrl);
     return await work(db);
   } finally {
     await db.close();

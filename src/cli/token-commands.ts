@@ -21,8 +21,8 @@ import { CLI_ACTOR, withDatabase, type Command } from './context.js';
 
 export class TokenUsageError extends Error {}
 
-function tokenEvent(type: 'token.created' | 'token.revoked', tokenId: string, at: Date, details: AuditEventInput['details']): AuditEventInput {
-  return { id: randomUUID(), referralId: null, type, actor: CLI_ACTOR.id, actorRole: CLI_ACTOR.role, occurredAt: at, ruleset: null, details: { tokenId, ...details } };
+function revokedEvent(tokenId: string, at: Date): AuditEventInput {
+  return { id: randomUUID(), referralId: null, type: 'token.revoked', actor: CLI_ACTOR.id, actorRole: CLI_ACTOR.role, occurredAt: at, ruleset: null, details: { tokenId } };
 }
 
 export const DEFAULT_TOKEN_LIFETIME = '90d';
@@ -147,7 +147,7 @@ export async function tokenRevoke(command: Command, args: string[]): Promise<num
     const now = io.clock();
     const revoked = await db.transaction(async (tx) => {
       if (!(await revokeToken(tx, id, now))) return false;
-      await appendAuditEvents(tx, [tokenEvent('token.revoked', id, now, {})]);
+      await appendAuditEvents(tx, [revokedEvent(id, now)]);
       return true;
     });
     if (revoked) {

@@ -114,10 +114,6 @@ export function pgliteLocation(dataDir: string): string {
   return location;
 }
 
-/**
- * How a new embedded database starts (pglite-template.ts): `from`, a dump of another to load (in
- * memory); `copyOf`, the folder of a closed one to copy into a new data folder (copyDatabaseFolder).
- */
 /** SET ROLE or RESET ROLE; a role's name is one of ours, never a caller's, but is checked anyway. */
 function roleStatement(role: string | undefined): string {
   if (role === undefined) return 'reset role';
@@ -125,6 +121,10 @@ function roleStatement(role: string | undefined): string {
   return `set role ${role}`;
 }
 
+/**
+ * How a new embedded database starts (pglite-template.ts): `from`, a dump of another to load (in
+ * memory); `copyOf`, the folder of a closed one to copy into a new data folder (copyDatabaseFolder).
+ */
 export interface StartingPoint {
   from?: Blob;
   copyOf?: string;

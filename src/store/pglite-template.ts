@@ -42,7 +42,7 @@ const madeFolder = (folder: string) => existsSync(path.join(folder, 'PG_VERSION'
  */
 export function startingTemplate(location: string): { file?: string; folder?: string } {
   if (location === IN_MEMORY) return existsSync(templateFile()) ? { file: templateFile() } : {};
-  if (existsSync(path.join(location, 'PG_VERSION'))) return {};
+  if (madeFolder(location)) return {};
   return madeFolder(templateFolder()) ? { folder: templateFolder() } : {};
 }
 

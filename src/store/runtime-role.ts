@@ -7,12 +7,11 @@
  * - DATABASE_MIGRATION_URL set (PostgreSQL): migrations connect with it, and DATABASE_URL's login is
  *   a member of msk_runtime only; the owner's password is not in the running service at all.
  * - otherwise (the embedded database, or one PostgreSQL login): the owner migrates, then every
- *   connection drops to msk_runtime (SET ROLE) before its first query. A fault or an injection in the
- *   service is held to the runtime role's rights; someone holding the login itself is not.
+ *   connection drops to msk_runtime (SET ROLE) before its first query. A fault in the service is held
+ *   to the runtime role's rights; SQL that can run RESET ROLE, or someone holding the login, is not.
  */
-import type { Database } from './database.js';
+import { openPostgres, type Database } from './database.js';
 import { migrate } from './migrations.js';
-import { openPostgres } from './database.js';
 
 export const RUNTIME_ROLE = 'msk_runtime';
 
@@ -23,9 +22,9 @@ export interface PreparedDatabase {
   warning?: string;
 }
 
-/** Migrates `db` (or the database of `migrationUrl`), and leaves `db` running as the runtime role. */
-export async function prepareDatabase(db: Database, options: { migrationUrl?: string } = {}): Promise<PreparedDatabase> {
-  if (!options.migrationUrl) {
+/** Migrates `db` (or the database of `migrationUrl`, DATABASE_MIGRATION_URL), and leaves `db` running as the runtime role. */
+export async function prepareDatabase(db: Database, migrationUrl?: string): Promise<PreparedDatabase> {
+  if (!migrationUrl) {
     const applied = await migrate(db);
     await db.actAs(RUNTIME_ROLE);
     return {
@@ -35,7 +34,7 @@ export async function prepareDatabase(db: Database, options: { migrationUrl?: st
         : {}),
     };
   }
-  const owner = openPostgres(options.migrationUrl);
+  const owner = openPostgres(migrationUrl);
   let applied: string[];
   try {
     applied = await migrate(owner);

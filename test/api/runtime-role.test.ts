@@ -162,7 +162,7 @@ describe('the runtime database role', function () {
       runtimeUrl.password = '';
       const runtime = openPostgres(runtimeUrl.toString());
       try {
-        const prepared = await prepareDatabase(runtime, { migrationUrl: url as string });
+        const prepared = await prepareDatabase(runtime, url);
         expect(prepared).to.deep.equal({ applied: [] });
         let message = '';
         await runtime.query("update referrals set status = 'reviewed'").catch((error: Error) => (message = error.message));
@@ -174,7 +174,7 @@ describe('the runtime database role', function () {
       const outsider = openPostgres(runtimeUrl.toString());
       try {
         let refused = '';
-        await prepareDatabase(outsider, { migrationUrl: url as string }).catch((error: Error) => (refused = error.message));
+        await prepareDatabase(outsider, url).catch((error: Error) => (refused = error.message));
         expect(refused).to.contain('is not a member of msk_runtime');
       } finally {
         await outsider.close();
