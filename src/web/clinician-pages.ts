@@ -8,7 +8,7 @@
  * says what changed (409). Who acted is shown by name and role, never as a token id.
  */
 import { Router, type Request, type Response } from 'express';
-import { referralViewFor } from '../auth/access-policy.js';
+import { referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorNames } from '../auth/actor-names.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
@@ -16,23 +16,26 @@ import { todayInLondon, wholeYearsBetween } from '../domain/calendar.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { PATHWAYS, URGENCIES } from '../domain/route-order.js';
 import { routeTemplate } from '../http/request-logging.js';
+import { requestIdOf } from '../log/request-context.js';
 import { queueFilter, referralQueueRows, STATUSES } from '../referrals/referral-queue.js';
 import { reviewReferral } from '../referrals/review-referral.js';
 import type { Database } from '../store/database.js';
 import { searchByNhsNumber } from '../referrals/search-referrals.js';
-import { decisionsOf, findReferral, isUuid, reviewsOf, type QueueRow } from '../store/referral-store.js';
-import { conditionLines, PATHWAY_TEXT, routeWords, serviceText, STATUS_TEXT, URGENCY_TEXT } from './decision-text.js';
+import { decisionsOf, reviewsOf, type QueueRow } from '../store/referral-store.js';
+import { PATHWAY_TEXT, routeWords, serviceText, STATUS_TEXT, URGENCY_TEXT } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
 import { render } from './pages.js';
 import { referralFormGroups } from './referral-form.js';
+import { firedRuleRows } from './rule-prose.js';
 import { requireRole } from './web-guards.js';
 import type { Views } from './views.js';
-import { recordQueueRead, recordReferralRead } from '../referrals/referral-reads.js';
+import { recordQueueRead, recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
 
 export interface ClinicianPagesDeps {
   db: Database;
   views: Views;
   clock: () => Date;
+  recordDenial: DenialSink;
 }
 
 const OPEN_STATUSES = ['awaiting-review', 'awaiting-manual-triage'];
@@ -112,8 +115,8 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
     });
 
   async function referralPage(req: Request, res: Response, extra: { errors?: Array<{ text: string; href: string }>; conflict?: boolean; values?: Record<string, unknown> } = {}, status = 200): Promise<void> {
-    const referral = isUuid(String(req.params.id)) ? await findReferral(deps.db, String(req.params.id)) : undefined;
-    if (!referral) throw new ApiError('REFERRAL_NOT_FOUND');
+    // As the API looks a referral up (referral-reads.ts): a clinician sees every practice's, and an id that names none is recorded as the API records it.
+    const referral = await visibleReferral(deps, { principal: principalOf(res), method: req.method, route: res.locals.route as string, requestId: requestIdOf(res) }, String(req.params.id));
     res.locals.logFields = { referralId: referral.id };
     const decisions = await decisionsOf(deps.db, referral.id);
     // A read of patient data, recorded as the API records it (referral-reads.ts).
@@ -127,7 +130,7 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
       route: routeWords(d),
       by: names.get(d.decidedBy) ?? d.decidedBy,
       at: londonTime(new Date(d.createdAt)),
-      firedRules: (d.explanation?.firedRules ?? []).map((rule) => ({ ...rule, route: routeWords(rule.route), lines: conditionLines(rule.conditions as never) })),
+      firedRules: firedRuleRows(d.explanation?.firedRules, d.explanation?.winningRule),
     });
     const current = view.decision ? decisionRows(view.decision) : null;
     render(deps.views, res, 'clinician-referral.njk', {

@@ -19,9 +19,10 @@ import type { TriageDeps } from '../referrals/triage-referral.js';
 import type { Referral } from '../generated/referral.js';
 import type { Database } from '../store/database.js';
 import { decisionsOf } from '../store/referral-store.js';
-import { routeWords, serviceText, STATUS_TEXT } from './decision-text.js';
+import { routeWords, STATUS_TEXT } from './decision-text.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
+import { firedRuleRows } from './rule-prose.js';
 import { requireRole } from './web-guards.js';
 import type { Views } from './views.js';
 import { recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
@@ -110,8 +111,11 @@ export function gpPages(deps: GpPagesDeps): Router {
       const referral = await visibleReferral(deps, { principal, method: 'GET', route: res.locals.route as string, requestId: requestIdOf(res) }, req.params.id);
       res.locals.logFields = { referralId: referral.id };
       await recordReferralRead({ db: deps.db, clock: deps.clock }, actorOf(principal), referral.id, 'referral');
-      const view = referralViewFor('gp', referral, await decisionsOf(deps.db, referral.id)) as unknown as { referral: Referral; status: string; decision: GpDecisionView | null };
+      const decisions = await decisionsOf(deps.db, referral.id);
+      const view = referralViewFor('gp', referral, decisions) as unknown as { referral: Referral; status: string; decision: GpDecisionView | null };
       const decision = view.decision;
+      // What each fired rule looked at, in words: the GP's own referral's answers (the API's GP view leaves the condition trees out for brevity).
+      const explained = decisions.find((d) => d.id === referral.currentDecisionId)?.decision;
       render(deps.views, res, 'referral-decision.njk', {
         title: 'The decision',
         referral: view.referral,
@@ -121,7 +125,7 @@ export function gpPages(deps: GpPagesDeps): Router {
         decision,
         route: decision ? routeWords(decision) : routeWords({ pathway: null, urgency: null }),
         emergency: decision?.urgency === 'emergency',
-        firedRules: decision?.explanation?.firedRules.map((rule) => ({ ...rule, route: routeWords(rule.route), serviceText: serviceText(rule.route.service) })) ?? [],
+        firedRules: firedRuleRows(explained?.firedRules, explained?.winningRule),
         groups,
       });
     });

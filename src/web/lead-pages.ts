@@ -8,23 +8,23 @@
 import { Router, type Request, type Response } from 'express';
 import type { Principal } from '../auth/principal.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
-import { routeText } from '../domain/route-order.js';
 import { routeTemplate } from '../http/request-logging.js';
 import { simulateImpact, storedReferralPages } from '../referrals/simulate-impact.js';
 import { evaluateReferral, type TriageDeps } from '../referrals/triage-referral.js';
 import type { SimulationReport } from '../rules/impact-simulation.js';
-import { describeLeaf, diffRuleSets } from '../rules/rule-set-diff.js';
+import { diffRuleSets } from '../rules/rule-set-diff.js';
 import { activateVersion, approveVersion, isScheduled, type Signatory } from '../rulesets/rule-set-activation.js';
 import { ruleSetListing } from '../rulesets/rule-set-listing.js';
 import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
 import type { Database } from '../store/database.js';
 import { activationsOf, approvalsOf } from '../store/ruleset-store.js';
-import { conditionLines, routeWords, ruleConditionLines } from './decision-text.js';
+import { routeWords } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
 import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
+import { conditionSentence, firedRuleRows, outline, routeSentence, type RuleCondition } from './rule-prose.js';
 import { requireRole } from './web-guards.js';
 import type { Views } from './views.js';
 
@@ -98,8 +98,9 @@ export function leadPages(deps: LeadPagesDeps): Router {
       activeVersion: active?.document.version,
       rules: doc.rules.map((rule) => ({
         ...rule,
-        lines: ruleConditionLines(rule.conditions as never, describeLeaf as never),
-        routeText: routeText(rule.route),
+        sentence: conditionSentence(rule.conditions as RuleCondition),
+        lines: outline(rule.conditions as RuleCondition),
+        routeText: routeSentence(rule.route, rule.reviewRequired ?? false),
         cases: (byRule.get(rule.id) ?? []).map((c) => ({ id: c.id, description: c.description, passed: c.passed, failures: c.failures })),
       })),
       failing: caseResults.filter((c) => !c.passed),
@@ -169,7 +170,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
         ...context,
         errors: [],
         fieldErrors: {},
-        decision: { ...decision, route: routeWords(decision), firedRules: decision.firedRules.map((rule) => ({ ...rule, route: routeWords(rule.route), lines: conditionLines(rule.conditions as never) })) },
+        decision: { ...decision, route: routeWords(decision), firedRules: firedRuleRows(decision.firedRules, decision.winningRule) },
       });
     });
 

@@ -219,3 +219,11 @@ export function fieldErrors(groups: readonly FormGroup[], issues: readonly Issue
   }
   return { summary, byField };
 }
+
+/** An answer as the form's words give it, for the referral as submitted: "Yes", "Wrist or hand", "Lumbar spine", never a code. */
+export function answerText(field: Pick<FormField, 'kind' | 'options'>, value: unknown): string {
+  const option = (v: unknown) => field.options.find((o) => o.value === v)?.text ?? (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
+  if (field.kind === 'yes-no') return value ? 'Yes' : 'No';
+  if (Array.isArray(value)) return value.length === 0 ? 'None' : value.map(option).join(', ');
+  return option(value);
+}

@@ -44,7 +44,9 @@ describe('a triage clinician in the browser', function () {
   it('opens the referral: its decision with each rule’s conditions, the referral and its audit trail by name', async () => {
     await page.locator('tbody tr a').first().click();
     await page.waitForURL(`**/queue/referrals/${reviewId}`);
-    expect(await page.locator('.app-conditions').first().textContent()).to.contain('saw');
+    // Each rule's tests in words, marked true or not: never the rules' fact names.
+    const conditions = (await page.locator('.app-conditions').first().textContent()) as string;
+    expect(conditions).to.contain('True:').and.not.match(/redFlags\.|complaint\.|startBack/);
     expect(await page.locator('table').last().textContent()).to.contain('referral.submitted').and.contain('test gp of C82099 (GP)');
     await checkAccessibility(page);
   });

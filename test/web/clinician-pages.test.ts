@@ -138,4 +138,23 @@ describe("a triage clinician's pages", () => {
     const { agent } = await clinicianSignedIn();
     await agent.get('/referrals/new').expect(403);
   });
+  it('explains each fired rule in clinical prose, with what this referral gave', async () => {
+    const id = await submitted(practice());
+    const { agent } = await clinicianSignedIn();
+    const page = (await agent.get(`/queue/referrals/${id}`).expect(200)).text;
+    expect(page).to.contain('What it looked at:');
+    expect(page).to.contain('the patient is immunosuppressed').and.contain('the problem is in the spine');
+    expect(page).to.match(/<strong>True:<\/strong> the body site is the lumbar spine \(this referral: the lumbar spine\)|<strong>True:<\/strong> the problem is in the spine/);
+    // No fact name or code value of the rules is left on the page for a clinician to decode.
+    expect(page).to.not.match(/redFlags\.|complaint\.bodySite|startBackRisk|(saw|is) lumbar-spine/);
+  });
+
+  it('answers an id that names no referral as not found, and records it as the API does', async () => {
+    const { agent } = await clinicianSignedIn();
+    const unknownId = randomUUID();
+    expect((await agent.get(`/queue/referrals/${unknownId}`).expect(404)).text).to.contain('Page not found');
+    expect((await agent.get('/queue/referrals/not-a-uuid').expect(404)).text).to.contain('Page not found');
+    const probes = await db.query<{ details: Record<string, unknown> }>("select details from audit_events where event_type = 'access.denied' and details ->> 'referralId' = $1", [unknownId]);
+    expect(probes.map((row) => row.details)).to.deep.equal([{ method: 'GET', route: '/queue/referrals/:id', reason: 'no-such-referral', referralId: unknownId }]);
+  });
 });

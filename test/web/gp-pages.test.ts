@@ -101,6 +101,10 @@ describe("a GP's pages", () => {
     expect(page.headers['cache-control']).to.equal('no-store');
     expect(page.text).to.contain('Physiotherapy').and.contain('Low back pain, first contact, STarT Back medium risk').and.contain('NICE NG59');
     expect(page.text).to.not.contain('nhsuk-card--care--emergency');
+    // Why, in words: what the rule looked at and what this referral gave, never the rules' fact names.
+    expect(page.text).to.contain('(this rule decides): Physiotherapy, routine, physiotherapy.');
+    expect(page.text).to.contain('<strong>True:</strong> the STarT Back risk is medium (this referral: medium)');
+    expect(page.text.match(/.{120}(complaint\.bodySite|startBackRisk|lumbar-spine).{40}/s)?.[0]).to.equal(undefined);
   });
 
   it('stores one referral when the same form is submitted twice, one after the other or both at once', async () => {

@@ -39,7 +39,7 @@ describe('a clinical lead in the browser', function () {
   it('reads the draft: each rule as sentences with its bundled cases and their results', async () => {
     await page.getByRole('link', { name: '1.1.0' }).click();
     await page.waitForURL('**/rulesets/msk-triage/versions/1.1.0');
-    expect(await page.locator('.nhsuk-card').first().textContent()).to.contain('All of these:').and.contain('Then:').and.contain('passes');
+    expect(await page.locator('.nhsuk-card').first().textContent()).to.contain('If').and.contain('there is saddle anaesthesia').and.contain('→ Secondary care').and.contain('passes');
     await checkAccessibility(page);
   });
 
