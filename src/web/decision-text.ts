@@ -26,8 +26,16 @@ export const STATUS_TEXT: Readonly<Record<string, string>> = {
   reviewed: 'Reviewed by a clinician',
 };
 
-/** `emergency-spinal` → "Emergency spinal". */
-export const serviceText = (service: string | null | undefined): string => (service ? service.charAt(0).toUpperCase() + service.slice(1).replaceAll('-', ' ') : '');
+/** Words of a service's code that are written as initials or a test's name. */
+const SERVICE_WORDS: Readonly<Record<string, string>> = { msk: 'MSK', mscc: 'MSCC', gp: 'GP', pmr: 'PMR', 'hla-b27': 'HLA-B27', mri: 'MRI' };
+
+/** `emergency-spinal` → "Emergency spinal"; `gp-hla-b27-test` → "GP HLA-B27 test". */
+export function serviceText(service: string | null | undefined): string {
+  if (!service) return '';
+  const words = service.replace('hla-b27', 'hla_b27').split('-').map((word) => word.replace('hla_b27', 'hla-b27')).map((word) => SERVICE_WORDS[word] ?? word);
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 export function routeWords(route: { pathway: Pathway | null; urgency: Urgency | null; service?: string | null }) {
   return {

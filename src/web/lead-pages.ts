@@ -24,7 +24,7 @@ import { londonTime } from './gp-pages.js';
 import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
-import { conditionSentence, firedRuleRows, outline, routeSentence, type RuleCondition } from './rule-prose.js';
+import { conditionSentence, firedRuleRows, routeSentence, ruleOutline, type RuleCondition } from './rule-prose.js';
 import { requireRole } from './web-guards.js';
 import type { Views } from './views.js';
 
@@ -99,7 +99,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
       rules: doc.rules.map((rule) => ({
         ...rule,
         sentence: conditionSentence(rule.conditions as RuleCondition),
-        lines: outline(rule.conditions as RuleCondition),
+        lines: ruleOutline(rule.conditions as RuleCondition),
         routeText: routeSentence(rule.route, rule.reviewRequired ?? false),
         cases: (byRule.get(rule.id) ?? []).map((c) => ({ id: c.id, description: c.description, passed: c.passed, failures: c.failures })),
       })),

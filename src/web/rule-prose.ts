@@ -204,6 +204,21 @@ export function outline(node: RuleCondition, depth = 0): OutlineLine[] {
   return [{ depth, text: 'Not this:' }, ...outline(inner, depth + 1)];
 }
 
+const AS_IF: Readonly<Record<string, string>> = {
+  'All of these:': 'If all of these are true:',
+  'Any of these:': 'If any of these is true:',
+  'None of these:': 'If none of these is true:',
+  'Not all of these:': 'If not all of these are true:',
+  'Not this:': 'If this is not true:',
+};
+
+/** A rule's conditions as an outline that starts "If all of these are true:", for a rule too nested to read as one sentence. */
+export function ruleOutline(node: RuleCondition): OutlineLine[] {
+  const [first, ...rest] = outline(node);
+  if (!first) return [];
+  return [{ ...first, text: AS_IF[first.text] ?? `If ${first.text}` }, ...rest];
+}
+
 /**
  * The rule as one sentence when it reads as one: "If A, B and C", "If A or B". A rule with groups
  * inside groups has no sentence that is not ambiguous (an "or" inside an "and"), so it is read as its
@@ -218,11 +233,13 @@ export function conditionSentence(node: RuleCondition): string | undefined {
   return `If ${listed(parts as string[], joiner)}`;
 }
 
+/** "Physiotherapy" → "physiotherapy" inside a sentence; "MSK interface" and "GP HLA-B27 test" keep their initials. */
+const inSentence = (text: string): string => (/^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text);
+
 /** A route in words: "Physiotherapy, routine, physiotherapy psychologically informed". */
 export function routeSentence(route: { pathway: Pathway; urgency: Urgency; service: string }, reviewRequired = false): string {
   const service = serviceText(route.service);
-  const urgency = URGENCY_TEXT[route.urgency];
-  return `${PATHWAY_TEXT[route.pathway]}, ${urgency.charAt(0).toLowerCase()}${urgency.slice(1)}${service ? `, ${service.charAt(0).toLowerCase()}${service.slice(1)}` : ''}${reviewRequired ? ', with a clinician’s review' : ''}`;
+  return `${PATHWAY_TEXT[route.pathway]}, ${inSentence(URGENCY_TEXT[route.urgency])}${service ? `, ${inSentence(service)}` : ''}${reviewRequired ? ', with a clinician’s review' : ''}`;
 }
 
 export interface HeldLine extends OutlineLine {

@@ -11,7 +11,7 @@ import type { Referral } from '../../src/generated/referral.js';
 import type { RuleSet } from '../../src/generated/ruleset.js';
 import { applyMergePatch } from '../../src/rules/merge-patch.js';
 import { formatProblem, loadVersion, type LoadProblem } from '../../src/rules/rule-set-loader.js';
-import { conditionSentence, firedRuleRows, heldLines, leafText, outline, routeSentence, seenText, type RuleCondition } from '../../src/web/rule-prose.js';
+import { conditionSentence, firedRuleRows, heldLines, leafText, outline, routeSentence, ruleOutline, seenText, type RuleCondition } from '../../src/web/rule-prose.js';
 import { CONTRACT_EXAMPLE } from '../support/referral-factory.js';
 
 const RULES = path.join('rules', 'msk-triage');
@@ -53,6 +53,8 @@ describe('rules in clinical prose', () => {
       'If the patient is aged 16 or over, the body site is the lumbar spine, non-surgical care tried so far has lasted less than 12 weeks and the STarT Back risk is high',
     );
     expect(routeSentence(r06.route, r06.reviewRequired ?? false)).to.equal('Physiotherapy, routine, physiotherapy psychologically informed');
+    expect(routeSentence(rule(v2, 'MSK-R14').route)).to.equal('The community MSK interface service, routine, MSK interface');
+    expect(routeSentence(rule(v2, 'MSK-R03').route)).to.equal('Back to the GP, with advice, routine, GP HLA-B27 test');
     const u02 = rule(v2, 'MSK-U02');
     expect(conditionSentence(u02.conditions)).to.equal(
       'If a fracture is suspected, the current episode began with an injury and the body site is not the hip or the cervical spine',
@@ -64,6 +66,7 @@ describe('rules in clinical prose', () => {
   it('reads a rule with groups inside groups as an outline, never as an ambiguous sentence', () => {
     const e02 = rule(v2, 'MSK-E02').conditions as RuleCondition;
     expect(conditionSentence(e02)).to.equal(undefined);
+    expect(ruleOutline(e02)[0]?.text).to.equal('If all of these are true:');
     expect(outline(e02).map((line) => `${line.depth} ${line.text}`)).to.deep.equal([
       '0 All of these:',
       '1 the problem is in the spine',
