@@ -1,6 +1,6 @@
 /**
- * The access policy, in one place: which role may call which endpoint (deny by default: an endpoint
- * or method not in this table is refused), which referrals a principal may see (a GP only their own
+ * The access policy, in one place: which role may call which endpoint, and which may use which web
+ * page (deny by default: an endpoint, page or method not in these tables is refused), which referrals a principal may see (a GP only their own
  * practice's: any other is "not found", never "forbidden"), and which fields each role is answered.
  * Routers do not decide access; they ask this module.
  */
@@ -33,6 +33,39 @@ export const POLICY: Readonly<Record<string, Readonly<Record<string, readonly Ro
   // The service's counters and gauges: coded values only, no patient data; for whoever runs it.
   '/metrics': { GET: ['operator'] },
 };
+
+const GP: readonly Role[] = ['gp'];
+const CLINICIAN: readonly Role[] = ['triage-clinician'];
+const LEAD: readonly Role[] = ['clinical-lead'];
+
+/**
+ * The web pages that need a session: route template → method → the roles allowed, as POLICY is for
+ * the API. The start page and signing in and out are for anyone, and are not here.
+ */
+export const PAGE_POLICY: Readonly<Record<string, Readonly<Record<string, readonly Role[]>>>> = {
+  '/referrals': { GET: GP },
+  '/referrals/new': { GET: GP, POST: GP },
+  '/referrals/:id': { GET: GP },
+  '/queue': { GET: CLINICIAN },
+  '/queue/search': { GET: CLINICIAN, POST: CLINICIAN },
+  '/queue/referrals/:id': { GET: CLINICIAN },
+  '/queue/referrals/:id/review': { POST: CLINICIAN },
+  '/rulesets': { GET: LEAD },
+  '/rulesets/:id/versions/:version': { GET: LEAD },
+  '/rulesets/:id/versions/:version/approve': { POST: LEAD },
+  '/rulesets/:id/versions/:version/activate': { POST: LEAD },
+  '/rulesets/:id/versions/:version/try': { GET: LEAD, POST: LEAD },
+  '/rulesets/:id/versions/:version/impact': { POST: LEAD },
+  '/rulesets/:id/versions/:version/impact/referrals/:referralId': { GET: LEAD },
+  '/rulesets/:id/compare': { GET: LEAD },
+};
+
+/** The roles that may use a page with this method (HEAD as GET), or undefined: no one. */
+export function pageRoles(route: string, method: string): readonly Role[] | undefined {
+  const methods = Object.hasOwn(PAGE_POLICY, route) ? PAGE_POLICY[route] : undefined;
+  const asked = method === 'HEAD' ? 'GET' : method;
+  return methods && Object.hasOwn(methods, asked) ? methods[asked] : undefined;
+}
 
 /** What a refusal records: no patient data, only who, where and why. */
 export interface AccessDenial {

@@ -27,7 +27,7 @@ import { londonTime } from './gp-pages.js';
 import { render } from './pages.js';
 import { referralFormGroups } from './referral-form.js';
 import { firedRuleRows } from './rule-prose.js';
-import { requireRole } from './web-guards.js';
+import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
 import { recordQueueRead, recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
 
@@ -69,12 +69,12 @@ function queueRowView(row: QueueRow, now: Date) {
 
 export function clinicianPages(deps: ClinicianPagesDeps): Router {
   const router = Router();
-  const clinician = requireRole(deps.views, ['triage-clinician']);
+  const guard = pageGuard(deps.views, deps.recordDenial);
   const groups = referralFormGroups();
 
   router
     .route('/queue')
-    .all(routeTemplate, clinician)
+    .all(routeTemplate, guard)
     .get(async (req, res) => {
       const query = { ...req.query } as Record<string, unknown>;
       // The page's form sends each ticked status on its own, and empty choices as empty: the API's filter takes them as one list.
@@ -99,7 +99,7 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
 
   router
     .route('/queue/search')
-    .all(routeTemplate, clinician)
+    .all(routeTemplate, guard)
     .get((_req, res) => {
       render(deps.views, res, 'search.njk', { title: 'Search by NHS number' });
     })
@@ -161,12 +161,12 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
 
   router
     .route('/queue/referrals/:id')
-    .all(routeTemplate, clinician)
+    .all(routeTemplate, guard)
     .get(async (req, res) => referralPage(req, res));
 
   router
     .route('/queue/referrals/:id/review')
-    .all(routeTemplate, clinician)
+    .all(routeTemplate, guard)
     .post(async (req, res) => {
       const form = (req.body ?? {}) as Record<string, string | undefined>;
       const confirming = form.outcome === 'confirmed';

@@ -23,7 +23,7 @@ import { routeWords, STATUS_TEXT } from './decision-text.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
 import { firedRuleRows } from './rule-prose.js';
-import { requireRole } from './web-guards.js';
+import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
 import { recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
 
@@ -44,7 +44,7 @@ const principalOf = (res: Response): Principal => res.locals.principal as Princi
 export function gpPages(deps: GpPagesDeps): Router {
   const router = Router();
   const groups = referralFormGroups();
-  const gp = requireRole(deps.views, ['gp']);
+  const guard = pageGuard(deps.views, deps.recordDenial);
 
   const formPage = (res: Response, values: FormValues, idempotencyKey: string, errors?: ReturnType<typeof fieldErrors>) =>
     render(deps.views, res, 'referral-form.njk', { title: 'New referral', groups, values, idempotencyKey, errors: errors?.summary ?? [], fieldErrors: errors?.byField ?? {} });
@@ -72,7 +72,7 @@ export function gpPages(deps: GpPagesDeps): Router {
 
   router
     .route('/referrals/new')
-    .all(routeTemplate, gp)
+    .all(routeTemplate, guard)
     .get((_req, res) => {
       formPage(res, { 'referrer.odsCode': principalOf(res).practice }, randomUUID());
     })
@@ -94,7 +94,7 @@ export function gpPages(deps: GpPagesDeps): Router {
 
   router
     .route('/referrals')
-    .all(routeTemplate, gp)
+    .all(routeTemplate, guard)
     .get(async (req, res) => {
       const principal = principalOf(res);
       const page = await practiceReferrals(deps.db, principal.practice as string, practiceFilter(req.query));
@@ -104,7 +104,7 @@ export function gpPages(deps: GpPagesDeps): Router {
 
   router
     .route('/referrals/:id')
-    .all(routeTemplate, gp)
+    .all(routeTemplate, guard)
     .get(async (req, res) => {
       const principal = principalOf(res);
       // As the API does (referral-reads.ts): both not-found answers do the same work, so their timing tells nothing.

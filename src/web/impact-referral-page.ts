@@ -21,7 +21,7 @@ import { findReferral, isUuid } from '../store/referral-store.js';
 import { londonTime } from './gp-pages.js';
 import { render } from './pages.js';
 import { referralFormGroups } from './referral-form.js';
-import { requireRole } from './web-guards.js';
+import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
 
 export interface ImpactReferralDeps {
@@ -40,7 +40,7 @@ export function impactReferralPage(deps: ImpactReferralDeps): Router {
   const groups = referralFormGroups();
   router
     .route('/rulesets/:id/versions/:version/impact/referrals/:referralId')
-    .all(routeTemplate, requireRole(deps.views, ['clinical-lead']))
+    .all(routeTemplate, pageGuard(deps.views, deps.recordDenial))
     .get(async (req, res: Response) => {
       const rulesetId = String(req.params.id);
       const to = deps.registry.loaded(rulesetId, String(req.params.version))?.compiled;

@@ -6,6 +6,7 @@
  * Approve and Activate, each refusal listing its problems. The same use cases as the API.
  */
 import { Router, type Request, type Response } from 'express';
+import type { DenialSink } from '../auth/access-policy.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { routeTemplate } from '../http/request-logging.js';
@@ -25,7 +26,7 @@ import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
 import { conditionSentence, firedRuleRows, routeSentence, ruleOutline, type RuleCondition } from './rule-prose.js';
-import { requireRole } from './web-guards.js';
+import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
 
 export interface LeadPagesDeps extends TriageDeps {
@@ -33,6 +34,7 @@ export interface LeadPagesDeps extends TriageDeps {
   views: Views;
   rulesDir: string;
   checkerSearchSize?: number;
+  recordDenial: DenialSink;
 }
 
 const signatory = (res: Response): Signatory => {
@@ -59,7 +61,7 @@ const issueList = (issues: readonly Issue[]) => issues.map((issue) => ({ text: i
 
 export function leadPages(deps: LeadPagesDeps): Router {
   const router = Router();
-  const lead = requireRole(deps.views, ['clinical-lead']);
+  const guard = pageGuard(deps.views, deps.recordDenial);
   const groups = referralFormGroups();
 
   function loadedOrNotFound(req: Request) {
@@ -70,7 +72,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
 
   router
     .route('/rulesets')
-    .all(routeTemplate, lead)
+    .all(routeTemplate, guard)
     .get(async (_req, res) => {
       const listing = await ruleSetListing(deps.registry, deps.db);
       const sets = await Promise.all(
@@ -112,12 +114,12 @@ export function leadPages(deps: LeadPagesDeps): Router {
 
   router
     .route('/rulesets/:id/versions/:version')
-    .all(routeTemplate, lead)
+    .all(routeTemplate, guard)
     .get((req, res) => versionPage(req, res, { ...(req.query.done === 'approved' || req.query.done === 'activated' || req.query.done === 'scheduled' ? { done: req.query.done } : {}) }));
 
   router
     .route('/rulesets/:id/versions/:version/approve')
-    .all(routeTemplate, lead)
+    .all(routeTemplate, guard)
     .post(async (req, res) => {
       const note = typeof (req.body as Record<string, unknown>).note === 'string' ? ((req.body as Record<string, string>).note as string).trim() : '';
       try {
@@ -132,7 +134,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
 
   router
     .route('/rulesets/:id/versions/:version/activate')
-    .all(routeTemplate, lead)
+    .all(routeTemplate, guard)
     .post(async (req, res) => {
       const reason = typeof (req.body as Record<string, unknown>).reason === 'string' ? ((req.body as Record<string, string>).reason as string).trim() : '';
       if (reason === '') return versionPage(req, res, { errors: [{ text: 'Reason: give a reason for activating this version', href: '#activate-reason' }] });
@@ -150,7 +152,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
 
   router
     .route('/rulesets/:id/versions/:version/try')
-    .all(routeTemplate, lead)
+    .all(routeTemplate, guard)
     .get((req, res) => {
       const { compiled } = loadedOrNotFound(req);
       render(deps.views, res, 'ruleset-try.njk', { title: `Try a referral against ${compiled.document.version}`, doc: compiled.document, groups, values: {}, errors: [], fieldErrors: {} });
@@ -180,7 +182,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
   let simulating = false;
   router
     .route('/rulesets/:id/versions/:version/impact')
-    .all(routeTemplate, lead)
+    .all(routeTemplate, guard)
     .post(async (req, res) => {
       const { compiled } = loadedOrNotFound(req);
       const id = String(req.params.id);
@@ -203,7 +205,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
 
   router
     .route('/rulesets/:id/compare')
-    .all(routeTemplate, lead)
+    .all(routeTemplate, guard)
     .get((req, res) => {
       const id = String(req.params.id);
       if (!deps.registry.has(id)) throw new ApiError('NOT_FOUND');

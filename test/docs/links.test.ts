@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { POLICY } from '../../src/auth/access-policy.js';
+import { PAGE_POLICY, POLICY } from '../../src/auth/access-policy.js';
 import { ERRORS } from '../../src/domain/error-catalogue.js';
 import { ERROR_STATUS } from '../../src/http/error-status.js';
 
@@ -166,6 +166,22 @@ describe('the documents against the code', () => {
     const documented = Object.fromEntries(tableAfter(read('docs/http-api.md'), '## Who may call what').map(([endpoint = '', roles = '']) => [endpoint, roles.split(', ').sort()]));
     const policy = Object.fromEntries(
       Object.entries(POLICY).flatMap(([route, methods]) => Object.entries(methods).map(([method, roles]) => [`${method} ${route.replace(/:([A-Za-z]+)/g, '{$1}')}`, [...roles].sort()])),
+    );
+    expect(documented).to.deep.equal(policy);
+  });
+
+  it('the README gives every web page with exactly the roles the access policy gives it', () => {
+    const WHO: Record<string, string[]> = { GP: ['gp'], 'GP of the practice': ['gp'], 'triage clinician': ['triage-clinician'], 'clinical lead': ['clinical-lead'] };
+    const documented: Record<string, string[]> = {};
+    for (const [, routes = '', who = ''] of tableAfter(read('README.md'), '## Using the web pages')) {
+      if (who.startsWith('anyone')) continue;
+      // `GET`/`POST /referrals/new`, `GET /queue/referrals/{id}`, `GET /rulesets/{id}/compare?from=…`
+      for (const [, methods = '', route = ''] of routes.matchAll(/((?:GET|POST)(?:\/(?:GET|POST))*) (\/[^\s,?]*)/g)) {
+        for (const method of methods.split('/')) documented[`${method} ${route}`] = WHO[who] ?? [`unknown: ${who}`];
+      }
+    }
+    const policy = Object.fromEntries(
+      Object.entries(PAGE_POLICY).flatMap(([route, methods]) => Object.entries(methods).map(([method, roles]) => [`${method} ${route.replace(/:([A-Za-z]+)/g, '{$1}')}`, [...roles]])),
     );
     expect(documented).to.deep.equal(policy);
   });

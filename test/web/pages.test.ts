@@ -4,10 +4,30 @@
  */
 import { expect } from 'chai';
 import request from 'supertest';
+import { PAGE_POLICY } from '../../src/auth/access-policy.js';
 import { PAGE_CSP } from '../../src/web/pages.js';
-import { testApp } from '../support/test-app.js';
+import { tokenFor } from '../support/callers.js';
+import { db, testApp } from '../support/test-app.js';
+import { signedInAgent } from '../support/web-client.js';
 
 const t = await testApp();
+
+/** The pages open to anyone, signed in or not: the only routes of the pages outside PAGE_POLICY (and, with OIDC sign-in configured, its two). */
+const OPEN_PAGES = ['GET /', 'GET /sign-in', 'POST /sign-in', 'POST /sign-out', 'GET /signed-out'];
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: Layer[] };
+}
+
+/** Every route the app serves, as `METHOD /path`, found by walking Express's own routers. */
+function routesOf(stack: readonly Layer[]): string[] {
+  return stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods).filter((m) => m !== '_all').map((m) => `${m.toUpperCase()} ${layer.route?.path as string}`)
+      : routesOf(layer.handle.stack ?? []),
+  );
+}
 
 describe('the web pages', () => {
   it('shows a start page at / with a way to sign in, instead of a 404', async () => {
@@ -52,5 +72,26 @@ describe('the web pages', () => {
   it('sends a signed-out person who opens a GP page to the sign-in page', async () => {
     const res = await request(t.app).get('/referrals/new').expect(303);
     expect(res.headers.location).to.equal('/sign-in');
+  });
+  it('gives every page that needs a session its roles in the access policy, and no page outside it', () => {
+    // The pages' router is the one that serves /sign-in; the API's routers are mounted beside it.
+    const pages = (t.app as unknown as { router: { stack: Layer[] } }).router.stack.find((layer) => routesOf(layer.handle.stack ?? []).includes('GET /sign-in'));
+    // nhsuk-frontend's files are assets, served to anyone.
+    const served = routesOf(pages?.handle.stack ?? []).filter((route) => !route.startsWith('GET /assets/'));
+    const inPolicy = Object.entries(PAGE_POLICY).flatMap(([route, methods]) => Object.keys(methods).map((m) => `${m} ${route}`));
+    expect([...new Set(served)].sort()).to.deep.equal([...inPolicy, ...OPEN_PAGES].sort());
+  });
+
+  it('refuses a page to another role with a page that says so, and records the refusal as the API does', async () => {
+    const { agent } = await signedInAgent(t.app, await tokenFor(db, 'gp', { practice: 'P81999', name: 'Dr R Refused' }));
+    const res = await agent.get('/rulesets').expect(403);
+    expect(res.text).to.contain('This page is not for your role');
+    const [denied] = await db.query<{ actor_role: string; details: Record<string, unknown> }>(
+      "select actor_role, details from audit_events where event_type = 'access.denied' and details ->> 'route' = '/rulesets' order by seq desc limit 1",
+    );
+    expect(denied).to.deep.include({ actor_role: 'gp' });
+    expect(denied?.details).to.deep.include({ method: 'GET', route: '/rulesets', reason: 'role' });
+    // A method the policy does not give a page is not found, for every role.
+    await agent.get('/queue/referrals/00000000-0000-4000-8000-000000000000/review').expect(404);
   });
 });
