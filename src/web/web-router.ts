@@ -7,7 +7,7 @@
  * CSRF check, then the pages, then an error page for anything thrown (never internals).
  */
 import express, { Router, type ErrorRequestHandler } from 'express';
-import type { DenialSink } from '../auth/access-policy.js';
+import { PAGE_POLICY, type DenialSink } from '../auth/access-policy.js';
 import type { OidcSignIn } from '../auth/oidc-sign-in.js';
 import type { VerifiedTokens } from '../auth/verified-tokens.js';
 import { ApiError } from '../domain/error-catalogue.js';
@@ -60,7 +60,11 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   };
 }
 
-const WEB_PATH = /^\/(sign-in(\/provider|\/callback)?|sign-out|signed-out|referrals(\/[^/]*)?|queue(\/search|\/referrals\/[^/]+(\/review)?)?|rulesets(\/[^/]+\/(compare|versions\/[^/]+(\/(try|approve|activate|impact(\/referrals\/[^/]+)?))?))?|assets\/.+)?$/;
+/** The pages anyone may open, signed in or not; every other page is in the access policy's PAGE_POLICY. */
+const OPEN_PAGES = ['/', '/sign-in', '/sign-in/provider', '/sign-in/callback', '/sign-out', '/signed-out'];
+const templatePattern = (template: string): string => template.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+');
+/** The pages' own addresses, from the same tables: a page added to the policy is served, and nothing else is. */
+const WEB_PATH = new RegExp(`^(?:${[...OPEN_PAGES, ...Object.keys(PAGE_POLICY)].map(templatePattern).join('|')}|/assets/.+)/?$`);
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();
