@@ -100,7 +100,7 @@ export function providerSignInRouter(deps: ProviderSignInDeps): Router {
         return fail(req, res, NOT_COMPLETED, check.reason);
       }
       if (check.principal.role === 'operator') return fail(req, res, NO_PAGES, 'operator-has-no-pages');
-      const session = await startSession(deps, req, res, check.principal, null);
+      const session = await startSession(deps, req, res, check.principal, null, check.idToken);
       res.locals.principal = session.principal;
       render(deps.views, res, 'signed-in.njk', { title: 'You are signed in', next: homeOf(session.principal) });
     });

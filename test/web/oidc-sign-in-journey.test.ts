@@ -3,10 +3,12 @@
  * (oidc-provider, in-process on another loopback site): the authorization code flow with PKCE from
  * the sign-in page's button, through the provider's own login and consent pages, back to the
  * callback, landing signed in on the role's first page with a database session and a
- * `session.started` event; then a forged state and an account without a role, each the sign-in
- * page again with an NHS error summary that says what happened, and no session. No code, state or token in any log line.
+ * `session.started` event; signing out there too (RP-initiated logout), so that the next sign-in asks
+ * for a login again; then a forged state and an account without a role, each the sign-in page again
+ * with an NHS error summary that says what happened, and no session. No code, state or token in any log line.
  */
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { providerKeys } from '../../src/auth/oidc.js';
 import { oidcSignIn, type OidcSignIn } from '../../src/auth/oidc-sign-in.js';
@@ -29,6 +31,8 @@ const lateSignIn: OidcSignIn = {
   },
   begin: () => (signIn as OidcSignIn).begin(),
   finish: (url, flow) => (signIn as OidcSignIn).finish(url, flow),
+  signOutUrl: (idToken, state) => (signIn as OidcSignIn).signOutUrl(idToken, state),
+  formTargets: () => signIn?.formTargets() ?? [],
 };
 
 /** The provider's development pages import a web font from the internet, which this machine has not: answered empty. */
@@ -89,6 +93,40 @@ describe('signing in with an OpenID provider in the browser', function () {
     expect(started?.details).to.include({ method: 'oidc' }).and.not.have.property('tokenId');
     // Nothing of the flow in the log: the lines name the routes, never the code, the state or the address's query.
     expect(logs()).to.not.match(/code=|state=|eyJ[A-Za-z0-9_-]{10,}/);
+  });
+
+  it('signs out at the provider too: our session ended, back on our signed-out page, and the next sign-in asks for a login again', async () => {
+    const page = await providerPage(await file.h.newPage());
+    await signInAtProvider(page, 'clinician-1');
+    await page.waitForURL('**/queue');
+    // While the provider's session lives, signing in again is silent: straight back, no login page.
+    await page.goto('/sign-in/provider');
+    await page.waitForURL('**/queue');
+    const cookie = (await page.context().cookies(file.h.baseUrl)).find((c) => c.name === 'msk-session')?.value as string;
+    const idSha256 = createHash('sha256').update(cookie).digest('hex');
+    const [live] = await file.db.query<{ id_token: string | null }>('select id_token from web_sessions where id_sha256 = $1', [idSha256]);
+    expect(live?.id_token, 'the session keeps the ID token, for the sign-out').to.match(/^eyJ/);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${provider.issuer}/session/end**`);
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.waitForURL('**/signed-out**');
+    expect(new URL(page.url()).origin).to.equal(file.h.baseUrl);
+    expect(await page.locator('h1').textContent()).to.equal('You have signed out');
+    expect(await page.getByTestId('provider-sign-out').textContent()).to.contain('You have also signed out with Test Care Identity');
+    await checkAccessibility(page);
+    const [ended] = await file.db.query<{ ended_at: Date | null; id_token: string | null }>('select ended_at, id_token from web_sessions where id_sha256 = $1', [idSha256]);
+    expect(ended?.ended_at, 'our session ended').to.be.an.instanceOf(Date);
+    expect(ended?.id_token, 'an ended session keeps no ID token').to.equal(null);
+    const cookies = (await page.context().cookies(file.h.baseUrl)).map((c) => c.name);
+    expect(cookies).to.not.include('msk-session').and.not.include('msk-sign-out');
+
+    // The provider's session really ended: signing in again goes through its login page.
+    await page.getByRole('link', { name: 'Sign in again' }).click();
+    await page.getByRole('button', { name: 'Sign in with Test Care Identity' }).click();
+    await page.waitForURL(`${provider.issuer}/interaction/**`);
+    expect(await page.getByPlaceholder('Enter any login').isVisible()).to.equal(true);
+    expect(logs()).to.contain('"provider":"sent-to-provider"').and.not.match(/id_token_hint|eyJ[A-Za-z0-9_-]{10,}/);
   });
 
   it('refuses a callback whose state is not the one this browser was sent with: an error page, no session', async () => {
