@@ -63,8 +63,9 @@ export async function testProvider(accounts: Readonly<Record<string, AccountClai
           // RP-initiated logout sends the browser back here only (the service derives it from OIDC_REDIRECT_URL's origin).
           post_logout_redirect_uris: [new URL('/signed-out', redirectUri).href],
         }],
-        // The role and practice in the profile scope; given at the UserInfo endpoint, as NHS CIS2 gives role profiles.
-        claims: { openid: ['sub'], profile: ['name', 'role', 'practice'] },
+        // The role and practice in the profile scope; given at the UserInfo endpoint, as NHS CIS2 gives role profiles
+        // (its role profiles and the selected one under its own scope, nationalrbacaccess).
+        claims: { openid: ['sub'], profile: ['name', 'role', 'practice'], nationalrbacaccess: ['nhsid_nrbac_roles', 'selected_roleid'] },
         findAccount: (_ctx, id) => (Object.hasOwn(accounts, id) ? { accountId: id, claims: () => ({ sub: id, ...accounts[id] }) } : undefined),
         jwks: { keys: [key] },
         cookies: { keys: ['a-cookie-key-for-the-tests-only'] },
