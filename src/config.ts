@@ -59,6 +59,9 @@ export interface Config {
 /** The JWT signature algorithms OIDC_ALGORITHMS may list: asymmetric only, never `none` or a shared secret. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
+export const CLAIMS_PROFILES = ['plain', 'cis2'] as const;
+export type ClaimsProfile = (typeof CLAIMS_PROFILES)[number];
+
 export interface OidcConfig {
   issuer: string;
   audience: string;
@@ -71,6 +74,11 @@ export interface OidcConfig {
   nameClaim: string;
   /** identity-provider role value → role of this service; without it, claim values must be role names */
   roleMap: Readonly<Record<string, Role>>;
+  /**
+   * How the role and practice are read: `plain` from roleClaim and practiceClaim; `cis2` from the
+   * NHS CIS2 role profile the person selected (`nhsid_nrbac_roles`, `selected_roleid`: auth/cis2-role-profile.ts).
+   */
+  claimsProfile: ClaimsProfile;
   clockToleranceSeconds: number;
   /** sign-in on the web pages with the provider (authorization code flow with PKCE); undefined: the token form */
   signIn?: OidcSignInConfig;
@@ -176,6 +184,13 @@ function oidcConfig(env: Env): OidcConfig | undefined {
     if (Object.hasOwn(roleMap, from)) throw new ConfigError(`OIDC_ROLE_MAP maps ${from} twice`);
     roleMap[from] = to;
   }
+  const claimsProfile = oneOf(env, 'OIDC_CLAIMS_PROFILE', 'plain', CLAIMS_PROFILES);
+  if (claimsProfile === 'cis2') {
+    // Said at start-up rather than ignored: under cis2 these claims are never read, and a deployment that set them expects them to be.
+    const unused = ['OIDC_ROLE_CLAIM', 'OIDC_PRACTICE_CLAIM'].filter((key) => env[key]);
+    if (unused.length > 0) throw new ConfigError(`${unused.join(' and ')} ${unused.length > 1 ? 'are' : 'is'} not used with OIDC_CLAIMS_PROFILE=cis2 (the role and practice come from the role profile the person selected): leave ${unused.length > 1 ? 'them' : 'it'} out`);
+    if (Object.keys(roleMap).length === 0) throw new ConfigError('OIDC_CLAIMS_PROFILE=cis2 needs OIDC_ROLE_MAP: which CIS2 job-role codes are which role here, e.g. R8000=clinical-lead,R8013=triage-clinician,R8010=gp');
+  }
   return Object.freeze({
     issuer,
     audience,
@@ -185,6 +200,7 @@ function oidcConfig(env: Env): OidcConfig | undefined {
     practiceClaim: matching(env, 'OIDC_PRACTICE_CLAIM', 'practice', CLAIM_PATH, claimPath) as string,
     nameClaim: matching(env, 'OIDC_NAME_CLAIM', 'name', CLAIM_PATH, claimPath) as string,
     roleMap,
+    claimsProfile,
     clockToleranceSeconds: integer(env, 'OIDC_CLOCK_TOLERANCE_S', 30, 0, 300),
     ...(signIn ? { signIn } : {}),
   });

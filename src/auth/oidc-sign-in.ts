@@ -10,11 +10,21 @@
  * endpoint's when the provider has one, as CIS2 gives role profiles there) are mapped to a person as
  * bearer tokens are (oidc.ts). The provider is discovered at the first sign-in, and again after a
  * failure. Errors are reasons (coded values), never the provider's messages or any token.
+ *
+ * `signOutUrl` is OpenID Connect RP-initiated logout: the provider's `end_session_endpoint` (from
+ * discovery) with the session's ID token as `id_token_hint` (the client id beside it, or alone when
+ * there is no ID token), this service's /signed-out as `post_logout_redirect_uri` (the origin of
+ * OIDC_REDIRECT_URL, so registered with the provider beside the callback) and a `state` the browser
+ * brings back.
  */
 import * as client from 'openid-client';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { OidcConfig, OidcSignInConfig } from '../config.js';
-import { principalFromClaims, type OidcCheck } from './oidc.js';
+import { principalFromClaims } from './oidc.js';
+import type { Principal } from './principal.js';
+
+/** A sign-in's outcome: the person, with the ID token (kept server-side, for signing out at the provider). */
+export type SignInCheck = { ok: true; principal: Principal; idToken: string } | { ok: false; reason: string };
 
 /** What the browser's sign-in is bound to, kept between `begin` and `finish`. */
 export interface SignInFlow {
@@ -29,7 +39,14 @@ export interface OidcSignIn {
   redirectUrl: string;
   begin(): Promise<{ url: URL; flow: SignInFlow }>;
   /** `callbackUrl`: the callback's address with the provider's query, as the browser was sent to it */
-  finish(callbackUrl: URL, flow: SignInFlow): Promise<OidcCheck>;
+  finish(callbackUrl: URL, flow: SignInFlow): Promise<SignInCheck>;
+  /** The provider's address that ends the person's sign-in there and sends them back to /signed-out with `state`; undefined when the provider has no end_session_endpoint. Rejects when the provider cannot be discovered. */
+  signOutUrl(idToken: string | null, state: string): Promise<URL | undefined>;
+  /**
+   * The provider's origins a form of ours may end at: the sign-out form is redirected to the
+   * end-session address, and browsers hold a form's redirects to the page's CSP form-action.
+   */
+  formTargets(): readonly string[];
 }
 
 /** A reason safe to log and to decide the page on: a coded value, never a message from the provider. */
@@ -43,6 +60,9 @@ function reasonOf(error: unknown): string {
 
 export function oidcSignIn(config: OidcConfig & { signIn: OidcSignInConfig }, keys: JWTVerifyGetKey): OidcSignIn {
   const { signIn } = config;
+  const postLogoutRedirectUrl = new URL('/signed-out', signIn.redirectUrl).href;
+  // The issuer's origin from the start; the end-session address's too once discovery has named it.
+  const targets = new Set([new URL(config.issuer).origin]);
   let discovered: Promise<client.Configuration> | undefined;
   const provider = (): Promise<client.Configuration> => {
     discovered ??= client
@@ -54,9 +74,16 @@ export function oidcSignIn(config: OidcConfig & { signIn: OidcSignInConfig }, ke
         // http:// only for a provider on this machine (config.ts refuses any other).
         { ...(new URL(config.issuer).protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : {}), timeout: 5 },
       );
-    discovered.catch(() => {
-      discovered = undefined;
-    });
+    discovered.then(
+      (found) => {
+        const endSession = found.serverMetadata().end_session_endpoint;
+        const origin = endSession && URL.canParse(endSession) ? new URL(endSession).origin : 'null';
+        if (/^https?:\/\//.test(origin)) targets.add(origin);
+      },
+      () => {
+        discovered = undefined;
+      },
+    );
     return discovered;
   };
 
@@ -95,10 +122,18 @@ export function oidcSignIn(config: OidcConfig & { signIn: OidcSignInConfig }, ke
           const userInfo = await client.fetchUserInfo(found, tokens.access_token, payload.sub as string);
           claims = { ...userInfo, ...payload };
         }
-        return principalFromClaims(claims, config);
+        const check = principalFromClaims(claims, config);
+        return check.ok ? { ...check, idToken: tokens.id_token as string } : check;
       } catch (error) {
         return { ok: false, reason: reasonOf(error) };
       }
     },
+    async signOutUrl(idToken, state) {
+      const found = await provider();
+      if (!found.serverMetadata().end_session_endpoint) return undefined;
+      // buildEndSessionUrl adds client_id, which names the client when there is no ID token to.
+      return client.buildEndSessionUrl(found, { post_logout_redirect_uri: postLogoutRedirectUrl, state, ...(idToken ? { id_token_hint: idToken } : {}) });
+    },
+    formTargets: () => [...targets],
   };
 }

@@ -413,6 +413,18 @@ revoke execute on function msk_apply_review(uuid) from public;
 grant execute on function msk_apply_review(uuid) to msk_runtime;
 `,
   },
+  {
+    id: '015-web-session-id-token',
+    // A session started with the identity provider keeps the ID token it was given, so that signing
+    // out can end the person's sign-in at the provider too (OpenID Connect RP-initiated logout sends
+    // it back as id_token_hint). It is a credential: the runtime role writes it at sign-in (its
+    // insert right covers the new column) and may clear it, and only it, when the session ends
+    // (update of id_token), so that an ended session holds no token for the day it is kept.
+    sql: `
+alter table web_sessions add column id_token text;
+grant update (id_token) on web_sessions to msk_runtime;
+`,
+  },
 ];
 
 const MIGRATION_LOCK = 7_240_001;

@@ -1,7 +1,9 @@
 /**
  * The SQL for web page sessions: the database keeps the SHA-256 of each session's id, never the id
  * the cookie holds. A session is read with the token it was started with, so that a revoked or
- * expired token ends it at the next request.
+ * expired token ends it at the next request. A session started with the identity provider keeps its
+ * ID token, read only as the session ends (for signing out at the provider) and cleared then: it is
+ * never part of the record a request reads.
  */
 import type { Role } from '../domain/roles.js';
 import type { Queryable } from './database.js';
@@ -43,18 +45,19 @@ const date = (value: Date | null): Date | null => (value ? new Date(value) : nul
 
 export async function insertSession(
   db: Queryable,
-  s: { idSha256: string; principalId: string; role: Role; practice: string | null; name: string; via: 'token' | 'oidc'; tokenId: string | null; csrfToken: string; now: Date; expiresAt: Date },
+  s: { idSha256: string; principalId: string; role: Role; practice: string | null; name: string; via: 'token' | 'oidc'; tokenId: string | null; idToken: string | null; csrfToken: string; now: Date; expiresAt: Date },
 ): Promise<void> {
   await db.query(
-    `insert into web_sessions (id_sha256, principal_id, role, practice_ods, name, via, token_id, csrf_token, created_at, last_seen_at, expires_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)`,
-    [s.idSha256, s.principalId, s.role, s.practice, s.name, s.via, s.tokenId, s.csrfToken, s.now, s.expiresAt],
+    `insert into web_sessions (id_sha256, principal_id, role, practice_ods, name, via, token_id, id_token, csrf_token, created_at, last_seen_at, expires_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)`,
+    [s.idSha256, s.principalId, s.role, s.practice, s.name, s.via, s.tokenId, s.idToken, s.csrfToken, s.now, s.expiresAt],
   );
 }
 
 export async function sessionByHash(db: Queryable, idSha256: string): Promise<SessionRecord | undefined> {
   const [row] = await db.query<SessionRow>(
-    `select s.*, t.revoked_at as token_revoked_at, t.expires_at as token_expires_at
+    `select s.principal_id, s.role, s.practice_ods, s.name, s.via, s.token_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, s.ended_at,
+            t.revoked_at as token_revoked_at, t.expires_at as token_expires_at
        from web_sessions s left join api_tokens t on t.id = s.token_id
       where s.id_sha256 = $1`,
     [idSha256],
@@ -82,10 +85,21 @@ export async function touchSession(db: Queryable, idSha256: string, now: Date): 
   await db.query('update web_sessions set last_seen_at = $2 where id_sha256 = $1 and ended_at is null and last_seen_at < $2', [idSha256, now]);
 }
 
-/** Ends a session (sign-out, or expiry found at a request): it is never used again. True when this call ended it. */
-export async function endSession(db: Queryable, idSha256: string, now: Date): Promise<boolean> {
-  const rows = await db.query('update web_sessions set ended_at = $2 where id_sha256 = $1 and ended_at is null returning id_sha256', [idSha256, now]);
-  return rows.length > 0;
+/**
+ * Ends a session (sign-out, or expiry found at a request): it is never used again, and forgets the
+ * provider's ID token it held. What this call ended (with that ID token, for signing out at the
+ * provider), or undefined when it had already ended.
+ */
+export async function endSession(db: Queryable, idSha256: string, now: Date): Promise<{ idToken: string | null } | undefined> {
+  // The ID token as it was before this update cleared it (RETURNING gives the new row's values).
+  const [row] = await db.query<{ id_token: string | null }>(
+    `with ending as (select id_sha256, id_token from web_sessions where id_sha256 = $1 and ended_at is null)
+     update web_sessions s set ended_at = $2, id_token = null from ending
+      where s.id_sha256 = ending.id_sha256 and s.ended_at is null
+     returning ending.id_token`,
+    [idSha256, now],
+  );
+  return row ? { idToken: row.id_token } : undefined;
 }
 
 /** Forgets the sessions that expired before `before`: a session is no record of who did what (the audit trail is). */

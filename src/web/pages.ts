@@ -22,11 +22,19 @@ export const PAGE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-export const pageHeaders: RequestHandler = (_req, res, next) => {
-  res.set('Content-Security-Policy', PAGE_CSP);
-  res.set('Cache-Control', 'no-store');
-  next();
-};
+/**
+ * The pages' headers. `formTargets`: origins beyond ours where a form of ours may end up, the identity
+ * provider's, when sign-out sends the browser on to it: browsers apply form-action to a form's
+ * redirects too, so without them the sign-out form's redirect to the provider would be blocked.
+ */
+export function pageHeaders(formTargets: () => readonly string[] = () => []): RequestHandler {
+  return (_req, res, next) => {
+    const targets = formTargets();
+    res.set('Content-Security-Policy', targets.length === 0 ? PAGE_CSP : PAGE_CSP.replace("form-action 'self'", `form-action 'self' ${targets.join(' ')}`));
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+}
 
 export const ROLE_TEXT: Readonly<Record<Role, string>> = {
   gp: 'GP',

@@ -15,6 +15,7 @@
  * cross-site navigation would arrive without it.
  */
 import { Router, type Request, type Response } from 'express';
+import { NO_ROLE_REASONS } from '../auth/oidc.js';
 import type { OidcSignIn, SignInFlow } from '../auth/oidc-sign-in.js';
 import { routeTemplate } from '../http/request-logging.js';
 import type { Logger } from '../log/logger.js';
@@ -93,13 +94,13 @@ export function providerSignInRouter(deps: ProviderSignInDeps): Router {
       callbackUrl.search = query.toString();
       const check = await deps.oidcSignIn.finish(callbackUrl, flow);
       if (!check.ok) {
-        if (check.reason === 'no-role' || check.reason === 'gp-without-practice') return fail(req, res, NO_ROLE, check.reason);
+        if (NO_ROLE_REASONS.has(check.reason)) return fail(req, res, NO_ROLE, check.reason);
         if (check.reason === 'provider-unreachable') return fail(req, res, UNREACHABLE, check.reason);
         if (check.reason === 'provider-refused') return fail(req, res, PROVIDER_REFUSED, check.reason);
         return fail(req, res, NOT_COMPLETED, check.reason);
       }
       if (check.principal.role === 'operator') return fail(req, res, NO_PAGES, 'operator-has-no-pages');
-      const session = await startSession(deps, req, res, check.principal, null);
+      const session = await startSession(deps, req, res, check.principal, null, check.idToken);
       res.locals.principal = session.principal;
       render(deps.views, res, 'signed-in.njk', { title: 'You are signed in', next: homeOf(session.principal) });
     });

@@ -11,6 +11,10 @@
  * signed in (`token` with the token's own id, or `oidc`), why it ended, and a reference that links the
  * two (a hash of the stored hash: it finds no session and rebuilds no cookie). Never the token, never
  * the cookie's value.
+ *
+ * A session started with the identity provider keeps the provider's ID token in its row (never in
+ * what a request reads, never in a page), handed back once as the session is signed out, so that the
+ * provider can be asked to end its sign-in too (sign-in.ts); ending a session clears it.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -95,10 +99,12 @@ export function sessionEvent(
   };
 }
 
-/** Ends the session and records why, once (whoever ends it first). */
-async function endAndRecord(db: Database, idSha256: string, who: Parameters<typeof sessionEvent>[1], now: Date, why: SessionEnd): Promise<void> {
-  await db.transaction(async (tx) => {
-    if (await endSession(tx, idSha256, now)) await appendAuditEvents(tx, [sessionEvent('session.ended', who, idSha256, now, why)]);
+/** Ends the session and records why, once (whoever ends it first); what this call ended, with the provider's ID token it held. */
+async function endAndRecord(db: Database, idSha256: string, who: Parameters<typeof sessionEvent>[1], now: Date, why: SessionEnd): Promise<{ idToken: string | null } | undefined> {
+  return db.transaction(async (tx) => {
+    const ended = await endSession(tx, idSha256, now);
+    if (ended) await appendAuditEvents(tx, [sessionEvent('session.ended', who, idSha256, now, why)]);
+    return ended;
   });
 }
 
@@ -139,8 +145,11 @@ export function readSession(deps: SessionDeps): RequestHandler {
 
 export const sessionOf = (res: Response): WebSession | undefined => res.locals.session as WebSession | undefined;
 
-/** Starts a new session for the principal (a new id every time: no session fixation) and sets its cookie. */
-export async function startSession(deps: SessionDeps, req: Request, res: Response, principal: Principal, tokenId: string | null): Promise<WebSession> {
+/**
+ * Starts a new session for the principal (a new id every time: no session fixation) and sets its
+ * cookie. `idToken`: the identity provider's ID token, kept server-side for signing out there.
+ */
+export async function startSession(deps: SessionDeps, req: Request, res: Response, principal: Principal, tokenId: string | null, idToken: string | null = null): Promise<WebSession> {
   const previous = sessionOf(res);
   const now = deps.clock();
   if (previous) await endAndRecord(deps.db, previous.idSha256, whoOf(previous.principal, previous.tokenId), now, 'signed-in-again');
@@ -155,6 +164,7 @@ export async function startSession(deps: SessionDeps, req: Request, res: Respons
     name: principal.name,
     via: principal.via,
     tokenId,
+    idToken,
     csrfToken: session.csrfToken,
     now,
     expiresAt: new Date(now.getTime() + deps.maxMs),
@@ -167,10 +177,12 @@ export async function startSession(deps: SessionDeps, req: Request, res: Respons
   return session;
 }
 
-export async function signOut(deps: SessionDeps, req: Request, res: Response): Promise<void> {
+/** Ends the browser's session and clears its cookie; what was ended (how it was started, and the provider's ID token it held), if anything. */
+export async function signOut(deps: SessionDeps, req: Request, res: Response): Promise<{ via: 'token' | 'oidc'; idToken: string | null } | undefined> {
   const session = sessionOf(res);
-  if (session) await endAndRecord(deps.db, session.idSha256, whoOf(session.principal, session.tokenId), deps.clock(), 'signed-out');
+  const ended = session ? await endAndRecord(deps.db, session.idSha256, whoOf(session.principal, session.tokenId), deps.clock(), 'signed-out') : undefined;
   setCookie(req, res, 'msk-session', '', 0);
+  return session && ended ? { via: session.principal.via, idToken: ended.idToken } : undefined;
 }
 
 /** The same secret, compared in constant time. */

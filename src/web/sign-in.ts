@@ -7,6 +7,13 @@
  * With sign-in by the identity provider configured (OIDC_CLIENT_ID), the sign-in page offers that
  * instead, and takes no token (provider-sign-in.ts): one way in, the organisation's, whose leavers
  * and roles it manages. The API still takes command-line tokens beside the provider's.
+ *
+ * Signing out of a session started with the provider ends it here, then sends the browser to the
+ * provider's end-session address (RP-initiated logout), so that the next "Sign in with" asks for a
+ * login again rather than signing the person straight back in. The provider sends the browser back to
+ * /signed-out with the `state` kept in a cookie of its own (SameSite=Lax, as the flow's is: it comes
+ * back from another site); only that state, matched, lets the page say the provider was reached.
+ * The ID token sent as the hint goes in the redirect's Location only: never in a page or a log line.
  */
 import { Router, type Request, type Response } from 'express';
 import { checkToken } from '../auth/api-tokens.js';
@@ -28,6 +35,8 @@ export interface SignInDeps extends SessionDeps {
 }
 
 const FORM_COOKIE = 'msk-sign-in';
+const SIGN_OUT_COOKIE = 'msk-sign-out';
+const SIGN_OUT_SECONDS = 600;
 const NOT_SIGNED_IN = 'The token was not recognised, has expired or was revoked. Check it and try again, or ask for a new one.';
 
 /** The sign-in page, again with its error if any: answered 200, the form being the answer (the error code is logged). */
@@ -80,15 +89,32 @@ export function signInRouter(deps: SignInDeps): Router {
     .all(routeTemplate)
     .post(async (req, res) => {
       // Checked by the CSRF guard before this handler; a sign-out without a session just lands on the start page.
-      await signOut(deps, req, res);
-      res.redirect(303, '/signed-out');
+      const ended = await signOut(deps, req, res);
+      if (ended?.via !== 'oidc' || !deps.oidcSignIn) return res.redirect(303, '/signed-out');
+      const state = newFormSecret();
+      let atProvider: URL | undefined;
+      try {
+        atProvider = await deps.oidcSignIn.signOutUrl(ended.idToken, state);
+      } catch {
+        // Signed out here all the same; the signed-out page says they may still be signed in there.
+      }
+      deps.logger.info('signed out', { event: 'auth.signed-out', via: 'web-oidc', provider: atProvider ? 'sent-to-provider' : 'no-end-session', requestId: requestIdOf(res) });
+      if (!atProvider) return res.redirect(303, '/signed-out');
+      setCookie(req, res, SIGN_OUT_COOKIE, state, SIGN_OUT_SECONDS, 'Lax');
+      // Not res.redirect: it writes the address, the ID token with it, into the answer's body too.
+      res.status(303).location(atProvider.href).end();
     });
 
   router
     .route('/signed-out')
     .all(routeTemplate)
-    .get((_req, res) => {
-      render(deps.views, res, 'signed-out.njk', { title: 'You have signed out' });
+    .get((req, res) => {
+      if (!deps.oidcSignIn) return render(deps.views, res, 'signed-out.njk', { title: 'You have signed out' });
+      // Back from the provider: its state must be the one this browser was sent with (one use).
+      const expected = cookieValue(req, SIGN_OUT_COOKIE);
+      if (expected !== undefined) setCookie(req, res, SIGN_OUT_COOKIE, '', 0, 'Lax');
+      const returned = sameSecret(req.query.state, expected);
+      render(deps.views, res, 'signed-out.njk', { title: 'You have signed out', provider: deps.oidcSignIn.providerName, atProvider: returned });
     });
   return router;
 }

@@ -73,7 +73,7 @@ export function webRouter(deps: WebDeps): Router {
   // Only the pages' own addresses: everything else (the API, /healthz, an unknown address) passes by untouched.
   router.use((req, _res, next) => next(WEB_PATH.test(req.path) ? undefined : 'router'));
   router.use(assetsRouter());
-  router.use(pageHeaders);
+  router.use(pageHeaders(() => deps.oidcSignIn?.formTargets() ?? []));
   router.use(addressRateLimit(deps.rateLimits));
   router.use(express.urlencoded({ extended: false, limit: deps.bodyLimitBytes, parameterLimit: 200 }));
   router.use(readSession(sessionDeps));

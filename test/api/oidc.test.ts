@@ -40,6 +40,7 @@ const baseConfig = (jwks: Partial<OidcConfig>): OidcConfig => ({
   practiceClaim: 'practice',
   nameClaim: 'name',
   roleMap: {},
+  claimsProfile: 'plain',
   clockToleranceSeconds: 0,
   ...jwks,
 });
@@ -140,6 +141,20 @@ describe('OpenID Connect bearer tokens', function () {
     const gp = await verifier.verify(await sign(es, { nhsid: { roles: 'R8003', org: 'Y12345' } }));
     expect(gp.ok && gp.principal).to.deep.include({ role: 'gp', practice: 'Y12345', via: 'oidc' });
     expect(await verifier.verify(await sign(es, { role: 'clinical-lead' }))).to.deep.equal({ ok: false, reason: 'no-role' });
+  });
+
+  it('reads an NHS CIS2 token’s selected role profile under OIDC_CLAIMS_PROFILE=cis2: a GP of its org_code', async () => {
+    const file = path.join(tempDir('msk-jwks-'), 'jwks.json');
+    writeFileSync(file, JSON.stringify({ keys: [es.jwk] }));
+    const { app: cis2 } = await testApp({ oidc: oidcVerifier(baseConfig({ jwksFile: file, claimsProfile: 'cis2', roleMap: { R8000: 'clinical-lead', R8010: 'gp' } })) });
+    const roles = [
+      { person_roleid: '555000000001', org_code: 'RX1', role_code: 'S8000:G8000:R8000' },
+      { person_roleid: '555000000002', org_code: 'P81001', role_code: 'S8000:G8000:R8010' },
+    ];
+    const gp = await sign(es, { nhsid_nrbac_roles: roles, selected_roleid: '555000000002' });
+    expect((await caller(cis2, gp).post('/api/v1/referrals').send(aReferral({ referrer: { odsCode: 'P81001' } }))).status).to.equal(201);
+    expectError(await caller(cis2, gp).get('/api/v1/rulesets'), 403, 'FORBIDDEN');
+    expectError(await caller(cis2, await sign(es, { nhsid_nrbac_roles: roles })).get('/api/v1/referrals'), 401, 'TOKEN_INVALID');
   });
 
   describe('with the keys fetched from the provider’s JWKS URL', () => {

@@ -28,8 +28,9 @@ const RUNTIME_RIGHTS: Record<string, { table: string[]; columns?: string[] }> = 
   ruleset_schedules: { table: ['INSERT', 'SELECT'] },
   ruleset_schedule_cancellations: { table: ['INSERT', 'SELECT'] },
   ruleset_reload_requests: { table: ['INSERT', 'SELECT'] },
-  // A web page's session is working state, not a clinical record: seen, ended, and expired ones removed.
-  web_sessions: { table: ['DELETE', 'INSERT', 'SELECT'], columns: ['ended_at', 'last_seen_at'] },
+  // A web page's session is working state, not a clinical record: seen, ended (its provider's ID token
+  // cleared as it ends), and expired ones removed.
+  web_sessions: { table: ['DELETE', 'INSERT', 'SELECT'], columns: ['ended_at', 'id_token', 'last_seen_at'] },
   schema_migrations: { table: ['SELECT'] },
 };
 const PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];

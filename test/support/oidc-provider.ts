@@ -18,7 +18,7 @@ export type AccountClaims = Record<string, unknown>;
 
 export interface TestProvider {
   issuer: string;
-  /** starts answering as the provider, for a client whose one redirect URI is `redirectUri` */
+  /** starts answering as the provider, for a client whose one redirect URI is `redirectUri`, and whose one post-logout redirect URI is /signed-out beside it */
   serve(redirectUri: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,13 +58,30 @@ export async function testProvider(accounts: Readonly<Record<string, AccountClai
       const { privateKey } = await generateKeyPair('RS256', { extractable: true });
       const key = { ...(await exportJWK(privateKey)), kid: 'test-key-1', use: 'sig', alg: 'RS256' };
       const provider = await quietly(async () => new (await import('oidc-provider')).default(issuer, {
-        clients: [{ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri], response_types: ['code'], grant_types: ['authorization_code'], token_endpoint_auth_method: 'client_secret_basic' }],
-        // The role and practice in the profile scope; given at the UserInfo endpoint, as NHS CIS2 gives role profiles.
-        claims: { openid: ['sub'], profile: ['name', 'role', 'practice'] },
+        clients: [{
+          client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: [redirectUri], response_types: ['code'], grant_types: ['authorization_code'], token_endpoint_auth_method: 'client_secret_basic',
+          // RP-initiated logout sends the browser back here only (the service derives it from OIDC_REDIRECT_URL's origin).
+          post_logout_redirect_uris: [new URL('/signed-out', redirectUri).href],
+        }],
+        // The role and practice in the profile scope; given at the UserInfo endpoint, as NHS CIS2 gives role profiles
+        // (its role profiles and the selected one under its own scope, nationalrbacaccess).
+        claims: { openid: ['sub'], profile: ['name', 'role', 'practice'], nationalrbacaccess: ['nhsid_nrbac_roles', 'selected_roleid'] },
         findAccount: (_ctx, id) => (Object.hasOwn(accounts, id) ? { accountId: id, claims: () => ({ sub: id, ...accounts[id] }) } : undefined),
         jwks: { keys: [key] },
         cookies: { keys: ['a-cookie-key-for-the-tests-only'] },
-        features: { devInteractions: { enabled: true } },
+        features: {
+          devInteractions: { enabled: true },
+          // RP-initiated logout's confirmation page, as a person meets it: the provider asks, they answer.
+          // Its own (the default one notices on the console that it is the default).
+          rpInitiatedLogout: {
+            enabled: true,
+            logoutSource: (ctx, form) => {
+              ctx.body = `<!DOCTYPE html><html lang="en"><head><title>Sign out</title></head><body><h1>Sign out of the test provider?</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></body></html>`;
+            },
+          },
+        },
         pkce: { required: () => true },
         ttl: TTL,
       }));

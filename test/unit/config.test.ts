@@ -72,6 +72,7 @@ describe('configuration', () => {
         practiceClaim: 'practice',
         nameClaim: 'name',
         roleMap: {},
+        claimsProfile: 'plain',
         clockToleranceSeconds: 30,
       });
       expect(Object.isFrozen(oidc)).to.equal(true);
@@ -90,6 +91,14 @@ describe('configuration', () => {
       expect(() => loadConfig({ ...OIDC, OIDC_ROLE_CLAIM: 'realm_access..roles' })).to.throw(ConfigError, /^OIDC_ROLE_CLAIM must be a claim name/);
       expect(() => loadConfig({ ...OIDC, OIDC_PRACTICE_CLAIM: '$.practice' })).to.throw(ConfigError, /^OIDC_PRACTICE_CLAIM/);
       expect(() => loadConfig({ ...OIDC, OIDC_CLOCK_TOLERANCE_S: '301' })).to.throw(ConfigError, /^OIDC_CLOCK_TOLERANCE_S/);
+    });
+
+    it('reads the claims profile: plain by default; cis2 with a role map, and without the claims it would not read', () => {
+      expect(loadConfig({ ...OIDC, OIDC_CLAIMS_PROFILE: 'cis2', OIDC_ROLE_MAP: 'R8010=gp' }).oidc).to.deep.include({ claimsProfile: 'cis2', roleMap: { R8010: 'gp' } });
+      expect(() => loadConfig({ ...OIDC, OIDC_CLAIMS_PROFILE: 'CIS2' })).to.throw(ConfigError, /^OIDC_CLAIMS_PROFILE must be one of: plain, cis2/);
+      expect(() => loadConfig({ ...OIDC, OIDC_CLAIMS_PROFILE: 'cis2' })).to.throw(ConfigError, /^OIDC_CLAIMS_PROFILE=cis2 needs OIDC_ROLE_MAP/);
+      expect(() => loadConfig({ ...OIDC, OIDC_CLAIMS_PROFILE: 'cis2', OIDC_ROLE_MAP: 'R8010=gp', OIDC_PRACTICE_CLAIM: 'ods' })).to.throw(ConfigError, /^OIDC_PRACTICE_CLAIM is not used with OIDC_CLAIMS_PROFILE=cis2/);
+      expect(() => loadConfig({ ...OIDC, OIDC_CLAIMS_PROFILE: 'cis2', OIDC_ROLE_MAP: 'R8010=gp', OIDC_ROLE_CLAIM: 'r', OIDC_PRACTICE_CLAIM: 'ods' })).to.throw(ConfigError, /^OIDC_ROLE_CLAIM and OIDC_PRACTICE_CLAIM are not used/);
     });
 
     it('needs both the issuer and the audience once any OIDC_ setting is given', () => {

@@ -6,6 +6,8 @@
  * events that hold no token and no cookie's value.
  */
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
+import type { Express } from 'express';
 import request from 'supertest';
 import type { OidcSignIn } from '../../src/auth/oidc-sign-in.js';
 import { tokenFor } from '../support/callers.js';
@@ -14,14 +16,28 @@ import { hiddenField } from '../support/web-client.js';
 
 const FLOW = { state: 'S'.repeat(43), nonce: 'N'.repeat(43), codeVerifier: 'V'.repeat(43) };
 
-/** A provider that is never reached: `begin` names its address, `finish` signs in whom the test says. */
-function stubSignIn(finish: OidcSignIn['finish'] = () => Promise.resolve({ ok: false, reason: 'exchange-refused' })): OidcSignIn {
+/** A provider that is never reached: `begin` names its address, `finish` signs in whom the test says, `signOutUrl` names its end-session address. */
+function stubSignIn(finish: OidcSignIn['finish'] = () => Promise.resolve({ ok: false, reason: 'exchange-refused' }), signOutUrl?: OidcSignIn['signOutUrl']): OidcSignIn {
   return {
     providerName: 'Test Care Identity',
     redirectUrl: 'http://127.0.0.1:1/sign-in/callback',
     begin: () => Promise.resolve({ url: new URL('https://idp.example.org/authorize?client_id=x'), flow: FLOW }),
     finish,
+    signOutUrl: signOutUrl ?? ((idToken, state) => Promise.resolve(new URL(`https://idp.example.org/logout?${new URLSearchParams({ ...(idToken ? { id_token_hint: idToken } : {}), state })}`))),
+    formTargets: () => ['https://idp.example.org'],
   };
+}
+
+/** An ID token as the provider's would look: never to be seen in a page, a log line or an ended session's row. */
+const ID_TOKEN = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub: 'provider-subject-77' })).toString('base64url')}.c2lnbmF0dXJlLW9mLXRoZS10ZXN0`;
+const signsIn: OidcSignIn['finish'] = () => Promise.resolve({ ok: true, idToken: ID_TOKEN, principal: { id: 'oidc:0123456789abcdef0123456789abcdef', role: 'triage-clinician', name: 'Dr S Out', via: 'oidc' } });
+
+/** Signs in through the stub's callback, as the provider's redirect would: the session cookie and its CSRF token. */
+async function signedInWithProvider(app: Express): Promise<{ cookie: string; csrf: string }> {
+  const back = await request(app).get(`/sign-in/callback?code=c0de&state=${FLOW.state}`).set('Cookie', `msk-oidc-flow=${FLOW.state}.${FLOW.nonce}.${FLOW.codeVerifier}`).expect(200);
+  const cookie = /msk-session=([^;]+)/.exec(setCookies(back).join())?.[1] as string;
+  const queue = await request(app).get('/queue').set('Cookie', `msk-session=${cookie}`).expect(200);
+  return { cookie, csrf: hiddenField(queue.text, '_csrf') };
 }
 
 const setCookies = (res: request.Response): string[] => (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
@@ -89,5 +105,70 @@ describe('signing in with the identity provider', () => {
     expect(ended?.details).to.include({ method: 'token', reason: 'signed-out', session: started?.details.session });
     const written = JSON.stringify(events);
     expect(written).to.not.contain(token).and.not.contain(cookie);
+  });
+
+  describe('signing out of a session started with the provider', () => {
+    it('ends the session here, then sends the browser to the provider with the ID token as the hint and a state kept in a Lax cookie', async () => {
+      const t = await testApp({ oidcSignIn: stubSignIn(signsIn) });
+      const { cookie, csrf } = await signedInWithProvider(t.app);
+      const out = await request(t.app).post('/sign-out').set('Cookie', `msk-session=${cookie}`).type('form').send({ _csrf: csrf }).expect(303);
+      const location = new URL(out.headers.location as string);
+      expect(location.origin + location.pathname).to.equal('https://idp.example.org/logout');
+      expect(location.searchParams.get('id_token_hint')).to.equal(ID_TOKEN);
+      const state = location.searchParams.get('state') as string;
+      expect(state).to.match(/^[A-Za-z0-9_-]{43}$/);
+      expect(setCookies(out)).to.include.members([`msk-sign-out=${state}; Path=/; HttpOnly; SameSite=Lax; Max-Age=600`, 'msk-session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0']);
+      expect(out.text).to.not.contain(ID_TOKEN);
+
+      const hash = createHash('sha256').update(cookie).digest('hex');
+      const [row] = await db.query<{ ended_at: Date | null; id_token: string | null }>('select ended_at, id_token from web_sessions where id_sha256 = $1', [hash]);
+      expect(row?.ended_at, 'the session ended').to.be.an.instanceOf(Date);
+      expect(row?.id_token, 'the ended session keeps no ID token').to.equal(null);
+      const [ended] = await db.query<{ details: Record<string, unknown> }>("select details from audit_events where event_type = 'session.ended' order by seq desc limit 1");
+      expect(ended?.details).to.include({ method: 'oidc', reason: 'signed-out' });
+      expect((await request(t.app).get('/queue').set('Cookie', `msk-session=${cookie}`)).status, 'the old cookie signs nobody in').to.equal(303);
+      const logs = t.logLines.join('\n');
+      expect(logs).to.contain('"event":"auth.signed-out"').and.contain('"provider":"sent-to-provider"').and.not.contain(ID_TOKEN).and.not.contain(state);
+    });
+
+    it('says the provider was reached only when the browser comes back with the state it was sent with, once', async () => {
+      const t = await testApp({ oidcSignIn: stubSignIn(signsIn) });
+      const state = 'Z'.repeat(43);
+      const back = await request(t.app).get(`/signed-out?state=${state}`).set('Cookie', `msk-sign-out=${state}`).expect(200);
+      expect(back.text).to.contain('You have also signed out with Test Care Identity').and.not.contain('You may still be signed in');
+      expect(setCookies(back)).to.deep.equal(['msk-sign-out=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0']);
+      for (const [what, res] of [
+        ['another state', await request(t.app).get(`/signed-out?state=${'Y'.repeat(43)}`).set('Cookie', `msk-sign-out=${state}`)],
+        ['no cookie', await request(t.app).get(`/signed-out?state=${state}`)],
+        ['no state', await request(t.app).get('/signed-out').set('Cookie', `msk-sign-out=${state}`)],
+      ] as const) {
+        expect(res.status, what).to.equal(200);
+        expect(res.text, what).to.contain('You may still be signed in with Test Care Identity').and.not.contain('You have also signed out with');
+      }
+    });
+
+    it('signs out here only when the provider has no end-session address, or cannot be reached, and says they may still be signed in there', async () => {
+      for (const [what, signOutUrl] of [
+        ['no end_session_endpoint', () => Promise.resolve(undefined)],
+        ['unreachable', () => Promise.reject(new Error('connect ECONNREFUSED'))],
+      ] as const) {
+        const t = await testApp({ oidcSignIn: stubSignIn(signsIn, signOutUrl) });
+        const { cookie, csrf } = await signedInWithProvider(t.app);
+        const out = await request(t.app).post('/sign-out').set('Cookie', `msk-session=${cookie}`).type('form').send({ _csrf: csrf }).expect(303);
+        expect(out.headers.location, what).to.equal('/signed-out');
+        expect(setCookies(out).join(), what).to.not.contain('msk-sign-out=');
+        const [row] = await db.query<{ ended_at: Date | null; id_token: string | null }>('select ended_at, id_token from web_sessions where id_sha256 = $1', [createHash('sha256').update(cookie).digest('hex')]);
+        expect(row, what).to.deep.include({ id_token: null }).and.have.property('ended_at').that.is.an.instanceOf(Date);
+        expect((await request(t.app).get('/signed-out')).text, what).to.contain('You may still be signed in with Test Care Identity');
+        expect(t.logLines.join('\n'), what).to.contain('"provider":"no-end-session"');
+      }
+    });
+
+    it('lets the pages’ forms go on to the provider, and nowhere else', async () => {
+      const t = await testApp({ oidcSignIn: stubSignIn() });
+      const csp = (await request(t.app).get('/sign-in').expect(200)).headers['content-security-policy'] as string;
+      expect(csp).to.contain("form-action 'self' https://idp.example.org;");
+      expect((await request((await testApp()).app).get('/sign-in').expect(200)).headers['content-security-policy']).to.contain("form-action 'self';");
+    });
   });
 });
