@@ -11,6 +11,7 @@ const LONGEST_FIRST = [
   'test/api/hostile-input.property.test.ts',
   'test/api/process.test.ts',
   'test/api/crash.test.ts',
+  'test/web/keyboard-journeys.test.ts',
   'test/web/lead-journey.test.ts',
   'test/api/hostile-corpus.test.ts',
   'test/api/cli.test.ts',
