@@ -30,8 +30,9 @@ function focusStop(target: Locator): Promise<FocusStop> {
     const labelled = (el as HTMLInputElement).labels?.[0]?.textContent ?? el.getAttribute('aria-label') ?? el.textContent ?? '';
     const value = el instanceof HTMLInputElement && ['radio', 'checkbox'].includes(el.type) ? `=${el.value}` : '';
     const description = `<${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.getAttribute('name') ? ` name=${el.getAttribute('name')}${value}` : ''}> "${labelled.replace(/\s+/g, ' ').trim().slice(0, 60)}"`;
+    // Larger than the 1px box the design system's visually-hidden class leaves (the skip link grows when focused).
     const box = el.getBoundingClientRect();
-    const visible = box.width > 0 && box.height > 0 && el.checkVisibility({ visibilityProperty: true });
+    const visible = box.width > 1 && box.height > 1 && el.checkVisibility({ visibilityProperty: true });
     // The design system draws focus on the element itself (a link's or button's background, an
     // input's outline), or, for a radio or a checkbox, on the ::before of the label beside it.
     // (No function is declared in here: tsx would wrap it in a helper the page does not have.)

@@ -18,7 +18,7 @@ import { PATHWAY_TEXT } from '../../src/web/decision-text.js';
 import { referralFormGroups } from '../../src/web/referral-form.js';
 import type { Pathway } from '../../src/generated/decision.js';
 import { tokenFor } from '../support/callers.js';
-import { browserForFile, checkAccessibility } from '../support/browser.js';
+import { browserForFile, checkAccessibility, signIn } from '../support/browser.js';
 import { activate, answerRadios, chooseOption, expectFocusOn, tabTo, tick, typeInto } from '../support/keyboard.js';
 import { aReferral } from '../support/referral-factory.js';
 import { version1RulesDir, version1Versions } from '../support/test-app.js';
@@ -79,10 +79,36 @@ async function fillReferralByKeyboard(page: Page, { yes, typeOdsCode, leaveOut =
   }
 }
 
+/** The attempt fails with a message that matches: how the helpers are shown to fail. */
+async function failsWith(attempt: Promise<unknown>, message: RegExp): Promise<void> {
+  const error = await attempt.then(() => undefined, (thrown: unknown) => thrown);
+  expect(error, 'the helper should have failed').to.be.instanceOf(Error);
+  expect((error as Error).message).to.match(message);
+}
+
 describe('each role’s journey with the keyboard alone', function () {
   // One browser and one app for this file, set up in before() and closed in after().
   const file = browserForFile({ ownDatabase: true, overrides: () => ({ registry: new RuleSetRegistry(version1Versions), config: { rulesetId: 'msk-triage', bodyLimitBytes: 65536, rulesDir: version1RulesDir } }) });
   this.timeout(90_000);
+
+  it('fails a journey on a control the Tab key cannot reach, one hidden or shown without the focus style, or an answer that is not there', async () => {
+    const page = await file.h.newPage();
+    await signIn(page, await tokenFor(file.db, 'gp', { practice: 'H82099' }));
+    await page.goto('/referrals/new');
+    await failsWith(tabTo(page, page.locator('input[name="_idempotencyKey"]'), { max: 15 }), /not reached by 15 presses of Tab .*focus went: .*Skip to main content/);
+    await page.goto('/referrals/new');
+    // As the design system's visually-hidden class does: still focusable, but nothing to see.
+    await page.locator('#patient-nhsNumber').evaluate((el: HTMLElement) => el.setAttribute('class', 'nhsuk-u-visually-hidden'));
+    await failsWith(tabTo(page, page.locator('#patient-nhsNumber')), /focus is on something not visible: <input#patient-nhsNumber/);
+    await page.goto('/referrals/new');
+    await page.locator('#patient-dateOfBirth').evaluate((el: HTMLElement) => {
+      el.style.setProperty('outline', 'none', 'important');
+      el.style.setProperty('box-shadow', 'none', 'important');
+    });
+    await failsWith(tabTo(page, page.locator('#patient-dateOfBirth')), /focus is not shown \(no NHS yellow\) on <input#patient-dateOfBirth/);
+    await failsWith(answerRadios(page, 'patient.sex', 'not-a-sex'), /no radio "not-a-sex" in the group patient.sex/);
+    await failsWith(expectFocusOn(page, page.locator('main'), 'focus is elsewhere'), /focus is elsewhere: focus is on <input#patient-sex/);
+  });
 
   describe('a GP', () => {
     let page: Page;
@@ -100,7 +126,8 @@ describe('each role’s journey with the keyboard alone', function () {
     });
 
     it('opens New referral and sends it with a red flag unanswered: focus goes to the error summary, whose link leads to the question', async () => {
-      await page.keyboard.press('Enter');
+      // A link drawn as a button has the role of one, so it must answer Space too (the design system's script does it).
+      await page.keyboard.press('Space');
       await page.waitForURL('**/referrals/new');
       await checkAccessibility(page);
       await fillReferralByKeyboard(page, { yes: ['saddleAnaesthesia'], typeOdsCode: false, leaveOut: ['redFlags.giantCellArteritisSymptoms'] });
@@ -157,6 +184,8 @@ describe('each role’s journey with the keyboard alone', function () {
       // The filters are in a details element, closed until something is filtered: Enter opens it.
       await activate(page, page.locator('summary', { hasText: 'Filter the queue' }));
       await tick(page, page.getByRole('checkbox', { name: 'Routed' }));
+      // The open statuses come ticked: ticking one again would untick it, which tick() refuses.
+      await failsWith(tick(page, page.getByRole('checkbox', { name: 'Awaiting a clinician’s review' })), /was ticked already/);
       await chooseOption(page, page.locator('#pathway'), PATHWAY_TEXT[pathway]);
       await typeInto(page, page.locator('#practice'), CLINIC_PRACTICE);
       await activate(page, page.locator('form[action="/queue"] button'));
@@ -233,6 +262,7 @@ describe('each role’s journey with the keyboard alone', function () {
       await page.waitForURL('**/rulesets');
       await activate(page, page.getByRole('link', { name: 'Compare two versions' }));
       await page.waitForURL('**/rulesets/msk-triage/compare');
+      await failsWith(chooseOption(page, page.locator('#from'), '9.9.9'), /typed "9.9.9" in locator\('#from'\)/);
       await chooseOption(page, page.locator('#from'), '1.0.0');
       await chooseOption(page, page.locator('#to'), '1.1.0');
       await activate(page, page.getByRole('button', { name: 'Compare' }));
