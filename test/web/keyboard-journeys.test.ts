@@ -290,6 +290,17 @@ describe('each role’s journey with the keyboard alone', function () {
       await page.waitForURL(`**${versionPath}?done=approved`, { timeout: 30_000 });
       await expectFocusOn(page, page.locator('.nhsuk-notification-banner--success'), 'the success banner takes focus, so that it is read first');
 
+      // Activating alone is refused: focus goes to the refusal, and its link back to the forms.
+      await typeInto(page, page.locator('#activate-reason'), 'Adds the 1.1 contract items');
+      await activate(page, page.getByRole('button', { name: 'Activate 1.1.0' }));
+      const refusal = page.locator('.nhsuk-error-summary');
+      await refusal.waitFor({ timeout: 30_000 });
+      await expectFocusOn(page, refusal, 'the refusal takes focus, so that it is read first');
+      expect(await refusal.textContent()).to.match(/second|another|approv/i);
+      await checkAccessibility(page);
+      await activate(page, refusal.getByRole('link').first(), { max: 3 });
+      await expectFocusOn(page, page.locator('#actions'), 'the refusal’s link moves focus to the forms it is about');
+
       const second = await file.h.newPage();
       await signInByKeyboard(second, await tokenFor(file.db, 'clinical-lead', { name: 'Dr K Second' }), '/rulesets');
       await activate(second, second.getByRole('link', { name: '1.1.0', exact: true }));
