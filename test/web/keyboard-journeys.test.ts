@@ -2,8 +2,9 @@
  * Each role's journey done once with the keyboard alone (WCAG 2.2 AA, 2.1.1 Keyboard and 2.4.7
  * Focus Visible), in a real browser: focus moved only by Tab and Shift+Tab, radios answered with the
  * arrow keys and Space, lists chosen by typing, links and buttons used with Enter or Space. No
- * fill, check, select or click anywhere (test/support/keyboard.ts), and every stop of the Tab key
- * visible with the NHS focus style. No page may log a console error or fail a request; each page,
+ * fill, check, select or click in any journey (test/support/keyboard.ts; only the first test, which
+ * shows that the helpers fail, signs in with the mouse), and every stop of the Tab key visible with
+ * the NHS focus style. No page may log a console error or fail a request; each page,
  * in each state the keyboard brings it to (an error summary, a filter open), is checked with axe
  * once in this file, to keep it fast (the other journeys check them as the mouse leaves them).
  *
