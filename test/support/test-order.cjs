@@ -7,11 +7,11 @@ const { readdirSync } = require('node:fs');
 const path = require('node:path');
 
 const LONGEST_FIRST = [
+  'test/web/keyboard-journeys.test.ts',
   'test/api/log-canary.test.ts',
   'test/api/hostile-input.property.test.ts',
   'test/api/process.test.ts',
   'test/api/crash.test.ts',
-  'test/web/keyboard-journeys.test.ts',
   'test/web/lead-journey.test.ts',
   'test/api/hostile-corpus.test.ts',
   'test/api/cli.test.ts',
