@@ -7,6 +7,7 @@ const { readdirSync } = require('node:fs');
 const path = require('node:path');
 
 const LONGEST_FIRST = [
+  'test/web/keyboard-journeys.test.ts',
   'test/api/log-canary.test.ts',
   'test/api/hostile-input.property.test.ts',
   'test/api/process.test.ts',
