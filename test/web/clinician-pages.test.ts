@@ -101,6 +101,8 @@ describe("a triage clinician's pages", () => {
     await first.agent.post(`/queue/referrals/${id}/review`).type('form').send({ _csrf: first.csrf, decisionId, outcome: 'overridden', pathway: 'gp', urgency: 'soon', reason: 'first reason' }).expect(303);
     const late = await second.agent.post(`/queue/referrals/${id}/review`).type('form').send({ _csrf: second.csrf, decisionId, outcome: 'overridden', pathway: 'secondary', urgency: 'urgent', reason: 'second reason' }).expect(409);
     expect(late.text).to.contain('Another clinician acted on this referral before you').and.contain('first reason').and.not.contain('second reason');
+    // An alert, so that the design system's script moves focus to it: told first that nothing was saved.
+    expect(late.text).to.match(/class="nhsuk-notification-banner"[^>]*role="alert"/);
     const stored = await db.query<{ n: number }>("select count(*)::int as n from decisions where referral_id = $1 and source = 'override'", [id]);
     expect(stored[0]?.n).to.equal(1);
   });
