@@ -57,6 +57,10 @@ function impactViews(report: SimulationReport) {
   };
 }
 
+/** The refusals an approval or an activation answers with its problems listed; anything else is the error page. */
+const REFUSED = new Set(['ACTIVATION_REFUSED', 'APPROVAL_REFUSED']);
+const refusal = (error: unknown): error is ApiError => error instanceof ApiError && REFUSED.has(error.code);
+
 const issueList = (issues: readonly Issue[]) => issues.map((issue) => ({ text: issue.path && issue.path !== '/' ? `${issue.path}: ${issue.message}` : issue.message, href: '#actions' }));
 
 export function leadPages(deps: LeadPagesDeps): Router {
@@ -125,7 +129,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
       try {
         await approveVersion(deps, { rulesetId: String(req.params.id), version: String(req.params.version), approver: signatory(res), ...(note ? { note } : {}) });
       } catch (error) {
-        if (!(error instanceof ApiError) || error.code !== 'ACTIVATION_REFUSED') throw error;
+        if (!refusal(error)) throw error;
         res.locals.errorCode = error.code;
         return versionPage(req, res, { errors: issueList(error.issues) });
       }
@@ -143,7 +147,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
       try {
         scheduled = isScheduled(await activateVersion(deps, { rulesetId: String(req.params.id), version: String(req.params.version), activatedBy: signatory(res), reason, ...(early ? { overrideEffectiveFrom: early } : {}) }));
       } catch (error) {
-        if (!(error instanceof ApiError) || error.code !== 'ACTIVATION_REFUSED') throw error;
+        if (!refusal(error)) throw error;
         res.locals.errorCode = error.code;
         return versionPage(req, res, { errors: issueList(error.issues) });
       }

@@ -48,6 +48,7 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
   return (error: unknown, _req, res, _next) => {
     const code = error instanceof ApiError ? error.code : 'INTERNAL_ERROR';
     res.locals.errorCode = code;
+    if (code === 'RULESET_VERSION_NOT_FOUND') return render(views, res, 'error.njk', { title: 'Page not found', message: 'There is no rule-set version at this address that is loaded now.' }, 404);
     if (code === 'REFERRAL_NOT_FOUND' || code === 'NOT_FOUND') {
       return render(views, res, 'error.njk', { title: 'Page not found', message: 'There is no referral at this address that you may see.' }, 404);
     }
