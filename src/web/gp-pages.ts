@@ -1,7 +1,11 @@
 /**
  * A GP's pages: New referral (the contract's form, submitted through the same use case as
  * POST /api/v1/referrals, with an idempotency key in the form so that a double submit stores one
- * referral), the decision on each referral, and the practice's referrals, newest first. A GP sees
+ * referral), the decision on each referral, and the practice's referrals, newest first.
+ *
+ * The form's key is in its address too (`/referrals/new?form=<key>`, a random id and nothing of the
+ * patient): the browser's Back button returns to that address, and a form whose key has been sent
+ * already opens the referral it made, saying so, instead of a fresh form that would store it twice. A GP sees
  * only their own practice's referrals: any other is "not found", and recorded, as on the API.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,7 +22,7 @@ import { submitReferral, type SubmissionAnswer, type SubmissionDeps } from '../r
 import type { TriageDeps } from '../referrals/triage-referral.js';
 import type { Referral } from '../generated/referral.js';
 import type { Database } from '../store/database.js';
-import { decisionsOf } from '../store/referral-store.js';
+import { decisionsOf, findIdempotencyRecord } from '../store/referral-store.js';
 import { routeWords, STATUS_TEXT } from './decision-text.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
@@ -38,6 +42,8 @@ export interface GpPagesDeps extends TriageDeps {
 /** How long a second submit of the same form waits for the first to be stored before it shows its answer. */
 const IN_FLIGHT_WAIT_MS = 100;
 const IN_FLIGHT_TRIES = 100;
+/** A form's key, as this page makes them (a UUID). */
+const FORM_KEY = /^[0-9a-f-]{36}$/;
 
 const principalOf = (res: Response): Principal => res.locals.principal as Principal;
 
@@ -70,21 +76,35 @@ export function gpPages(deps: GpPagesDeps): Router {
     }
   }
 
+  /** The referral an earlier submit of this form's key stored, if any: its idempotency record names it. */
+  async function sentAlready(res: Response, key: string): Promise<string | undefined> {
+    const principal = principalOf(res);
+    const record = await findIdempotencyRecord(deps.db, `${principal.practice ?? principal.id} ${key}`);
+    return (record?.responseBody as { id?: string } | undefined)?.id;
+  }
+
   router
     .route('/referrals/new')
     .all(routeTemplate, guard)
-    .get((_req, res) => {
-      formPage(res, { 'referrer.odsCode': principalOf(res).practice }, randomUUID());
+    .get(async (req, res) => {
+      const key = typeof req.query.form === 'string' && FORM_KEY.test(req.query.form) ? req.query.form : undefined;
+      if (!key) return res.redirect(303, `/referrals/new?form=${randomUUID()}`);
+      const sent = await sentAlready(res, key);
+      if (sent) return res.redirect(303, `/referrals/${sent}?sent=already`);
+      formPage(res, { 'referrer.odsCode': principalOf(res).practice }, key);
     })
     .post(async (req, res) => {
       const body = (req.body ?? {}) as FormValues;
-      const key = typeof body._idempotencyKey === 'string' && /^[0-9a-f-]{36}$/.test(body._idempotencyKey) ? body._idempotencyKey : randomUUID();
+      const key = typeof body._idempotencyKey === 'string' && FORM_KEY.test(body._idempotencyKey) ? body._idempotencyKey : randomUUID();
       const referral = referralFromForm(groups, body);
       try {
         const answer = await submit(res, referral, key);
         res.locals.logFields = { referralId: answer.body.id, outcome: answer.body.decision?.outcome ?? 'manual-triage', pathway: answer.body.decision?.pathway, urgency: answer.body.decision?.urgency };
         res.redirect(303, `/referrals/${answer.body.id}`);
       } catch (error) {
+        // This form's key was sent already with other answers (changed after Back): the referral it made stands, and is shown.
+        const sent = error instanceof ApiError && error.code === 'IDEMPOTENCY_KEY_REUSED' ? await sentAlready(res, key) : undefined;
+        if (sent) return res.redirect(303, `/referrals/${sent}?sent=already`);
         if (!(error instanceof ApiError) || !['REFERRAL_INVALID', 'FORBIDDEN'].includes(error.code)) throw error;
         res.locals.errorCode = error.code;
         // The form again with its errors, answered 200 as the design system's services do (a browser reports a 4xx page as an error).
@@ -125,6 +145,8 @@ export function gpPages(deps: GpPagesDeps): Router {
         decision,
         route: decision ? routeWords(decision) : routeWords({ pathway: null, urgency: null }),
         emergency: decision?.urgency === 'emergency',
+        // Back to a form already sent: this is the referral it made, and nothing was stored again.
+        sentAlready: req.query.sent === 'already',
         firedRules: firedRuleRows(explained?.firedRules, explained?.winningRule),
         groups,
       });

@@ -70,6 +70,15 @@ describe('a GP in the browser', function () {
     await page.screenshot({ path: 'docs/screenshots/gp-emergency-decision.png' });
   });
 
+  it('goes Back to the form it sent and is shown that referral, sent once, not a fresh form to send again', async () => {
+    const decisionUrl = page.url();
+    await page.goBack();
+    await page.waitForURL((url) => url.search === '?sent=already');
+    expect(new URL(page.url()).pathname).to.equal(new URL(decisionUrl).pathname);
+    expect(await page.locator('.nhsuk-notification-banner').textContent()).to.contain('You have already sent this referral');
+    await checkAccessibility(page);
+  });
+
   it('lists the referral on the practice’s list, newest first, and takes the screenshot of that page', async () => {
     await page.goto('/referrals');
     const rows = page.locator('tbody tr');

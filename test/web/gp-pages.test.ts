@@ -33,8 +33,9 @@ async function gpSignedIn(ods: string): Promise<{ agent: Agent; csrf: string }> 
   return signedInAgent(t.app, await tokenFor(db, 'gp', { practice: ods }));
 }
 
+/** New referral as the menu opens it: a new form key in the address, then the form. */
 async function newForm(agent: Agent): Promise<{ html: string; key: string }> {
-  const page = await agent.get('/referrals/new').expect(200);
+  const page = await agent.get('/referrals/new').redirects(1).expect(200);
   return { html: page.text, key: hiddenField(page.text, '_idempotencyKey') };
 }
 
@@ -105,6 +106,30 @@ describe("a GP's pages", () => {
     expect(page.text).to.contain('(this rule decides): Physiotherapy, routine, physiotherapy.');
     expect(page.text).to.contain('<strong>True:</strong> the STarT Back risk is medium (this referral: medium)');
     expect(page.text.match(/.{120}(complaint\.bodySite|startBackRisk|lumbar-spine).{40}/s)?.[0]).to.equal(undefined);
+  });
+
+  it('keeps the form’s key in its address, so that Back to a form already sent opens its referral and never stores it twice', async () => {
+    const ods = practice();
+    const { agent, csrf } = await gpSignedIn(ods);
+    const opened = await agent.get('/referrals/new').expect(303);
+    const address = opened.headers.location as string;
+    expect(address).to.match(/^\/referrals\/new\?form=[0-9a-f-]{36}$/);
+    const key = address.split('=')[1] as string;
+    // The same address is the same form: opened again before it is sent, it keeps its key.
+    expect(hiddenField((await agent.get(address).expect(200)).text, '_idempotencyKey')).to.equal(key);
+    const sent = await agent.post(address).type('form').send({ ...formOf(aReferral({ referrer: { odsCode: ods } })), _csrf: csrf, _idempotencyKey: key }).expect(303);
+    const referral = sent.headers.location as string;
+
+    // Back: the browser asks for the form's address again, and is shown the referral it made.
+    const back = await agent.get(address).expect(303);
+    expect(back.headers.location).to.equal(`${referral}?sent=already`);
+    expect((await agent.get(back.headers.location as string).expect(200)).text).to.contain('You have already sent this referral');
+    // Sent again with answers changed after Back: the referral it made stands, and nothing more is stored.
+    const changed = await agent.post(address).type('form').send({ ...formOf(aReferral({ referrer: { odsCode: ods }, complaint: { durationWeeks: 11 } })), _csrf: csrf, _idempotencyKey: key }).expect(303);
+    expect(changed.headers.location).to.equal(`${referral}?sent=already`);
+    expect(await storedCount(ods)).to.equal(1);
+    // New referral from the menu is a new form.
+    expect((await agent.get('/referrals/new').expect(303)).headers.location).to.not.equal(address);
   });
 
   it('stores one referral when the same form is submitted twice, one after the other or both at once', async () => {
@@ -190,7 +215,7 @@ describe("a GP's pages", () => {
     const broken = await testApp({ registry: new RuleSetRegistry([{ ...activeVersion, compiled: new ThrowingRuleSet(activeVersion.compiled.document) }]) });
     const ods = practice();
     const { agent, csrf } = await signedInAgent(broken.app, await tokenFor(db, 'gp', { practice: ods }));
-    const key = hiddenField((await agent.get('/referrals/new').expect(200)).text, '_idempotencyKey');
+    const key = hiddenField((await agent.get('/referrals/new').redirects(1).expect(200)).text, '_idempotencyKey');
     const res = await agent.post('/referrals/new').type('form').send({ ...formOf(aReferral({ referrer: { odsCode: ods } })), _csrf: csrf, _idempotencyKey: key }).expect(303);
     const page = await agent.get(res.headers.location as string).expect(200);
     expect(page.text).to.contain('This referral needs manual triage').and.contain('Awaiting manual triage');

@@ -166,7 +166,7 @@ describe('signing in with an OpenID provider in the browser', function () {
     await checkAccessibility(page);
 
     await page.getByRole('link', { name: 'New referral' }).first().click();
-    await page.waitForURL('**/referrals/new');
+    await page.waitForURL('**/referrals/new?form=*');
     expect(await page.locator('#referrer-odsCode').inputValue(), 'the form comes with the practice').to.equal(PRACTICE);
     await fillReferral(page, ['saddleAnaesthesia']);
     await page.getByRole('button', { name: 'Submit referral' }).click();
