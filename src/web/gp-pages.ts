@@ -21,11 +21,13 @@ import { practiceFilter, practiceReferrals } from '../referrals/practice-referra
 import { submitReferral, type SubmissionAnswer, type SubmissionDeps } from '../referrals/submit-referral.js';
 import type { TriageDeps } from '../referrals/triage-referral.js';
 import type { Referral } from '../generated/referral.js';
+import { issuesFrom } from '../schemas/schema-issues.js';
+import { validateReferral } from '../schemas/schema-registry.js';
 import type { Database } from '../store/database.js';
 import { decisionsOf, findIdempotencyRecord } from '../store/referral-store.js';
 import { routeWords, STATUS_TEXT } from './decision-text.js';
 import { render } from './pages.js';
-import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
+import { fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, withFormIssues, type FormValues } from './referral-form.js';
 import { firedRuleRows } from './rule-prose.js';
 import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
@@ -97,6 +99,13 @@ export function gpPages(deps: GpPagesDeps): Router {
       const body = (req.body ?? {}) as FormValues;
       const key = typeof body._idempotencyKey === 'string' && FORM_KEY.test(body._idempotencyKey) ? body._idempotencyKey : randomUUID();
       const referral = referralFromForm(groups, body);
+      // Every red flag is asked here, the contract's optional one too: unanswered, the form comes back, nothing sent.
+      const asked = unansweredRedFlags(groups, body);
+      if (asked.length > 0) {
+        res.locals.errorCode = 'REFERRAL_INVALID';
+        const issues = validateReferral(referral) ? [] : issuesFrom(validateReferral.errors);
+        return formPage(res, body, key, fieldErrors(groups, withFormIssues(groups, issues, asked)));
+      }
       try {
         const answer = await submit(res, referral, key);
         res.locals.logFields = { referralId: answer.body.id, outcome: answer.body.decision?.outcome ?? 'manual-triage', pathway: answer.body.decision?.pathway, urgency: answer.body.decision?.urgency };

@@ -24,7 +24,7 @@ import { routeWords } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
 import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
-import { fieldErrors, referralFormGroups, referralFromForm, type FormValues } from './referral-form.js';
+import { fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, withFormIssues, type FormValues } from './referral-form.js';
 import { conditionSentence, firedRuleRows, routeSentence, ruleOutline, type RuleCondition } from './rule-prose.js';
 import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
@@ -166,8 +166,9 @@ export function leadPages(deps: LeadPagesDeps): Router {
       const body = (req.body ?? {}) as FormValues;
       const referral = referralFromForm(groups, body);
       const context = { title: `Try a referral against ${compiled.document.version}`, doc: compiled.document, groups, values: body };
-      if (!validateReferral(referral)) {
-        const errors = fieldErrors(groups, issuesFrom(validateReferral.errors));
+      const asked = unansweredRedFlags(groups, body);
+      if (!validateReferral(referral) || asked.length > 0) {
+        const errors = fieldErrors(groups, withFormIssues(groups, issuesFrom(validateReferral.errors), asked));
         return render(deps.views, res, 'ruleset-try.njk', { ...context, errors: errors.summary, fieldErrors: errors.byField });
       }
       // Evaluated only: nothing is stored, and no audit event (no referral exists).

@@ -76,6 +76,10 @@ const LABELS: Record<string, string> = {
   'inflammatory.axialSpaFeatures': 'Features of axial spondyloarthritis',
   'inflammatory.hlaB27': 'HLA-B27 test result',
   'startBack.bothersomeness': 'How bothersome has the back pain been in the last 2 weeks?',
+  // Items the contract added in 1.1, whose descriptions say so for developers: the question alone here.
+  'redFlags.sexualDysfunction': 'New sexual dysfunction, such as new erectile or ejaculatory dysfunction or loss of genital sensation',
+  'findings.suspectedAchillesRupture': 'Suspected Achilles tendon rupture: a positive calf-squeeze (Simmonds) test or a palpable gap',
+  'findings.recentReducedDislocation': 'A shoulder dislocation in the last 6 weeks, now reduced',
   'history.nonSurgicalCareWeeks': 'Weeks of physiotherapy, exercise therapy or other non-surgical care already tried',
   'history.impactOnLife': 'Impact on quality of life, work and sleep',
   bmi: 'Body mass index (BMI)',
@@ -201,6 +205,31 @@ export function referralFromForm(groups: readonly FormGroup[], body: FormValues)
 export interface FieldError {
   href: string;
   text: string;
+}
+
+/**
+ * The red flags the contract lets a referral leave out (1.1's redFlags.sexualDysfunction: absent
+ * means "not asked", taken as no) but this form always asks: a person who leaves one unanswered on
+ * the page is told, as for any red flag, never taken as a silent "no". In the API's words.
+ */
+export function unansweredRedFlags(groups: readonly FormGroup[], body: FormValues): Issue[] {
+  const redFlags = groups.find((g) => g.key === 'redFlags')?.fields ?? [];
+  return redFlags.filter((f) => !f.required && valueOf(f, body[f.name]) === undefined).map((f) => ({ path: f.pointer, message: 'is required' }));
+}
+
+/** The contract's issues with the form's own (unansweredRedFlags) among them, each where its field is in the form. */
+export function withFormIssues(groups: readonly FormGroup[], issues: readonly Issue[], asked: readonly Issue[]): Issue[] {
+  const order = groups.flatMap((g) => g.fields.map((f) => f.pointer));
+  const at = (issue: Issue) => {
+    const index = order.findIndex((pointer) => issue.path === pointer || issue.path.startsWith(`${pointer}/`));
+    return index === -1 ? order.length : index;
+  };
+  const merged = [...issues];
+  for (const issue of asked) {
+    const before = merged.findIndex((other) => at(other) > at(issue));
+    merged.splice(before === -1 ? merged.length : before, 0, issue);
+  }
+  return merged;
 }
 
 /** Each issue of the contract, linked to its field, with the API's own message after the field's label. */

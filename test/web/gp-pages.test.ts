@@ -17,9 +17,13 @@ import { hiddenField, signedInAgent, type Agent } from '../support/web-client.js
 const t = await testApp();
 const practice = () => `G${randomUUID().replaceAll('-', '').slice(0, 8).toUpperCase()}`;
 
-/** The form fields a person fills in for `referral`: dotted names, yes/no for true/false. */
+/**
+ * The form fields a person fills in for `referral`: dotted names, yes/no for true/false. Every red
+ * flag the form asks is answered, as the form requires: one the referral leaves out (the contract's
+ * optional redFlags.sexualDysfunction) is answered no.
+ */
 function formOf(referral: Referral): Record<string, string | string[]> {
-  const form: Record<string, string | string[]> = {};
+  const form: Record<string, string | string[]> = { 'redFlags.sexualDysfunction': 'no' };
   const walk = (value: unknown, path: string[]) => {
     if (Array.isArray(value)) form[path.join('.')] = value.map(String);
     else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
@@ -89,6 +93,23 @@ describe("a GP's pages", () => {
     expect(links.map(([, text]) => text)).to.include('Non-mechanical pain that wakes the patient at night: is required');
     expect(page.text).to.match(/<title>Error: New referral/);
     expect(page.text, 'the answers given are kept').to.contain('value="11"');
+    expect(await storedCount(ods)).to.equal(0);
+  });
+
+  it('asks every red flag, the contract’s optional one too: left unanswered, it is an error on the page and nothing is stored', async () => {
+    const ods = practice();
+    const { agent, csrf } = await gpSignedIn(ods);
+    const { key } = await newForm(agent);
+    const form: Record<string, string | string[]> = { ...formOf(aReferral({ referrer: { odsCode: ods } })), _csrf: csrf, _idempotencyKey: key };
+    delete form['redFlags.sexualDysfunction'];
+    const page = await agent.post('/referrals/new').type('form').send(form).expect(200);
+    expect(summaryLinks(page.text)).to.deep.equal([['#redFlags-sexualDysfunction', 'New sexual dysfunction, such as new erectile or ejaculatory dysfunction or loss of genital sensation: is required']]);
+    expect(await storedCount(ods)).to.equal(0);
+    // Among the contract's own issues, in the form's order.
+    form['patient.nhsNumber'] = '';
+    delete form['redFlags.nightPain'];
+    const both = summaryLinks((await agent.post('/referrals/new').type('form').send(form).expect(200)).text).map(([href]) => href);
+    expect(both).to.deep.equal(['#patient-nhsNumber', '#redFlags-nightPain', '#redFlags-sexualDysfunction']);
     expect(await storedCount(ods)).to.equal(0);
   });
 
