@@ -13,6 +13,7 @@ import { actorNames } from '../auth/actor-names.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
 import { todayInLondon, wholeYearsBetween } from '../domain/calendar.js';
+import { isValidNhsNumber } from '../domain/nhs-number.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { PATHWAYS, URGENCIES } from '../domain/route-order.js';
 import { routeTemplate } from '../http/request-logging.js';
@@ -80,6 +81,8 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
       // The page's form sends each ticked status on its own, and empty choices as empty: the API's filter takes them as one list.
       const ticked = query.status === undefined ? OPEN_STATUSES : Array.isArray(query.status) ? (query.status as string[]) : [query.status as string];
       query.status = ticked.join(',');
+      // An ODS code as a person types it ("j82001 "): the code it names.
+      if (typeof query.practice === 'string') query.practice = query.practice.trim().toUpperCase();
       for (const key of ['pathway', 'urgency', 'practice']) if (query[key] === '') delete query[key];
       const filter = queueFilter(query);
       const page = await referralQueueRows(deps.db, filter);
@@ -93,6 +96,14 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
         rows: page.rows.map((row) => queueRowView(row, now)),
         nextCursor: page.nextCursor,
         filter: { statuses: ticked, pathway: filter.pathway, urgency: filter.urgency, practice: filter.practiceOds },
+        // What the list shows, in words, and whether it is the default (the open referrals): the filter stays open when it is not.
+        showing: [
+          ticked.map((status) => STATUS_TEXT[status] ?? status).join(' or '),
+          ...(filter.pathway ? [PATHWAY_TEXT[filter.pathway]] : []),
+          ...(filter.urgency ? [URGENCY_TEXT[filter.urgency]] : []),
+          ...(filter.practiceOds ? [`practice ${filter.practiceOds}`] : []),
+        ].join('; '),
+        filtered: ticked.join() !== OPEN_STATUSES.join() || Boolean(filter.pathway ?? filter.urgency ?? filter.practiceOds),
         choices: { statuses: STATUSES.map((s) => ({ value: s, text: STATUS_TEXT[s] })), pathways: PATHWAYS.map((p) => ({ value: p, text: PATHWAY_TEXT[p] })), urgencies: URGENCIES.map((u) => ({ value: u, text: URGENCY_TEXT[u] })) },
       });
     });
@@ -108,6 +119,10 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
       const nhsNumber = typeof given === 'string' ? given.replace(/[\s-]/g, '') : '';
       if (!/^\d{10}$/.test(nhsNumber)) {
         return render(deps.views, res, 'search.njk', { title: 'Search by NHS number', errors: [{ text: 'Enter an NHS number of 10 digits', href: '#nhsNumber' }], nhsNumber });
+      }
+      // Ten digits whose check digit is wrong are a mistyped number, not a patient with no referral.
+      if (!isValidNhsNumber(nhsNumber)) {
+        return render(deps.views, res, 'search.njk', { title: 'Search by NHS number', errors: [{ text: 'Enter a valid NHS number: this one’s check digit is wrong, so it may be mistyped', href: '#nhsNumber' }], nhsNumber });
       }
       const now = deps.clock();
       const rows = (await searchByNhsNumber({ db: deps.db, clock: deps.clock, actor: actorOf(principalOf(res)) }, nhsNumber)).map((row) => ({ ...queueRowView(row, now), received: londonTime(row.referral.receivedAt) }));

@@ -45,6 +45,22 @@ describe("a triage clinician's pages", () => {
     expect(linkedIds(onlyEmergency.text).every((id) => id === emergencyReview)).to.equal(true);
   });
 
+  it('takes a practice as typed, says what the list shows, keeps a filter open while it is set, and says where routed referrals are', async () => {
+    const ods = practice();
+    const review = await submitted(ods);
+    const { agent } = await clinicianSignedIn();
+    const typed = await agent.get(`/queue?practice=${encodeURIComponent(` ${ods.toLowerCase()} `)}`).expect(200);
+    expect(linkedIds(typed.text)).to.deep.equal([review]);
+    expect(typed.text).to.contain(`Showing: Awaiting a clinician’s review or Awaiting manual triage; practice ${ods}.`);
+    expect(typed.text).to.match(/<details class="nhsuk-details"[^>]*\sopen/);
+    const unfiltered = await agent.get('/queue').expect(200);
+    expect(unfiltered.text).to.not.match(/<details class="nhsuk-details"[^>]*\sopen/);
+    const empty = await agent.get(`/queue?practice=${practice()}`).expect(200);
+    expect(empty.text).to.contain('Nothing is waiting with these filters.');
+    const routedOnly = await agent.get(`/queue?status=routed&practice=${ods}`).expect(200);
+    expect(routedOnly.text).to.contain('Showing: Routed; practice');
+  });
+
   it('marks a referral as a possible duplicate when the same NHS number and body site came within 30 days, and merges nothing', async () => {
     const ods = practice();
     const nhsNumber = '4000000047';
@@ -77,8 +93,11 @@ describe("a triage clinician's pages", () => {
     const [event] = await db.query<{ actor_role: string; details: Record<string, unknown> }>("select actor_role, details from audit_events where event_type = 'referral.found-by-search' and referral_id = $1", [id]);
     expect(event).to.deep.equal({ actor_role: 'triage-clinician', details: { by: 'nhs-number', resultCount: 1 } });
     expect(JSON.stringify(event)).to.not.contain(nhsNumber);
-    const none = await agent.post('/queue/search').type('form').send({ _csrf: csrf, nhsNumber: '9999999999' }).expect(200);
+    // A valid number no referral has; then one whose check digit is wrong, which is a mistyped number, not a patient.
+    const none = await agent.post('/queue/search').type('form').send({ _csrf: csrf, nhsNumber: '4000000039' }).expect(200);
     expect(none.text).to.contain('No referral has this NHS number');
+    const mistyped = await agent.post('/queue/search').type('form').send({ _csrf: csrf, nhsNumber: '4000000021' }).expect(200);
+    expect(mistyped.text).to.contain('Enter a valid NHS number').and.not.contain('No referral has this NHS number');
     expect(t.logLines.join('\n')).to.not.contain(nhsNumber);
   });
 
