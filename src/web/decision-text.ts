@@ -44,3 +44,10 @@ export function routeWords(route: { pathway: Pathway | null; urgency: Urgency | 
     service: serviceText(route.service),
   };
 }
+
+const DAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });
+/** A calendar date as the NHS writes it: `1958-03-14` → "14 March 1958"; anything else as it is. */
+export function dayText(value: unknown): string {
+  const text = typeof value === 'string' ? value : '';
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) ? DAY.format(new Date(`${text}T00:00:00Z`)) : text;
+}

@@ -9,6 +9,7 @@
  * names it (a red flag is required; an optional examination finding left out means not found).
  */
 import type { Issue } from '../domain/error-catalogue.js';
+import { dayText } from './decision-text.js';
 import { schemaDocument } from '../schemas/schema-registry.js';
 
 export type FieldKind = 'yes-no' | 'choice' | 'whole-number' | 'number' | 'text' | 'textarea' | 'checkboxes';
@@ -251,6 +252,7 @@ export function fieldErrors(groups: readonly FormGroup[], issues: readonly Issue
 
 /** An answer as the form's words give it, for the referral as submitted: "Yes", "Wrist or hand", "Lumbar spine", never a code. */
 export function answerText(field: Pick<FormField, 'kind' | 'options'>, value: unknown): string {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return dayText(value);
   const option = (v: unknown) => field.options.find((o) => o.value === v)?.text ?? (typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v));
   if (field.kind === 'yes-no') return value ? 'Yes' : 'No';
   if (Array.isArray(value)) return value.length === 0 ? 'None' : value.map(option).join(', ');

@@ -126,7 +126,11 @@ describe("a GP's pages", () => {
     // Why, in words: what the rule looked at and what this referral gave, never the rules' fact names.
     expect(page.text).to.contain('(this rule decides): Physiotherapy, routine, physiotherapy.');
     expect(page.text).to.contain('<strong>True:</strong> the STarT Back risk is medium (this referral: medium)');
+    // No fact name or code value of the rules or the contract is left on the page (the context shown if one is).
     expect(page.text.match(/.{120}(complaint\.bodySite|startBackRisk|lumbar-spine).{40}/s)?.[0]).to.equal(undefined);
+    // Dates as the NHS writes them, never as ISO dates.
+    expect(page.text).to.contain('14 March 1958').and.match(/evaluated on \d{1,2} [A-Z][a-z]+ \d{4}\./);
+    expect(page.text).to.not.contain('1958-03-14');
   });
 
   it('keeps the form’s key in its address, so that Back to a form already sent opens its referral and never stores it twice', async () => {
