@@ -23,7 +23,7 @@ import { reviewReferral } from '../referrals/review-referral.js';
 import type { Database } from '../store/database.js';
 import { searchByNhsNumber } from '../referrals/search-referrals.js';
 import { decisionsOf, reviewsOf, type QueueRow } from '../store/referral-store.js';
-import { PATHWAY_TEXT, routeWords, serviceText, STATUS_TEXT, URGENCY_TEXT } from './decision-text.js';
+import { EVENT_TEXT, PATHWAY_TEXT, routeWords, serviceText, STATUS_TEXT, URGENCY_TEXT } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
 import { render } from './pages.js';
 import { referralFormGroups } from './referral-form.js';
@@ -160,7 +160,7 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
       current,
       emergency: current?.urgency === 'emergency',
       earlier: view.decisions.filter((d) => d.id !== view.decision?.id).map(decisionRows),
-      events: events.map((e) => ({ at: londonTime(e.occurredAt), type: e.type, by: names.get(e.actor) ?? e.actor })),
+      events: events.map((e) => ({ at: londonTime(e.occurredAt), type: e.type, what: EVENT_TEXT[e.type] ?? e.type, by: names.get(e.actor) ?? e.actor })),
       canAct: referral.status === 'awaiting-review' || referral.status === 'awaiting-manual-triage' || referral.status === 'routed',
       // A review stands until corrected: the correction names it, and the decision it replaces.
       canCorrect: latestReview !== undefined,

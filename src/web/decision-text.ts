@@ -26,6 +26,20 @@ export const STATUS_TEXT: Readonly<Record<string, string>> = {
   reviewed: 'Reviewed by a clinician',
 };
 
+/** What an event of a referral's audit trail was, in words; the code itself is kept beside it on the page. */
+export const EVENT_TEXT: Readonly<Record<string, string>> = {
+  'referral.submitted': 'Referral received',
+  'referral.decided': 'Routed by the rules',
+  'referral.evaluation-failed': 'The rules could not decide: sent to manual triage',
+  'evaluation.disagreement': 'The rules’ two evaluations disagreed: sent to manual triage',
+  'referral.reviewed': 'Route confirmed by a clinician',
+  'referral.overridden': 'Route changed by a clinician',
+  'referral.replayed': 'Decision replayed',
+  'referral.found-by-search': 'Found by an NHS number search',
+  'referral.read': 'Opened',
+  'access.denied': 'Refused to someone not allowed to see it',
+};
+
 /** Words of a service's code that are written as initials or a test's name. */
 const SERVICE_WORDS: Readonly<Record<string, string>> = { msk: 'MSK', mscc: 'MSCC', gp: 'GP', pmr: 'PMR', 'hla-b27': 'HLA-B27', mri: 'MRI' };
 

@@ -156,6 +156,7 @@ export function gpPages(deps: GpPagesDeps): Router {
         emergency: decision?.urgency === 'emergency',
         // Back to a form already sent: this is the referral it made, and nothing was stored again.
         sentAlready: req.query.sent === 'already',
+        decidedAt: decision?.createdAt ? londonTime(new Date(decision.createdAt)) : undefined,
         firedRules: firedRuleRows(explained?.firedRules, explained?.winningRule),
         groups,
       });
@@ -170,6 +171,7 @@ interface GpDecisionView {
   urgency: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine' | null;
   service: string | null;
   reason: string | null;
+  createdAt: string;
   explanation?: { winningRule: string | null; firedRules: Array<{ id: string; title: string; advice: string; route: { pathway: 'physio' | 'gp' | 'community' | 'secondary'; urgency: 'emergency' | 'very-urgent' | 'urgent' | 'soon' | 'routine'; service: string }; evidence: Array<{ citation: string; url?: string }> }>; advice: string[]; explanation: string[] };
 }
 

@@ -110,6 +110,9 @@ describe("a triage clinician's pages", () => {
     const after = await agent.get(`/queue/referrals/${id}`).expect(200);
     expect(after.text).to.contain('Reviewed by a clinician').and.contain('Dr Q Confirmer (triage clinician)').and.not.contain('token:');
     expect(after.text).to.not.contain('Confirm this route');
+    // The audit trail in words, each event's code beside it.
+    expect(after.text).to.match(/Referral received <span class="nhsuk-body-s">\(referral\.submitted\)<\/span>/);
+    expect(after.text).to.contain('Route confirmed by a clinician').and.contain('Opened');
   });
 
   it('tells the second of two clinicians acting on one decision that someone acted first, 409, and saves nothing of theirs', async () => {

@@ -216,6 +216,7 @@ describe("a GP's pages", () => {
     const { agent } = await gpSignedIn(ods);
     const page = await agent.get(`/referrals/${submitted.body.id as string}`).expect(200);
     expect(page.text).to.contain('A triage clinician changed this route').and.contain('Locking on examination today').and.contain('The community MSK interface service');
+    expect(page.text).to.match(/A triage clinician changed this route on \d{1,2} [A-Z][a-z]+ \d{4} at \d{2}:\d{2}\./);
   });
 
   it('writes nothing of the patient to the log: not the NHS number, the date of birth, nor the notes', async () => {
