@@ -20,6 +20,7 @@ import { routeTemplate } from '../http/request-logging.js';
 import { requestIdOf } from '../log/request-context.js';
 import { queueFilter, referralQueueRows, STATUSES } from '../referrals/referral-queue.js';
 import { reviewReferral } from '../referrals/review-referral.js';
+import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Database } from '../store/database.js';
 import { searchByNhsNumber } from '../referrals/search-referrals.js';
 import { decisionsOf, reviewsOf, type QueueRow } from '../store/referral-store.js';
@@ -37,6 +38,7 @@ export interface ClinicianPagesDeps {
   views: Views;
   clock: () => Date;
   recordDenial: DenialSink;
+  registry: RuleSetRegistry;
 }
 
 const OPEN_STATUSES = ['awaiting-review', 'awaiting-manual-triage'];
@@ -171,6 +173,8 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
       conflict: extra.conflict ?? false,
       values: extra.values ?? {},
       serviceText: serviceText(current?.service),
+      // The services the rule set that decided it names (and the active one's): offered for an override, typed codes still taken.
+      services: servicesOf(deps.registry, current?.ruleset ?? null),
     }, status);
   }
 
@@ -206,6 +210,13 @@ export function clinicianPages(deps: ClinicianPagesDeps): Router {
   return router;
 }
 
+/** Every service the deciding version and the active version route to, as code and words, sorted by the words. */
+function servicesOf(registry: RuleSetRegistry, decidedBy: { id: string; version: string } | null): Array<{ value: string; text: string }> {
+  const documents = [decidedBy && registry.get(decidedBy.id, decidedBy.version), ...registry.summaries().map((s) => registry.active(s.id))].flatMap((v) => (v ? [v.document] : []));
+  const codes = new Set(documents.flatMap((doc) => [...doc.rules.map((rule) => rule.route.service), doc.defaultRoute.service]));
+  return [...codes].map((value) => ({ value, text: serviceText(value) })).sort((a, b) => a.text.localeCompare(b.text));
+}
+
 const REVIEW_FIELDS: Record<string, { label: string; href: string }> = {
   '/pathway': { label: 'Pathway', href: '#override-pathway' },
   '/urgency': { label: 'Urgency', href: '#override-urgency' },
@@ -217,7 +228,9 @@ function reviewErrors(code: string, issues: readonly Issue[]): Array<{ text: str
   if (code === 'NOTHING_TO_CONFIRM') return [{ text: 'This referral has no route to confirm: give it one with an override', href: '#override-pathway' }];
   return issues.map((issue) => {
     const field = REVIEW_FIELDS[issue.path];
-    return { text: `${field?.label ?? 'The review'}: ${issue.message}`, href: field?.href ?? '#override-pathway' };
+    // A service the contract's pattern refuses: say what the pattern is, in words.
+    const message = issue.path === '/service' && issue.message.includes('format') ? `${issue.message}: choose one from the list, or give its code in lowercase words joined by hyphens, for example orthopaedics-knee` : issue.message;
+    return { text: `${field?.label ?? 'The review'}: ${message}`, href: field?.href ?? '#override-pathway' };
   });
 }
 

@@ -90,7 +90,7 @@ export function webRouter(deps: WebDeps): Router {
     });
   router.use(signInRouter({ ...sessionDeps, views, logger: deps.logger, ...(deps.verifiedTokens ? { verifiedTokens: deps.verifiedTokens } : {}), ...(deps.oidcSignIn ? { oidcSignIn: deps.oidcSignIn } : {}) }));
   router.use(gpPages({ ...deps, views }));
-  router.use(clinicianPages({ db: deps.db, views, clock: deps.clock, recordDenial: deps.recordDenial }));
+  router.use(clinicianPages({ db: deps.db, views, clock: deps.clock, recordDenial: deps.recordDenial, registry: deps.registry }));
   router.use(leadPages({ ...deps, views, rulesDir: deps.rulesDir, ...(deps.checkerSearchSize ? { checkerSearchSize: deps.checkerSearchSize } : {}) }));
   router.use(impactReferralPage({ db: deps.db, views, clock: deps.clock, registry: deps.registry, recordDenial: deps.recordDenial }));
   router.use(pageErrors(deps, views));

@@ -156,6 +156,17 @@ describe("a triage clinician's pages", () => {
     expect(res.text).to.match(/value="community" checked/);
   });
 
+  it('offers the rule set’s services for an override, and says what a service code looks like when one is mistyped', async () => {
+    const id = await submitted(practice());
+    const { agent, csrf } = await clinicianSignedIn();
+    const page = await agent.get(`/queue/referrals/${id}`).expect(200);
+    expect(page.text).to.match(/<input[^>]*id="override-service"[^>]*list="override-services"/);
+    expect(page.text).to.contain('<option value="orthopaedics-knee">Orthopaedics knee</option>').and.contain('<option value="msk-interface">MSK interface</option>');
+    const decisionId = hiddenField(page.text, 'decisionId');
+    const refused = await agent.post(`/queue/referrals/${id}/review`).type('form').send({ _csrf: csrf, decisionId, outcome: 'overridden', pathway: 'secondary', urgency: 'soon', service: 'Orthopaedics knee', reason: 'seen today' }).expect(200);
+    expect(refused.text).to.contain('in lowercase words joined by hyphens, for example orthopaedics-knee');
+  });
+
   it('keeps each role to its own pages: a GP cannot open the queue, a clinician has no New referral', async () => {
     const gp = await signedInAgent(t.app, await tokenFor(db, 'gp', { practice: practice() }));
     expect((await gp.agent.get('/queue').expect(403)).text).to.contain('This page is not for your role');
