@@ -50,34 +50,41 @@ export function describeLeaf(leaf: Condition): string {
 }
 
 /** Every node of a condition tree by its position (`all[1]/any[0]`), in words. */
-export function conditionLines(condition: Condition, at = ''): Map<string, string> {
+export function conditionLines(condition: Condition, at = '', describe: (leaf: Condition) => string = describeLeaf): Map<string, string> {
   const lines = new Map<string, string>();
   for (const kind of ['all', 'any'] as const) {
     condition[kind]?.forEach((child, i) => {
-      for (const [key, text] of conditionLines(child, `${at}${at ? '/' : ''}${kind}[${i}]`)) lines.set(key, text);
+      for (const [key, text] of conditionLines(child, `${at}${at ? '/' : ''}${kind}[${i}]`, describe)) lines.set(key, text);
     });
   }
-  if (condition.not) for (const [key, text] of conditionLines(condition.not, `${at}${at ? '/' : ''}not`)) lines.set(key, text);
-  if (condition.fact !== undefined) lines.set(at || '(root)', describeLeaf(condition));
+  if (condition.not) for (const [key, text] of conditionLines(condition.not, `${at}${at ? '/' : ''}not`, describe)) lines.set(key, text);
+  if (condition.fact !== undefined) lines.set(at || '(root)', describe(condition));
   return lines;
 }
 
-const summary = (rule: Rule): RuleSummary => ({ id: rule.id, title: rule.title, route: routeText(rule.route) });
+const summary = (words: DiffWords) => (rule: Rule): RuleSummary => ({ id: rule.id, title: rule.title, route: words.route(rule.route) });
 const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 
-function ruleChanges(before: Rule, after: Rule): Change[] {
+/** How the diff puts a test and a route in words: the command line's own by default; the pages give their clinical prose. */
+export interface DiffWords {
+  leaf: (leaf: Condition) => string;
+  route: (route: Rule['route']) => string;
+}
+const CLI_WORDS: DiffWords = { leaf: describeLeaf, route: routeText };
+
+function ruleChanges(before: Rule, after: Rule, words: DiffWords): Change[] {
   const changes: Change[] = [];
   for (const field of ['title', 'rationale', 'advice'] as const) {
     if (before[field] !== after[field]) changes.push({ what: field, from: before[field], to: after[field] });
   }
-  if (!same(before.route, after.route)) changes.push({ what: 'route', from: routeText(before.route), to: routeText(after.route) });
+  if (!same(before.route, after.route)) changes.push({ what: 'route', from: words.route(before.route), to: words.route(after.route) });
   if ((before.reviewRequired ?? false) !== (after.reviewRequired ?? false)) {
     changes.push({ what: 'review flag', from: String(before.reviewRequired ?? false), to: String(after.reviewRequired ?? false) });
   }
   const citations = (rule: Rule) => rule.evidence.map((e) => e.citation + (e.url ? ` <${e.url}>` : ''));
   for (const citation of citations(before).filter((c) => !citations(after).includes(c))) changes.push({ what: 'evidence removed', from: citation });
   for (const citation of citations(after).filter((c) => !citations(before).includes(c))) changes.push({ what: 'evidence added', to: citation });
-  const [was, now] = [conditionLines(before.conditions), conditionLines(after.conditions)];
+  const [was, now] = [conditionLines(before.conditions, '', words.leaf), conditionLines(after.conditions, '', words.leaf)];
   for (const key of new Set([...was.keys(), ...now.keys()])) {
     const [from, to] = [was.get(key), now.get(key)];
     if (from === to) continue;
@@ -106,7 +113,7 @@ function headerChanges(from: RuleSet, to: RuleSet): Change[] {
   return changes;
 }
 
-export function diffRuleSets(from: RuleSet, to: RuleSet): RuleSetDiff {
+export function diffRuleSets(from: RuleSet, to: RuleSet, words: DiffWords = CLI_WORDS): RuleSetDiff {
   const before = new Map(from.rules.map((rule) => [rule.id, rule]));
   const after = new Map(to.rules.map((rule) => [rule.id, rule]));
   const kept = to.rules.filter((rule) => before.has(rule.id)).map((rule) => rule.id);
@@ -115,11 +122,11 @@ export function diffRuleSets(from: RuleSet, to: RuleSet): RuleSetDiff {
     from: from.version,
     to: to.version,
     header: headerChanges(from, to),
-    added: to.rules.filter((rule) => !before.has(rule.id)).map(summary),
-    removed: from.rules.filter((rule) => !after.has(rule.id)).map(summary),
+    added: to.rules.filter((rule) => !before.has(rule.id)).map(summary(words)),
+    removed: from.rules.filter((rule) => !after.has(rule.id)).map(summary(words)),
     changed: to.rules
       .filter((rule) => before.has(rule.id))
-      .map((rule) => ({ id: rule.id, title: rule.title, changes: ruleChanges(before.get(rule.id) as Rule, rule) }))
+      .map((rule) => ({ id: rule.id, title: rule.title, changes: ruleChanges(before.get(rule.id) as Rule, rule, words) }))
       .filter((entry) => entry.changes.length > 0),
     orderChanged: kept.join() !== from.rules.filter((rule) => after.has(rule.id)).map((rule) => rule.id).join(),
   };

@@ -25,7 +25,7 @@ import { londonTime } from './gp-pages.js';
 import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
 import { fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, withFormIssues, type FormValues } from './referral-form.js';
-import { conditionSentence, firedRuleRows, routeSentence, ruleOutline, type RuleCondition } from './rule-prose.js';
+import { conditionSentence, firedRuleRows, leafText, routeSentence, ruleOutline, type RuleCondition } from './rule-prose.js';
 import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
 
@@ -56,6 +56,9 @@ function impactViews(report: SimulationReport) {
     chart: { height: bars.length * 40 + 10, bars: bars.map((b, i) => ({ ...b, y: i * 40 + 5, width: Math.max(2, Math.round((b.count / most) * 400)) })) },
   };
 }
+
+/** The diff in the words of the version page: each test in clinical prose, each route in words. */
+const PROSE = { leaf: (leaf: RuleCondition) => leafText(leaf as Parameters<typeof leafText>[0]), route: (route: Parameters<typeof routeSentence>[0]) => routeSentence(route) };
 
 /** The refusals an approval or an activation answers with its problems listed; anything else is the error page. */
 const REFUSED = new Set(['ACTIVATION_REFUSED', 'APPROVAL_REFUSED']);
@@ -219,7 +222,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
       const to = typeof req.query.to === 'string' ? req.query.to : versions.at(-1);
       const a = from ? deps.registry.loaded(id, from) : undefined;
       const b = to ? deps.registry.loaded(id, to) : undefined;
-      render(deps.views, res, 'ruleset-compare.njk', { title: `Compare versions of ${id}`, id, versions, from, to, diff: a && b ? diffRuleSets(a.compiled.document, b.compiled.document) : undefined });
+      render(deps.views, res, 'ruleset-compare.njk', { title: `Compare versions of ${id}`, id, versions, from, to, diff: a && b ? diffRuleSets(a.compiled.document, b.compiled.document, PROSE) : undefined });
     });
 
   return router;

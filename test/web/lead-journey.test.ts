@@ -58,6 +58,10 @@ describe('a clinical lead in the browser', function () {
     await page.goto('/rulesets/msk-triage/versions/1.1.0');
     await page.getByRole('link', { name: /Compare with the active version/ }).click();
     expect(await page.locator('h2').first().textContent()).to.equal('From 1.0.0 to 1.1.0');
+    // In the version page's clinical prose, not the command line's fact names (MSK-R10 and R11 move from 6 to 8 weeks).
+    const changed = (await page.locator('main').textContent()) as string;
+    expect(changed).to.contain('non-surgical care tried so far has lasted less than 6 weeks → non-surgical care tried so far has lasted less than 8 weeks');
+    expect(changed).to.not.contain('history.nonSurgicalCareWeeks');
     await checkAccessibility(page);
   });
 
