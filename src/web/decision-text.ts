@@ -65,3 +65,11 @@ export function dayText(value: unknown): string {
   const text = typeof value === 'string' ? value : '';
   return /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) ? DAY.format(new Date(`${text}T00:00:00Z`)) : text;
 }
+
+/** A route as the simulation keys it (`physio / routine`) in words: "Physiotherapy, routine"; anything else as it is. */
+export function routeKeyText(key: string): string {
+  const [pathway, urgency, ...rest] = key.split(' / ');
+  if (rest.length > 0 || !pathway || !urgency || !Object.hasOwn(PATHWAY_TEXT, pathway) || !Object.hasOwn(URGENCY_TEXT, urgency)) return key;
+  const how = URGENCY_TEXT[urgency as Urgency];
+  return `${PATHWAY_TEXT[pathway as Pathway]}, ${how.charAt(0).toLowerCase()}${how.slice(1)}`;
+}

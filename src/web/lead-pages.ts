@@ -20,7 +20,7 @@ import { issuesFrom } from '../schemas/schema-issues.js';
 import { validateReferral } from '../schemas/schema-registry.js';
 import type { Database } from '../store/database.js';
 import { activationsOf, approvalsOf } from '../store/ruleset-store.js';
-import { routeWords } from './decision-text.js';
+import { routeKeyText, routeWords } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
 import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
@@ -48,12 +48,14 @@ function impactViews(report: SimulationReport) {
   const columns = [...new Set(report.transitions.map((t) => t.to))];
   const count = (from: string, to: string) => report.transitions.find((t) => t.from === from && t.to === to)?.count ?? 0;
   const unchanged = report.transitions.filter((t) => t.from === t.to).reduce((n, t) => n + t.count, 0);
-  const bars = [{ label: 'Route unchanged', count: unchanged }, ...report.transitions.filter((t) => t.from !== t.to).map((t) => ({ label: `${t.from} → ${t.to}`, count: t.count }))];
+  const bars = [{ label: 'Route unchanged', count: unchanged }, ...report.transitions.filter((t) => t.from !== t.to).map((t) => ({ label: `${routeKeyText(t.from)} → ${routeKeyText(t.to)}`, count: t.count }))];
   const most = Math.max(1, ...bars.map((b) => b.count));
   return {
-    matrix: { columns, rows: rows.map((from) => ({ from, cells: columns.map((to) => ({ count: count(from, to), changed: from !== to })) })) },
+    // Keyed by the simulation's codes, shown in words.
+    matrix: { columns: columns.map(routeKeyText), rows: rows.map((from) => ({ from: routeKeyText(from), cells: columns.map((to) => ({ count: count(from, to), changed: from !== to })) })) },
     // The chart's geometry, computed here: the SVG has attributes only (no style), so the page's CSP holds.
-    chart: { height: bars.length * 40 + 10, bars: bars.map((b, i) => ({ ...b, y: i * 40 + 5, width: Math.max(2, Math.round((b.count / most) * 400)) })) },
+    // Each bar under its label (a route change in words is long): 56 px a bar, the longest 560 px wide.
+    chart: { height: bars.length * 56 + 10, bars: bars.map((b, i) => ({ ...b, y: i * 56 + 5, width: Math.max(2, Math.round((b.count / most) * 560)) })) },
   };
 }
 

@@ -76,6 +76,9 @@ describe('a clinical lead in the browser', function () {
     expect(await page.locator('dl').first().textContent()).to.match(/Stored referrals\s*3/);
     expect(await page.locator('table tbody tr').count()).to.be.greaterThan(0);
     expect(await page.locator('svg.app-chart rect').count()).to.be.greaterThan(0);
+    // Routes in words in the table and the chart: the shoulder moves from the interface service to physiotherapy.
+    expect(await page.locator('svg.app-chart').textContent()).to.contain('The community MSK interface service, routine → Physiotherapy, routine');
+    expect(await page.locator('table').first().textContent()).to.not.contain('physio / routine');
     expect(await page.locator('main').textContent()).to.not.contain('9434765919');
     await checkAccessibility(page);
   });
