@@ -41,16 +41,22 @@ function decodePracticeCursor(cursor: string): PracticeFilter['before'] {
   return after ? { receivedAt: after.receivedAt, id: after.id } : undefined;
 }
 
-export async function practiceReferrals(db: Database, practiceOds: string, filter: PracticeFilter) {
+/** A page of the practice's referrals as stored rows (the GP's page shows more of each than the API's items), and the next page's cursor. */
+export async function practiceReferralRows(db: Database, practiceOds: string, filter: PracticeFilter) {
   const rows = await practicePage(db, { practiceOds, statuses: filter.statuses, limit: filter.limit + 1, ...(filter.before ? { before: filter.before } : {}) });
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
+  return { rows: page, nextCursor: rows.length > filter.limit && last ? encodePracticeCursor({ receivedAt: last.referral.receivedAt, id: last.referral.id }) : null };
+}
+
+export async function practiceReferrals(db: Database, practiceOds: string, filter: PracticeFilter) {
+  const { rows, nextCursor } = await practiceReferralRows(db, practiceOds, filter);
   return {
     // Never whether it may duplicate another: that other referral may be another practice's, which a GP may not learn of.
-    items: page.map((row) => {
+    items: rows.map((row) => {
       const { possibleDuplicate: _theirs, ...item } = queueItem(row);
       return item;
     }),
-    nextCursor: rows.length > filter.limit && last ? encodePracticeCursor({ receivedAt: last.referral.receivedAt, id: last.referral.id }) : null,
+    nextCursor,
   };
 }

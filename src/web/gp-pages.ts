@@ -13,11 +13,12 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { Router, type Response } from 'express';
 import { ownPracticeCheck, referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorOf, type Principal } from '../auth/principal.js';
+import { todayInLondon, wholeYearsBetween } from '../domain/calendar.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { routeTemplate } from '../http/request-logging.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf, requestLogger } from '../log/request-context.js';
-import { practiceFilter, practiceReferrals } from '../referrals/practice-referrals.js';
+import { practiceFilter, practiceReferralRows } from '../referrals/practice-referrals.js';
 import { submitReferral, type SubmissionAnswer, type SubmissionDeps } from '../referrals/submit-referral.js';
 import type { TriageDeps } from '../referrals/triage-referral.js';
 import type { Referral } from '../generated/referral.js';
@@ -31,7 +32,7 @@ import { fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, 
 import { firedRuleRows } from './rule-prose.js';
 import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
-import { recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
+import { recordQueueRead, recordReferralRead, visibleReferral } from '../referrals/referral-reads.js';
 
 export interface GpPagesDeps extends TriageDeps {
   db: Database;
@@ -126,8 +127,22 @@ export function gpPages(deps: GpPagesDeps): Router {
     .all(routeTemplate, guard)
     .get(async (req, res) => {
       const principal = principalOf(res);
-      const page = await practiceReferrals(deps.db, principal.practice as string, practiceFilter(req.query));
-      const rows = page.items.map((item) => ({ ...item, route: routeWords(item), statusText: STATUS_TEXT[item.status], received: londonTime(new Date(item.receivedAt)) }));
+      const filter = practiceFilter(req.query);
+      const page = await practiceReferralRows(deps.db, principal.practice as string, filter);
+      // A read of patient data (the list shows whose each referral is), recorded as the API records its list.
+      await recordQueueRead({ db: deps.db, clock: deps.clock }, actorOf(principal), { list: 'practice', status: filter.statuses.join(',') || null, page: filter.before ? 'next' : 'first' }, page.rows.length);
+      const now = deps.clock();
+      const rows = page.rows.map(({ referral: r, service }) => ({
+        id: r.id,
+        bodySite: r.referral.complaint.bodySite,
+        urgency: r.urgency,
+        // Whose referral it is, so that two of one kind can be told apart: the NHS number as it is written (943 476 5919) and the age.
+        nhsNumber: r.referral.patient.nhsNumber.replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3'),
+        age: wholeYearsBetween(r.referral.patient.dateOfBirth, todayInLondon(now)),
+        route: routeWords({ pathway: r.pathway, urgency: r.urgency, service }),
+        statusText: STATUS_TEXT[r.status],
+        received: londonTime(r.receivedAt),
+      }));
       render(deps.views, res, 'practice-referrals.njk', { title: "My practice's referrals", practice: principal.practice, rows, nextCursor: page.nextCursor });
     });
 

@@ -62,6 +62,9 @@ function impactViews(report: SimulationReport) {
 /** The diff in the words of the version page: each test in clinical prose, each route in words. */
 const PROSE = { leaf: (leaf: RuleCondition) => leafText(leaf as Parameters<typeof leafText>[0]), route: (route: Parameters<typeof routeSentence>[0]) => routeSentence(route) };
 
+/** The practice a lead's Try a referral comes with: the referral contract's example practice. */
+const TRY_PRACTICE = 'J82001';
+
 /** The refusals an approval or an activation answers with its problems listed; anything else is the error page. */
 const REFUSED = new Set(['ACTIVATION_REFUSED', 'APPROVAL_REFUSED']);
 const refusal = (error: unknown): error is ApiError => error instanceof ApiError && REFUSED.has(error.code);
@@ -164,7 +167,8 @@ export function leadPages(deps: LeadPagesDeps): Router {
     .all(routeTemplate, guard)
     .get((req, res) => {
       const { compiled } = loadedOrNotFound(req);
-      render(deps.views, res, 'ruleset-try.njk', { title: `Try a referral against ${compiled.document.version}`, doc: compiled.document, groups, values: {}, errors: [], fieldErrors: {} });
+      // A lead refers for no practice: the contract's example practice stands in (nothing is stored), and may be changed.
+      render(deps.views, res, 'ruleset-try.njk', { title: `Try a referral against ${compiled.document.version}`, doc: compiled.document, groups, values: { 'referrer.odsCode': TRY_PRACTICE }, errors: [], fieldErrors: {} });
     })
     .post(async (req, res) => {
       const { compiled } = loadedOrNotFound(req);

@@ -196,6 +196,12 @@ describe("a GP's pages", () => {
     expect(linked).to.deep.equal([newer.body.id, older.body.id]);
     expect(page.text).to.contain('Emergency: today');
     expect(page.text).to.not.contain(theirs.body.id as string);
+    // Whose each referral is, so that two alike can be told apart; the list's read recorded as the API records it.
+    expect(page.text).to.contain('943 476 5919').and.match(/Aged \d+/);
+    const [read] = await db.query<{ actor_role: string; details: Record<string, unknown> }>(
+      "select actor_role, details from audit_events where event_type = 'referral.queue-read' and details ->> 'list' = 'practice' order by seq desc limit 1",
+    );
+    expect(read).to.deep.equal({ actor_role: 'gp', details: { list: 'practice', status: null, page: 'first', shown: 2 } });
   });
 
   it('answers another practice’s referral as not found, and records the refusal', async () => {
