@@ -28,7 +28,7 @@ import type { Database } from '../store/database.js';
 import { decisionsOf, findIdempotencyRecord } from '../store/referral-store.js';
 import { routeWords, STATUS_TEXT } from './decision-text.js';
 import { render } from './pages.js';
-import { fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, withFormIssues, type FormValues } from './referral-form.js';
+import { answerText, fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, withFormIssues, type FormField, type FormValues } from './referral-form.js';
 import { firedRuleRows } from './rule-prose.js';
 import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
@@ -53,6 +53,7 @@ const principalOf = (res: Response): Principal => res.locals.principal as Princi
 export function gpPages(deps: GpPagesDeps): Router {
   const router = Router();
   const groups = referralFormGroups();
+  const BODY_SITE = groups.flatMap((g) => g.fields).find((f) => f.name === 'complaint.bodySite') as FormField;
   const guard = pageGuard(deps.views, deps.recordDenial);
 
   const formPage = (res: Response, values: FormValues, idempotencyKey: string, errors?: ReturnType<typeof fieldErrors>) =>
@@ -172,6 +173,8 @@ export function gpPages(deps: GpPagesDeps): Router {
         // Back to a form already sent: this is the referral it made, and nothing was stored again.
         sentAlready: req.query.sent === 'already',
         decidedAt: decision?.createdAt ? londonTime(new Date(decision.createdAt)) : undefined,
+        // Whose referral this is, at the top, beside where they go: the NHS number as written, the age, the problem's site.
+        patientText: `NHS number ${view.referral.patient.nhsNumber.replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3')}, aged ${wholeYearsBetween(view.referral.patient.dateOfBirth, todayInLondon(deps.clock()))}; ${answerText(BODY_SITE, view.referral.complaint.bodySite).toLowerCase()}`,
         firedRules: firedRuleRows(explained?.firedRules, explained?.winningRule),
         groups,
       });

@@ -131,6 +131,8 @@ describe("a GP's pages", () => {
     // Dates as the NHS writes them, never as ISO dates.
     expect(page.text).to.contain('14 March 1958').and.match(/evaluated on \d{1,2} [A-Z][a-z]+ \d{4}\./);
     expect(page.text).to.not.contain('1958-03-14');
+    // Whose referral it is, beside where they go.
+    expect(page.text).to.match(/NHS number 943 476 5919, aged \d+; lumbar spine/);
   });
 
   it('keeps the form’s key in its address, so that Back to a form already sent opens its referral and never stores it twice', async () => {
