@@ -100,6 +100,9 @@ export function gpPages(deps: GpPagesDeps): Router {
     .post(async (req, res) => {
       const body = (req.body ?? {}) as FormValues;
       const key = typeof body._idempotencyKey === 'string' && FORM_KEY.test(body._idempotencyKey) ? body._idempotencyKey : randomUUID();
+      // This form was sent already (resubmitted after Back, from an answer the browser cannot show again): its referral stands, and is shown.
+      const earlier = await sentAlready(res, key);
+      if (earlier) return res.redirect(303, `/referrals/${earlier}?sent=already`);
       const referral = referralFromForm(groups, body);
       // Every red flag is asked here, the contract's optional one too: unanswered, the form comes back, nothing sent.
       const asked = unansweredRedFlags(groups, body);

@@ -62,6 +62,8 @@ describe('a clinical lead in the browser', function () {
     const changed = (await page.locator('main').textContent()) as string;
     expect(changed).to.contain('non-surgical care tried so far has lasted less than 6 weeks → non-surgical care tried so far has lasted less than 8 weeks');
     expect(changed).to.not.contain('history.nonSurgicalCareWeeks');
+    // A header change with only a new value (the change log's new entry) shows that value.
+    expect(changed).to.match(/change log added: 1\.1\.0 \(\d{4}-\d{2}-\d{2}\): \S/);
     await checkAccessibility(page);
   });
 
