@@ -12,7 +12,7 @@ import { recordQueueRead, recordReferralRead, visibleReferral } from '../referra
 import { auditEventView } from '../auth/referral-view.js';
 import { replayReferral } from '../referrals/replay-referral.js';
 import { reviewReferral } from '../referrals/review-referral.js';
-import { submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
+import { idempotencyScopeOf, submitReferral, type SubmissionDeps } from '../referrals/submit-referral.js';
 import { decisionsOf, reviewsOf, type StoredReferral } from '../store/referral-store.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf, requestLogger } from '../log/request-context.js';
@@ -60,7 +60,7 @@ export function referralsRouter(deps: ReferralsDeps): Router {
           logger: requestLogger(deps.logger, res),
           actor: actorOf(principal),
           synthetic: false,
-          idempotencyScope: principal.practice ?? principal.id,
+          idempotencyScope: idempotencyScopeOf(principal),
           mayRefer: ownPracticeCheck(principal, deps.recordDenial, { method: req.method, route: res.locals.route as string, requestId: requestIdOf(res) }),
         },
         req.body,

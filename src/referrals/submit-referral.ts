@@ -29,7 +29,7 @@ import {
   type StoredDecision,
 } from '../store/referral-store.js';
 import { evaluateReferral, type TriageDeps } from './triage-referral.js';
-import type { Actor } from '../auth/principal.js';
+import type { Actor, Principal } from '../auth/principal.js';
 
 export interface SubmissionDeps extends TriageDeps {
   db: Database;
@@ -66,6 +66,18 @@ function replay(record: { requestSha256: string; responseStatus: number; respons
   return { status: record.responseStatus as 201 | 202, body, location: referralLocation(body.id), replayed: true };
 }
 
+/** Whose idempotency keys a caller's are: a GP's practice's (its clinical system and its GPs' forms alike), anyone else's their own. */
+export const idempotencyScopeOf = (principal: Pick<Principal, 'practice' | 'id'>): string => principal.practice ?? principal.id;
+
+// Visible ASCII holds no space, so the scope and the key cannot run into each other.
+const scopedKey = (scope: string, key: string): string => `${scope} ${key}`;
+
+/** The id of the referral a submission with this key stored in this scope, if one did: the form's Back button asks. */
+export async function referralSubmittedWith(db: Database, scope: string, idempotencyKey: string): Promise<string | undefined> {
+  const record = await findIdempotencyRecord(db, scopedKey(scope, idempotencyKey));
+  return (record?.responseBody as SubmissionAnswer['body'] | undefined)?.id;
+}
+
 export async function submitReferral(deps: SubmissionDeps, body: unknown, idempotencyKey?: string): Promise<SubmissionAnswer> {
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new ApiError('IDEMPOTENCY_KEY_INVALID', [{ path: '/', message: 'Idempotency-Key must be 1 to 255 visible ASCII characters' }]);
@@ -76,8 +88,7 @@ export async function submitReferral(deps: SubmissionDeps, body: unknown, idempo
   const requestSha256 = contentHash(referral);
 
   if (idempotencyKey === undefined) return store(deps, referral, undefined, requestSha256);
-  // Visible ASCII holds no space, so the scope and the key cannot run into each other.
-  const key = `${deps.idempotencyScope} ${idempotencyKey}`;
+  const key = scopedKey(deps.idempotencyScope, idempotencyKey);
   if (deps.keysInFlight.has(key)) throw new ApiError('IDEMPOTENCY_IN_FLIGHT');
   deps.keysInFlight.add(key);
   try {

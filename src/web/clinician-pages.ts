@@ -12,7 +12,7 @@ import { referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorNames } from '../auth/actor-names.js';
 import { actorOf, type Principal } from '../auth/principal.js';
 import { referralAuditTrail } from '../audit/audit-trail.js';
-import { todayInLondon, wholeYearsBetween } from '../domain/calendar.js';
+import { todayInLondon } from '../domain/calendar.js';
 import { isValidNhsNumber } from '../domain/nhs-number.js';
 import { ApiError, type Issue } from '../domain/error-catalogue.js';
 import { PATHWAYS, URGENCIES } from '../domain/route-order.js';
@@ -20,6 +20,7 @@ import { routeTemplate } from '../http/request-logging.js';
 import { requestIdOf } from '../log/request-context.js';
 import { queueFilter, referralQueueRows, STATUSES } from '../referrals/referral-queue.js';
 import { reviewReferral } from '../referrals/review-referral.js';
+import { ageOf } from '../rules/derived-facts.js';
 import type { RuleSetRegistry } from '../rules/rule-set-registry.js';
 import type { Database } from '../store/database.js';
 import { searchByNhsNumber } from '../referrals/search-referrals.js';
@@ -57,7 +58,7 @@ function queueRowView(row: QueueRow, now: Date) {
   const r = row.referral;
   return {
     id: r.id,
-    age: wholeYearsBetween(r.referral.patient.dateOfBirth, todayInLondon(now)),
+    age: ageOf(r.referral, todayInLondon(now)),
     bodySite: r.referral.complaint.bodySite,
     route: routeWords({ pathway: r.pathway, urgency: r.urgency, service: row.service }),
     urgency: r.urgency,

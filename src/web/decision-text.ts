@@ -40,16 +40,21 @@ export const EVENT_TEXT: Readonly<Record<string, string>> = {
   'access.denied': 'Refused to someone not allowed to see it',
 };
 
-/** Words of a service's code that are written as initials or a test's name. */
-const SERVICE_WORDS: Readonly<Record<string, string>> = { msk: 'MSK', mscc: 'MSCC', gp: 'GP', pmr: 'PMR', 'hla-b27': 'HLA-B27', mri: 'MRI' };
+/** Words of a service's code that are written as initials (`hla` and `b27` are joined again: HLA-B27). */
+const INITIALS: Readonly<Record<string, string>> = { msk: 'MSK', mscc: 'MSCC', gp: 'GP', pmr: 'PMR', mri: 'MRI', hla: 'HLA', b27: 'B27' };
+
+/** "Physiotherapy" → "physiotherapy" inside a sentence; "MSK interface" and "GP HLA-B27 test" keep their initials. */
+export const inSentence = (text: string): string => (/^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text);
 
 /** `emergency-spinal` → "Emergency spinal"; `gp-hla-b27-test` → "GP HLA-B27 test". */
 export function serviceText(service: string | null | undefined): string {
   if (!service) return '';
-  const words = service.replace('hla-b27', 'hla_b27').split('-').map((word) => word.replace('hla_b27', 'hla-b27')).map((word) => SERVICE_WORDS[word] ?? word);
-  const text = words.join(' ');
+  const text = service.split('-').map((word) => INITIALS[word] ?? word).join(' ').replace('HLA B27', 'HLA-B27');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** An NHS number as it is written for a person to read: 943 476 5919. */
+export const nhsNumberText = (nhsNumber: string): string => nhsNumber.replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3');
 
 export function routeWords(route: { pathway: Pathway | null; urgency: Urgency | null; service?: string | null }) {
   return {
@@ -70,6 +75,5 @@ export function dayText(value: unknown): string {
 export function routeKeyText(key: string): string {
   const [pathway, urgency, ...rest] = key.split(' / ');
   if (rest.length > 0 || !pathway || !urgency || !Object.hasOwn(PATHWAY_TEXT, pathway) || !Object.hasOwn(URGENCY_TEXT, urgency)) return key;
-  const how = URGENCY_TEXT[urgency as Urgency];
-  return `${PATHWAY_TEXT[pathway as Pathway]}, ${how.charAt(0).toLowerCase()}${how.slice(1)}`;
+  return `${PATHWAY_TEXT[pathway as Pathway]}, ${inSentence(URGENCY_TEXT[urgency as Urgency])}`;
 }

@@ -13,22 +13,21 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { Router, type Response } from 'express';
 import { ownPracticeCheck, referralViewFor, type DenialSink } from '../auth/access-policy.js';
 import { actorOf, type Principal } from '../auth/principal.js';
-import { todayInLondon, wholeYearsBetween } from '../domain/calendar.js';
+import { todayInLondon } from '../domain/calendar.js';
 import { ApiError } from '../domain/error-catalogue.js';
 import { routeTemplate } from '../http/request-logging.js';
 import type { Logger } from '../log/logger.js';
 import { requestIdOf, requestLogger } from '../log/request-context.js';
 import { practiceFilter, practiceReferralRows } from '../referrals/practice-referrals.js';
-import { submitReferral, type SubmissionAnswer, type SubmissionDeps } from '../referrals/submit-referral.js';
+import { idempotencyScopeOf, referralSubmittedWith, submitReferral, type SubmissionAnswer, type SubmissionDeps } from '../referrals/submit-referral.js';
 import type { TriageDeps } from '../referrals/triage-referral.js';
 import type { Referral } from '../generated/referral.js';
-import { issuesFrom } from '../schemas/schema-issues.js';
-import { validateReferral } from '../schemas/schema-registry.js';
+import { ageOf } from '../rules/derived-facts.js';
 import type { Database } from '../store/database.js';
-import { decisionsOf, findIdempotencyRecord } from '../store/referral-store.js';
-import { routeWords, STATUS_TEXT } from './decision-text.js';
+import { decisionsOf } from '../store/referral-store.js';
+import { nhsNumberText, routeWords, STATUS_TEXT } from './decision-text.js';
 import { render } from './pages.js';
-import { answerText, fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, withFormIssues, type FormField, type FormValues } from './referral-form.js';
+import { answerText, fieldErrors, readReferralForm, referralFormGroups, type FormField, type FormValues } from './referral-form.js';
 import { firedRuleRows } from './rule-prose.js';
 import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
@@ -66,7 +65,7 @@ export function gpPages(deps: GpPagesDeps): Router {
       logger: requestLogger(deps.logger, res),
       actor: actorOf(principal),
       synthetic: false,
-      idempotencyScope: principal.practice ?? principal.id,
+      idempotencyScope: idempotencyScopeOf(principal),
       mayRefer: ownPracticeCheck(principal, deps.recordDenial, { method: 'POST', route: res.locals.route as string, requestId: requestIdOf(res) }),
     };
     // A second submit of the same form (a double click) while the first is stored waits for it, then gets its answer.
@@ -80,12 +79,8 @@ export function gpPages(deps: GpPagesDeps): Router {
     }
   }
 
-  /** The referral an earlier submit of this form's key stored, if any: its idempotency record names it. */
-  async function sentAlready(res: Response, key: string): Promise<string | undefined> {
-    const principal = principalOf(res);
-    const record = await findIdempotencyRecord(deps.db, `${principal.practice ?? principal.id} ${key}`);
-    return (record?.responseBody as { id?: string } | undefined)?.id;
-  }
+  /** The referral an earlier submit of this form's key stored, if any. */
+  const sentAlready = (res: Response, key: string): Promise<string | undefined> => referralSubmittedWith(deps.db, idempotencyScopeOf(principalOf(res)), key);
 
   router
     .route('/referrals/new')
@@ -103,16 +98,14 @@ export function gpPages(deps: GpPagesDeps): Router {
       // This form was sent already (resubmitted after Back, from an answer the browser cannot show again): its referral stands, and is shown.
       const earlier = await sentAlready(res, key);
       if (earlier) return res.redirect(303, `/referrals/${earlier}?sent=already`);
-      const referral = referralFromForm(groups, body);
-      // Every red flag is asked here, the contract's optional one too: unanswered, the form comes back, nothing sent.
-      const asked = unansweredRedFlags(groups, body);
-      if (asked.length > 0) {
+      // The contract's issues, and every red flag asked here, the contract's optional one too: the form comes back, nothing sent.
+      const form = readReferralForm(groups, body);
+      if (!form.ok) {
         res.locals.errorCode = 'REFERRAL_INVALID';
-        const issues = validateReferral(referral) ? [] : issuesFrom(validateReferral.errors);
-        return formPage(res, body, key, fieldErrors(groups, withFormIssues(groups, issues, asked)));
+        return formPage(res, body, key, fieldErrors(groups, form.problems));
       }
       try {
-        const answer = await submit(res, referral, key);
+        const answer = await submit(res, form.referral, key);
         res.locals.logFields = { referralId: answer.body.id, outcome: answer.body.decision?.outcome ?? 'manual-triage', pathway: answer.body.decision?.pathway, urgency: answer.body.decision?.urgency };
         res.redirect(303, `/referrals/${answer.body.id}`);
       } catch (error) {
@@ -141,8 +134,8 @@ export function gpPages(deps: GpPagesDeps): Router {
         bodySite: r.referral.complaint.bodySite,
         urgency: r.urgency,
         // Whose referral it is, so that two of one kind can be told apart: the NHS number as it is written (943 476 5919) and the age.
-        nhsNumber: r.referral.patient.nhsNumber.replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3'),
-        age: wholeYearsBetween(r.referral.patient.dateOfBirth, todayInLondon(now)),
+        nhsNumber: nhsNumberText(r.referral.patient.nhsNumber),
+        age: ageOf(r.referral, todayInLondon(now)),
         route: routeWords({ pathway: r.pathway, urgency: r.urgency, service }),
         statusText: STATUS_TEXT[r.status],
         received: londonTime(r.receivedAt),
@@ -177,7 +170,7 @@ export function gpPages(deps: GpPagesDeps): Router {
         sentAlready: req.query.sent === 'already',
         decidedAt: decision?.createdAt ? londonTime(new Date(decision.createdAt)) : undefined,
         // Whose referral this is, at the top, beside where they go: the NHS number as written, the age, the problem's site.
-        patientText: `NHS number ${view.referral.patient.nhsNumber.replace(/^(\d{3})(\d{3})(\d{4})$/, '$1 $2 $3')}, aged ${wholeYearsBetween(view.referral.patient.dateOfBirth, todayInLondon(deps.clock()))}; ${answerText(BODY_SITE, view.referral.complaint.bodySite).toLowerCase()}`,
+        patientText: `NHS number ${nhsNumberText(view.referral.patient.nhsNumber)}, aged ${ageOf(view.referral, todayInLondon(deps.clock()))}; ${answerText(BODY_SITE, view.referral.complaint.bodySite).toLowerCase()}`,
         firedRules: firedRuleRows(explained?.firedRules, explained?.winningRule),
         groups,
       });

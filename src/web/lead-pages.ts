@@ -16,16 +16,14 @@ import type { SimulationReport } from '../rules/impact-simulation.js';
 import { diffRuleSets } from '../rules/rule-set-diff.js';
 import { activateVersion, approveVersion, isScheduled, type Signatory } from '../rulesets/rule-set-activation.js';
 import { ruleSetListing } from '../rulesets/rule-set-listing.js';
-import { issuesFrom } from '../schemas/schema-issues.js';
-import { validateReferral } from '../schemas/schema-registry.js';
 import type { Database } from '../store/database.js';
 import { activationsOf, approvalsOf } from '../store/ruleset-store.js';
 import { routeKeyText, routeWords } from './decision-text.js';
 import { londonTime } from './gp-pages.js';
 import { impactReferralHref } from './impact-referral-page.js';
 import { render } from './pages.js';
-import { fieldErrors, referralFormGroups, referralFromForm, unansweredRedFlags, withFormIssues, type FormValues } from './referral-form.js';
-import { conditionSentence, firedRuleRows, leafText, routeSentence, ruleOutline, type RuleCondition } from './rule-prose.js';
+import { fieldErrors, readReferralForm, referralFormGroups, type FormValues } from './referral-form.js';
+import { conditionSentence, DIFF_IN_PROSE, firedRuleRows, routeSentence, ruleOutline, type RuleCondition } from './rule-prose.js';
 import { pageGuard } from './web-guards.js';
 import type { Views } from './views.js';
 
@@ -58,9 +56,6 @@ function impactViews(report: SimulationReport) {
     chart: { height: bars.length * 56 + 10, bars: bars.map((b, i) => ({ ...b, y: i * 56 + 5, width: Math.max(2, Math.round((b.count / most) * 560)) })) },
   };
 }
-
-/** The diff in the words of the version page: each test in clinical prose, each route in words. */
-const PROSE = { leaf: (leaf: RuleCondition) => leafText(leaf as Parameters<typeof leafText>[0]), route: (route: Parameters<typeof routeSentence>[0]) => routeSentence(route) };
 
 /** The practice a lead's Try a referral comes with: the referral contract's example practice. */
 const TRY_PRACTICE = 'J82001';
@@ -173,15 +168,14 @@ export function leadPages(deps: LeadPagesDeps): Router {
     .post(async (req, res) => {
       const { compiled } = loadedOrNotFound(req);
       const body = (req.body ?? {}) as FormValues;
-      const referral = referralFromForm(groups, body);
       const context = { title: `Try a referral against ${compiled.document.version}`, doc: compiled.document, groups, values: body };
-      const asked = unansweredRedFlags(groups, body);
-      if (!validateReferral(referral) || asked.length > 0) {
-        const errors = fieldErrors(groups, withFormIssues(groups, issuesFrom(validateReferral.errors), asked));
+      const form = readReferralForm(groups, body);
+      if (!form.ok) {
+        const errors = fieldErrors(groups, form.problems);
         return render(deps.views, res, 'ruleset-try.njk', { ...context, errors: errors.summary, fieldErrors: errors.byField });
       }
       // Evaluated only: nothing is stored, and no audit event (no referral exists).
-      const decision = await evaluateReferral(deps, referral, compiled.document.version);
+      const decision = await evaluateReferral(deps, form.referral, compiled.document.version);
       render(deps.views, res, 'ruleset-try.njk', {
         ...context,
         errors: [],
@@ -228,7 +222,7 @@ export function leadPages(deps: LeadPagesDeps): Router {
       const to = typeof req.query.to === 'string' ? req.query.to : versions.at(-1);
       const a = from ? deps.registry.loaded(id, from) : undefined;
       const b = to ? deps.registry.loaded(id, to) : undefined;
-      render(deps.views, res, 'ruleset-compare.njk', { title: `Compare versions of ${id}`, id, versions, from, to, diff: a && b ? diffRuleSets(a.compiled.document, b.compiled.document, PROSE) : undefined });
+      render(deps.views, res, 'ruleset-compare.njk', { title: `Compare versions of ${id}`, id, versions, from, to, diff: a && b ? diffRuleSets(a.compiled.document, b.compiled.document, DIFF_IN_PROSE) : undefined });
     });
 
   return router;

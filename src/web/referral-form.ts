@@ -9,8 +9,10 @@
  * names it (a red flag is required; an optional examination finding left out means not found).
  */
 import type { Issue } from '../domain/error-catalogue.js';
+import type { Referral } from '../generated/referral.js';
 import { dayText } from './decision-text.js';
-import { schemaDocument } from '../schemas/schema-registry.js';
+import { issuesFrom } from '../schemas/schema-issues.js';
+import { schemaDocument, validateReferral } from '../schemas/schema-registry.js';
 
 export type FieldKind = 'yes-no' | 'choice' | 'whole-number' | 'number' | 'text' | 'textarea' | 'checkboxes';
 
@@ -213,13 +215,13 @@ export interface FieldError {
  * means "not asked", taken as no) but this form always asks: a person who leaves one unanswered on
  * the page is told, as for any red flag, never taken as a silent "no". In the API's words.
  */
-export function unansweredRedFlags(groups: readonly FormGroup[], body: FormValues): Issue[] {
+function unansweredRedFlags(groups: readonly FormGroup[], body: FormValues): Issue[] {
   const redFlags = groups.find((g) => g.key === 'redFlags')?.fields ?? [];
   return redFlags.filter((f) => !f.required && valueOf(f, body[f.name]) === undefined).map((f) => ({ path: f.pointer, message: 'is required' }));
 }
 
 /** The contract's issues with the form's own (unansweredRedFlags) among them, each where its field is in the form. */
-export function withFormIssues(groups: readonly FormGroup[], issues: readonly Issue[], asked: readonly Issue[]): Issue[] {
+function withFormIssues(groups: readonly FormGroup[], issues: readonly Issue[], asked: readonly Issue[]): Issue[] {
   const order = groups.flatMap((g) => g.fields.map((f) => f.pointer));
   const at = (issue: Issue) => {
     const index = order.findIndex((pointer) => issue.path === pointer || issue.path.startsWith(`${pointer}/`));
@@ -231,6 +233,20 @@ export function withFormIssues(groups: readonly FormGroup[], issues: readonly Is
     merged.splice(before === -1 ? merged.length : before, 0, issue);
   }
   return merged;
+}
+
+/** A submitted form read: the referral it stands for, or what is wrong with it. */
+export type FormReading = { ok: true; referral: Referral } | { ok: false; problems: Issue[] };
+
+/**
+ * A submitted form as a referral, checked: the contract's validation, and the form's own rule that
+ * every red flag is asked. Its problems are in the form's order.
+ */
+export function readReferralForm(groups: readonly FormGroup[], body: FormValues): FormReading {
+  const referral = referralFromForm(groups, body);
+  const asked = unansweredRedFlags(groups, body);
+  if (validateReferral(referral) && asked.length === 0) return { ok: true, referral };
+  return { ok: false, problems: withFormIssues(groups, issuesFrom(validateReferral.errors), asked) };
 }
 
 /** Each issue of the contract, linked to its field, with the API's own message after the field's label. */

@@ -9,7 +9,8 @@
  * test/unit/rule-prose.test.ts fails if a shipped rule leaves a fact in its dotted name.
  */
 import { FACTS_BY_NAME } from '../rules/fact-catalogue.js';
-import { PATHWAY_TEXT, serviceText, URGENCY_TEXT } from './decision-text.js';
+import type { DiffWords } from '../rules/rule-set-diff.js';
+import { inSentence, PATHWAY_TEXT, serviceText, URGENCY_TEXT } from './decision-text.js';
 import type { Pathway, Urgency } from '../domain/route-order.js';
 
 /** A statement and its negation, so that `not` reads as English ("there is no history of cancer"). */
@@ -233,8 +234,8 @@ export function conditionSentence(node: RuleCondition): string | undefined {
   return `If ${listed(parts as string[], joiner)}`;
 }
 
-/** "Physiotherapy" → "physiotherapy" inside a sentence; "MSK interface" and "GP HLA-B27 test" keep their initials. */
-const inSentence = (text: string): string => (/^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text);
+/** Compare two versions in the version page's words (rule-set-diff.ts keeps the command line's own). */
+export const DIFF_IN_PROSE: DiffWords = { leaf: (leaf) => leafText(leaf as Leaf), route: (route) => routeSentence(route) };
 
 /** A route in words: "Physiotherapy, routine, physiotherapy psychologically informed". */
 export function routeSentence(route: { pathway: Pathway; urgency: Urgency; service: string }, reviewRequired = false): string {

@@ -94,7 +94,7 @@ describe("a triage clinician's pages", () => {
     expect(event).to.deep.equal({ actor_role: 'triage-clinician', details: { by: 'nhs-number', resultCount: 1 } });
     expect(JSON.stringify(event)).to.not.contain(nhsNumber);
     // A valid number no referral has; then one whose check digit is wrong, which is a mistyped number, not a patient.
-    const none = await agent.post('/queue/search').type('form').send({ _csrf: csrf, nhsNumber: '4000000039' }).expect(200);
+    const none = await agent.post('/queue/search').type('form').send({ _csrf: csrf, nhsNumber: '4712985305' }).expect(200);
     expect(none.text).to.contain('No referral has this NHS number');
     const mistyped = await agent.post('/queue/search').type('form').send({ _csrf: csrf, nhsNumber: '4000000021' }).expect(200);
     expect(mistyped.text).to.contain('Enter a valid NHS number').and.not.contain('No referral has this NHS number');
