@@ -65,7 +65,8 @@ function pageErrors(deps: WebDeps, views: ReturnType<typeof createViews>): Error
 const OPEN_PAGES = ['/', '/sign-in', '/sign-in/provider', '/sign-in/callback', '/sign-out', '/signed-out'];
 const templatePattern = (template: string): string => template.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z]+/g, '[^/]+');
 /** The pages' own addresses, from the same tables: a page added to the policy is served, and nothing else is. */
-const WEB_PATH = new RegExp(`^(?:${[...OPEN_PAGES, ...Object.keys(PAGE_POLICY)].map(templatePattern).join('|')}|/assets/.+)/?$`);
+// A page's address may end in a slash (`/referrals/`), the start page's is `/` alone: `//` is no page's.
+const WEB_PATH = new RegExp(`^(?:/|(?:${[...OPEN_PAGES.filter((page) => page !== '/'), ...Object.keys(PAGE_POLICY)].map(templatePattern).join('|')})/?|/assets/.+)$`);
 
 export function webRouter(deps: WebDeps): Router {
   const views = createViews();

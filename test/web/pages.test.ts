@@ -67,6 +67,8 @@ describe('the web pages', () => {
     expect(res.headers['content-security-policy']).to.contain("default-src 'none'").and.not.contain("script-src 'self'");
     const missing = await request(t.app).get('/no-such-page').expect(404);
     expect(missing.body.error.code).to.equal('NOT_FOUND');
+    // `//` is no page's address (the start page's is `/` alone): the API's own 404, as the hostile-path property expects.
+    expect((await request(t.app).get('//').expect(404)).body.error.code).to.equal('NOT_FOUND');
   });
 
   it('sends a signed-out person who opens a GP page to the sign-in page', async () => {
